@@ -1,0 +1,139 @@
+"""The typed records every parser returns, whatever the file format.
+
+A parser turns the bytes of one file into a :class:`ParseResult`: zero or more
+:class:`Activity` summaries (each with its samples as a columnar frame) and zero or more
+:class:`StrengthSession` objects (each with its sets). The loader knows nothing about
+formats; parsers know nothing about the database.
+
+Conventions shared by all parsers:
+- every datetime is timezone-aware UTC;
+- ``Activity.samples`` has exactly :data:`SAMPLE_COLUMNS`, ``ts_utc`` as
+  ``datetime64[us, UTC]`` and the rest as float64 (NaN where a device did not record it);
+- a file that cannot be read raises :class:`QuarantineError` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+SPORTS = ("running", "cycling", "swimming", "strength", "other")
+SET_TYPES = ("warmup", "working", "failure", "drop")
+SAMPLE_COLUMNS = (
+    "ts_utc",
+    "lat",
+    "lon",
+    "distance_m",
+    "speed_mps",
+    "heart_rate",
+    "cadence",
+    "altitude_m",
+)
+
+
+class QuarantineError(Exception):
+    """The file cannot be loaded; ``str(err)`` is the reason stored in ``ingest_log``."""
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser needs to know beyond the bytes: how to read naive times and units."""
+
+    timezone: str = "UTC"  # IANA zone for naive local times in CSV logs
+    strong_weight_unit: str = "kg"  # Strong exports carry no unit: "kg" | "lb"
+    hevy_timezone: str | None = None  # override for Hevy's naive times; None = athlete zone
+    # Strava's activities.csv in an export: file path inside the archive -> (title, type)
+    titles: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass
+class Activity:
+    """One recorded activity (a run, a ride, a strength session on a watch ...)."""
+
+    sport: str  # one of SPORTS
+    sub_sport: str | None
+    title: str | None
+    start_utc: datetime
+    end_utc: datetime
+    duration_s: float  # elapsed time
+    moving_s: float | None  # timer time / moving time where the source has it
+    distance_m: float | None
+    avg_hr: float | None
+    max_hr: float | None
+    samples: pd.DataFrame = field(default_factory=lambda: empty_samples())
+
+    def __post_init__(self) -> None:
+        if self.sport not in SPORTS:
+            raise ValueError(f"sport {self.sport!r} is not one of {SPORTS}")
+        for name in ("start_utc", "end_utc"):
+            if getattr(self, name).tzinfo is None:
+                raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass
+class StrengthSet:
+    """One set as logged. ``exercise`` is the name as the source spells it;
+    the loader normalises it (see ``pipeline/ingest/exercises.py``)."""
+
+    set_index: int  # order within the session, from 0
+    exercise: str
+    set_type: str  # one of SET_TYPES
+    reps: int | None
+    weight_kg: float | None
+    rpe: float | None = None
+    duration_s: float | None = None
+
+
+@dataclass
+class StrengthSession:
+    """One strength workout from a log (Strong, Hevy, simple CSV) or a watch FIT file."""
+
+    title: str | None
+    start_utc: datetime
+    end_utc: datetime
+    sets: list[StrengthSet] = field(default_factory=list)
+    notes: str | None = None
+
+
+@dataclass
+class ParseResult:
+    """Everything one file holds. ``format`` is the source format name stored in the DB."""
+
+    format: str  # fit | gpx | tcx | strong_csv | hevy_csv | simple_csv
+    activities: list[Activity] = field(default_factory=list)
+    sessions: list[StrengthSession] = field(default_factory=list)
+
+
+def empty_samples() -> pd.DataFrame:
+    return samples_frame({})
+
+
+def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
+    """Build a samples frame with the canonical columns and dtypes from whatever subset of
+    columns a parser has (lists or arrays of equal length; ``ts_utc`` required when non-empty)."""
+    n = len(columns["ts_utc"]) if "ts_utc" in columns else 0
+    data: dict[str, object] = {}
+    ts = columns.get("ts_utc", [])
+    data["ts_utc"] = pd.to_datetime(pd.Series(ts, dtype="object"), utc=True).astype("datetime64[us, UTC]")
+    for name in SAMPLE_COLUMNS[1:]:
+        values = columns.get(name)
+        if values is None:
+            data[name] = np.full(n, np.nan)
+        else:
+            data[name] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
+    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
+
+
+def as_utc(dt: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """Make ``dt`` aware UTC: a naive value is read in ``zone`` (UTC when not given)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone or timezone.utc)
+    return dt.astimezone(timezone.utc)
