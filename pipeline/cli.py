@@ -1,2 +1,187 @@
+"""`runlift` command line: thin wrappers over :mod:`pipeline.api`.
+
+Exit codes (SPEC): 0 success, 1 user error (one line on stderr, no traceback), 2 usage.
+Prefect is imported only when a verb runs as a flow (``--prefect`` or ``PREFECT_API_URL``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import TEMPLATE, Config, ConfigError, load_config
+from pipeline.db import DatabaseBusyError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    db: Path = Path("runlift.duckdb")
+    config_path: Path = Path("runlift.toml")
+
+    @classmethod
+    def config(cls) -> Config:
+        return load_config(cls.config_path)
+
+
+USER_ERRORS = (ConfigError, DatabaseBusyError, FileNotFoundError, PermissionError)
+
+
 def main() -> None:
-    print("runlift")
+    try:
+        app()
+    except USER_ERRORS as e:
+        _fail(str(e))
+    except duckdb.Error as e:
+        _fail(f"database error: {str(e).splitlines()[0]}")
+
+
+def _fail(message: str) -> None:
+    print(f"runlift: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+    sys.exit(1)
+
+
+@app.callback()
+def _global(
+    db: Annotated[Path, typer.Option(envvar="RUNLIFT_DB", help="DuckDB file.")] = Path("runlift.duckdb"),
+    config: Annotated[Path, typer.Option(envvar="RUNLIFT_CONFIG", help="Config file.")] = Path("runlift.toml"),
+) -> None:
+    State.db, State.config_path = db, config
+
+
+def _use_prefect(flag: bool) -> bool:
+    return flag or bool(os.environ.get("PREFECT_API_URL"))
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder for runlift.toml and the DB.")] = Path(".")) -> None:
+    """Write a commented runlift.toml and an empty DB with the schema."""
+    from pipeline import api
+
+    directory.mkdir(parents=True, exist_ok=True)
+    cfg_path = directory / "runlift.toml"
+    if cfg_path.exists():
+        out.print(f"{cfg_path} exists; left as it is")
+    else:
+        cfg_path.write_text(TEMPLATE, encoding="utf-8")
+        out.print(f"wrote {cfg_path}")
+    db = State.db if State.db.is_absolute() or directory == Path(".") else directory / State.db
+    api.init_db(db, load_config(cfg_path))
+    out.print(f"created {db}")
+
+
+def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool):
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from pipeline import api
+
+    config = State.config()
+    if _use_prefect(prefect):
+        from flows.ingest import ingest_flow
+
+        return ingest_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} files"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def on_item(file: str, status: str) -> None:
+            progress.update(task, advance=1, description=f"{status}: {Path(file.split('!')[-1]).name}")
+
+        return api.ingest(State.db, config, paths, athlete=athlete, on_item=on_item)
+
+
+def _print_summary(summary) -> None:
+    out.print(
+        f"ingest: [bold]{summary.new}[/] new, {summary.duplicate} duplicate, {summary.skipped} skipped, "
+        f"{summary.quarantined} quarantined"
+        + (f", {summary.unsupported} not activity files" if summary.unsupported else "")
+        + f" ({summary.activities} activities, {summary.sessions} strength sessions)"
+    )
+    for file, reason in summary.quarantine_reasons:
+        out.print(f"  [yellow]quarantined[/] {file}: {reason}", highlight=False)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders (recursive), .gz or .zip.")],
+    athlete: Annotated[str | None, typer.Option(help="Athlete id the files belong to.")] = None,
+    prefect: Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")] = False,
+) -> None:
+    """Load watch exports and strength logs; idempotent; bad files are quarantined."""
+    _print_summary(_progress_ingest(paths, athlete, prefect))
+
+
+@app.command()
+def models() -> None:
+    """The SQL models in run order with their grain and description (the analyst's map)."""
+    from pipeline.models import discover
+
+    table = Table("model", "layer", "built as", "grain", "description", show_lines=False)
+    for m in discover():
+        table.add_row(m.name, m.layer, m.materialized, m.grain, m.description)
+    out.print(table)
+
+
+def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=_json_default, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(v) for v in r] for r in rows])
+        return buf.getvalue().rstrip("\n")
+    raise ValueError(fmt)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_cell(value: object) -> object:
+    """Neutralise spreadsheet formula injection in user-controlled strings."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+    format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+) -> None:
+    """Run a read-only query against the DB (analyst convenience)."""
+    from pipeline import api
+
+    if format not in ("table", "csv", "json"):
+        raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    if not State.db.exists():
+        raise ConfigError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
+    try:
+        columns, rows = api.query(State.db, query)
+    except duckdb.Error as e:
+        raise ConfigError(f"query failed: {str(e).splitlines()[0]}") from None
+    if format == "table":
+        table = Table(*columns)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        out.print(table)
+    else:
+        print(_format_rows(columns, rows, format))

@@ -15,7 +15,7 @@ Conventions shared by all parsers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -46,8 +46,6 @@ class ParseContext:
     timezone: str = "UTC"  # IANA zone for naive local times in CSV logs
     strong_weight_unit: str = "kg"  # Strong exports carry no unit: "kg" | "lb"
     hevy_timezone: str | None = None  # override for Hevy's naive times; None = athlete zone
-    # Strava's activities.csv in an export: file path inside the archive -> (title, type)
-    titles: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -135,5 +133,5 @@ def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
 def as_utc(dt: datetime, zone: ZoneInfo | None = None) -> datetime:
     """Make ``dt`` aware UTC: a naive value is read in ``zone`` (UTC when not given)."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=zone or timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=zone or UTC)
+    return dt.astimezone(UTC)

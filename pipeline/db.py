@@ -1,0 +1,169 @@
+"""The DuckDB file: connecting, the raw schema that ingest writes, and the athletes table.
+
+Raw tables live in the ``raw`` schema and are written only by :mod:`pipeline.load`; analysts
+query the views and marts in ``main`` that the SQL models build from them (``sql/``).
+``ingest_log`` is the one raw table in ``main``: it is itself part of the contract.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import Config
+
+SCHEMA_VERSION = 1
+
+RAW_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS raw.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS raw.athletes (
+    athlete_id VARCHAR PRIMARY KEY,
+    timezone VARCHAR NOT NULL,
+    max_hr INTEGER, resting_hr INTEGER, sex VARCHAR, threshold_hr INTEGER,
+    strength_target_per_week INTEGER
+);
+CREATE TABLE IF NOT EXISTS raw.races (
+    athlete_id VARCHAR NOT NULL, race_date DATE NOT NULL, name VARCHAR, priority VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ingest_log (
+    file VARCHAR NOT NULL,          -- as given; archive members as archive.zip!member/path
+    sha256 VARCHAR NOT NULL,
+    format VARCHAR,
+    status VARCHAR NOT NULL,        -- loaded | duplicate | quarantined
+    reason VARCHAR,
+    "at" TIMESTAMPTZ NOT NULL,
+    athlete_id VARCHAR,
+    activities INTEGER,
+    sessions INTEGER
+);
+CREATE TABLE IF NOT EXISTS raw.activities (
+    activity_id VARCHAR PRIMARY KEY,
+    athlete_id VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_format VARCHAR NOT NULL,
+    sport VARCHAR NOT NULL,
+    sub_sport VARCHAR,
+    title VARCHAR,
+    start_utc TIMESTAMPTZ NOT NULL,
+    end_utc TIMESTAMPTZ NOT NULL,
+    duration_s DOUBLE,
+    moving_s DOUBLE,
+    distance_m DOUBLE,
+    avg_hr DOUBLE,
+    max_hr DOUBLE,
+    n_samples INTEGER,
+    n_hr_samples INTEGER,
+    duplicate_of VARCHAR            -- set when another file recorded the same workout better
+);
+CREATE TABLE IF NOT EXISTS raw.samples (
+    activity_id VARCHAR NOT NULL,
+    ts_utc TIMESTAMPTZ NOT NULL,
+    lat DOUBLE, lon DOUBLE, distance_m DOUBLE, speed_mps DOUBLE,
+    heart_rate DOUBLE, cadence DOUBLE, altitude_m DOUBLE
+);
+CREATE TABLE IF NOT EXISTS raw.strength_sessions (
+    session_id VARCHAR PRIMARY KEY,
+    athlete_id VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_format VARCHAR NOT NULL,
+    activity_id VARCHAR,            -- the watch activity of a FIT strength session
+    title VARCHAR,
+    notes VARCHAR,
+    start_utc TIMESTAMPTZ NOT NULL,
+    end_utc TIMESTAMPTZ NOT NULL,
+    n_sets INTEGER,
+    n_complete_sets INTEGER,        -- sets with both reps and weight: "more complete" wins a merge
+    duplicate_of VARCHAR            -- the session this one was merged into
+);
+CREATE TABLE IF NOT EXISTS raw.strength_sets (
+    session_id VARCHAR NOT NULL,
+    set_index INTEGER NOT NULL,
+    exercise_raw VARCHAR,
+    exercise VARCHAR,
+    set_type VARCHAR NOT NULL,
+    reps INTEGER,
+    weight_kg DOUBLE,
+    rpe DOUBLE,
+    duration_s DOUBLE,
+    is_unilateral BOOLEAN,
+    is_plyometric BOOLEAN
+);
+"""
+
+
+class DatabaseBusyError(Exception):
+    """Another process holds the DuckDB file's write lock."""
+
+
+def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the DB; a lock held by another process is retried for ``wait_s`` seconds, then
+    reported as :class:`DatabaseBusyError` with a message a user can act on."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusyError(
+                    f"{path} is locked by another process (an analyst session or a running flow); "
+                    "close it or open the DB read-only, then retry"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL)
+    con.execute(
+        "INSERT INTO raw.meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+        [str(SCHEMA_VERSION)],
+    )
+
+
+def sync_athletes(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Mirror the configured athletes and races into the DB: the models need zones and race dates."""
+    rows = [
+        (a.id, a.timezone, a.max_hr, a.resting_hr, a.sex, a.threshold_hr, a.strength_target_per_week)
+        for a in config.all_athletes
+    ]
+    con.executemany("INSERT OR REPLACE INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    races = [
+        (a.id, r.date, r.name, r.priority)
+        for a in config.all_athletes
+        for r in config.races
+        if r.athlete in (None, a.id)
+    ]
+    con.execute("DELETE FROM raw.races")
+    if races:
+        con.executemany("INSERT INTO raw.races VALUES (?, ?, ?, ?)", races)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def open_for_write(path: Path | str, config: Config, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (creating if missing) the DB with the raw schema and the configured athletes."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path, wait_s=wait_s)
+    with transaction(con):
+        ensure_schema(con)
+        sync_athletes(con, config)
+    return con

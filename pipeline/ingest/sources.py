@@ -1,0 +1,170 @@
+"""Turn the paths a user gives into the list of files to parse.
+
+Folders are walked recursively; ``.gz`` files are decompressed and ``.zip`` archives
+(Garmin Connect and Strava bulk exports, nested zips as in Garmin's GDPR export) are read
+member by member in memory — nothing is ever extracted to disk, so a member named
+``../../etc/passwd`` cannot escape anywhere; it is refused all the same, with a reason.
+Every decompression is capped (:data:`MAX_MEMBER_BYTES`): a zip bomb stops at the cap.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import stat
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from pipeline.ingest.dispatch import detect_format
+
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # no watch file comes close; a bomb stops here
+MAX_NESTING = 3
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Item:
+    """One file to ingest: a plain file (``path``) or an archive member (``data``)."""
+
+    file: str  # as given; archive members as archive.zip!member/path
+    format: str | None  # detected format, None when unsupported
+    path: Path | None = None
+    data: bytes | None = None
+    reason: str | None = None  # set when the item is refused before parsing
+    strava: tuple[str | None, str | None] | None = None  # (title, type) from Strava's activities.csv
+    disk_path: Path | None = None  # the file on disk this item came from (for athlete lookup)
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _read_capped(stream: io.BufferedIOBase, limit: int = MAX_MEMBER_BYTES) -> bytes:
+    out = bytearray()
+    while chunk := stream.read(_CHUNK):
+        out += chunk
+        if len(out) > limit:
+            raise TooLarge(f"decompresses to more than {limit // (1024 * 1024)} MiB; refused as a possible zip bomb")
+    return bytes(out)
+
+
+def gunzip(data: bytes) -> bytes:
+    return _read_capped(gzip.GzipFile(fileobj=io.BytesIO(data)))
+
+
+def iter_paths(paths: list[Path]) -> Iterator[Path]:
+    """Every regular file under the given paths, in a stable order; hidden files skipped."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                    yield f
+        else:
+            yield p
+
+
+def items_from_paths(paths: list[Path]) -> Iterator[Item]:
+    for path in iter_paths(paths):
+        yield from _items_from_file(path)
+
+
+def _items_from_file(path: Path) -> Iterator[Item]:
+    name = str(path)
+    lower = path.name.lower()
+    if lower.endswith(".zip"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                yield from _items_from_zip(zf, name, 1, path)
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            yield Item(name, "zip", disk_path=path, reason=f"unreadable zip archive: {err}")
+        return
+    if lower.endswith(".gz"):
+        try:
+            data = gunzip(path.read_bytes())
+        except (TooLarge, OSError, EOFError, zlib.error) as err:
+            yield Item(name, "gz", disk_path=path, reason=f"bad gzip file: {err}")
+            return
+        yield Item(name, detect_format(lower.removesuffix(".gz"), data[:4096]), data=data, disk_path=path)
+        return
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    yield Item(name, detect_format(lower, head), path=path, disk_path=path)
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return "absolute path in archive member; refused"
+    if ".." in pure.parts:
+        return "archive member escapes its folder ('..' in path); refused"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symbolic link in archive; refused"
+    return None
+
+
+def _strava_titles(zf: zipfile.ZipFile) -> dict[str, tuple[str | None, str | None]]:
+    """Strava bulk export: activities.csv maps each file to its title and activity type."""
+    member = next((n for n in zf.namelist() if PurePosixPath(n).name == "activities.csv"), None)
+    if member is None:
+        return {}
+    try:
+        text = _read_capped(zf.open(member), 64 * 1024 * 1024).decode("utf-8-sig", errors="replace")
+    except (TooLarge, zipfile.BadZipFile, OSError):
+        return {}
+    titles: dict[str, tuple[str | None, str | None]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        filename = (row.get("Filename") or "").strip()
+        if filename:
+            titles[filename] = (row.get("Activity Name") or None, row.get("Activity Type") or None)
+    return titles
+
+
+def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Path) -> Iterator[Item]:
+    titles = _strava_titles(zf)
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        name = f"{prefix}!{info.filename}"
+        lower = info.filename.lower()
+        if reason := _unsafe_member(info):
+            yield Item(name, None, disk_path=disk_path, reason=reason)
+            continue
+        if PurePosixPath(lower).name == "activities.csv" and titles:
+            continue  # metadata, consumed above
+        if info.flag_bits & 0x1:
+            yield Item(name, None, disk_path=disk_path, reason="password-protected archive member; cannot read")
+            continue
+        if info.file_size > MAX_MEMBER_BYTES:
+            yield Item(name, None, disk_path=disk_path, reason="member declares more than 256 MiB; refused")
+            continue
+        try:
+            data = _read_capped(zf.open(info))
+            if lower.endswith(".gz"):
+                data = gunzip(data)
+                lower = lower.removesuffix(".gz")
+        except (TooLarge, zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError) as err:
+            yield Item(name, None, disk_path=disk_path, reason=f"cannot read archive member: {err}")
+            continue
+        if lower.endswith(".zip"):
+            if depth >= MAX_NESTING:
+                yield Item(name, None, disk_path=disk_path, reason="zip nested too deeply; refused")
+                continue
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as inner:
+                    yield from _items_from_zip(inner, name, depth + 1, disk_path)
+            except zipfile.BadZipFile as err:
+                yield Item(name, "zip", disk_path=disk_path, reason=f"unreadable zip archive: {err}")
+            continue
+        strava = titles.get(info.filename)
+        yield Item(name, detect_format(lower, data[:4096]), data=data, strava=strava, disk_path=disk_path)

@@ -1,0 +1,243 @@
+"""`runlift ingest`: find files, parse them in parallel, write them with one writer.
+
+The three steps are separate functions so the plain CLI (a process pool, here) and the
+Prefect flow (tasks, ``flows/``) run the same code:
+
+1. :func:`plan` walks the paths, hashes every file and decides what needs parsing
+   (files already in ``ingest_log`` with the same content are skipped — that is what makes a
+   re-run cheap and idempotent);
+2. :func:`parse_job` parses one file in whatever process it is given — the parsers are pure
+   Python and hold the GIL, so parallelism means processes;
+3. :func:`write_parsed` loads one parsed file in one transaction (``pipeline.load``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import Config, ConfigError
+from pipeline.db import transaction
+from pipeline.ingest.dispatch import parse
+from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+from pipeline.ingest.sources import Item, items_from_paths
+from pipeline.load import Loaded, load_result, log_entry, quarantine
+
+MAX_IN_FLIGHT_PER_WORKER = 4
+
+
+@dataclass
+class Job:
+    """One file to parse, small enough to send to a worker process."""
+
+    file: str
+    format: str
+    sha256: str
+    athlete_id: str
+    ctx: ParseContext
+    path: Path | None = None
+    data: bytes | None = None
+    strava: tuple[str | None, str | None] | None = None
+
+
+@dataclass
+class Parsed:
+    job: Job
+    result: ParseResult | None
+    reason: str | None
+
+
+@dataclass
+class Summary:
+    new: int = 0
+    duplicate: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    unsupported: int = 0
+    activities: int = 0
+    sessions: int = 0
+    quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
+
+    def count(self, file: str, outcome: Loaded, result: ParseResult | None = None) -> None:
+        if outcome.status == "loaded":
+            self.new += 1
+        elif outcome.status == "duplicate":
+            self.duplicate += 1
+        else:
+            self.quarantined += 1
+            self.quarantine_reasons.append((file, outcome.reason or ""))
+        if result is not None and outcome.status != "quarantined":
+            self.activities += len(result.activities)
+            self.sessions += len(result.sessions)
+
+
+def context_for(config: Config, athlete_id: str) -> ParseContext:
+    athlete = config.athlete_by_id(athlete_id)
+    hevy = config.sources.hevy.timezone
+    return ParseContext(
+        timezone=athlete.timezone,
+        strong_weight_unit=config.sources.strong.weight_unit,
+        hevy_timezone=None if hevy == "local" else hevy,
+    )
+
+
+def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
+    """``--athlete``, else the inbox sub-folder named after an athlete, else the only athlete."""
+    if athlete:
+        return config.athlete_by_id(athlete).id
+    ids = [a.id for a in config.all_athletes]
+    if item.disk_path is not None:
+        inbox = Path(config.inbox.path).resolve()
+        parts = item.disk_path.resolve().parts
+        if parts[: len(inbox.parts)] == inbox.parts and len(parts) > len(inbox.parts) + 1:
+            folder = parts[len(inbox.parts)]
+            if folder in ids:
+                return folder
+    if len(ids) == 1:
+        return ids[0]
+    raise ConfigError(f"{item.file}: several athletes configured; pass --athlete or use inbox/<athlete-id>/")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Planner:
+    """Decides per item: skip (already logged), log as duplicate content, refuse, or parse."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None):
+        self.config, self.athlete = config, athlete
+        rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
+        self.seen = {(f, s, a) for f, s, a, _ in rows}
+        self.loaded = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
+        self.contexts: dict[str, ParseContext] = {}
+
+    def decide(self, item: Item, summary: Summary) -> tuple[str, Job | tuple]:
+        athlete_id = athlete_for(item, self.config, self.athlete)
+        if item.format is None and item.reason is None:
+            summary.unsupported += 1
+            return "unsupported", ()
+        data = item.read() if item.data is not None or item.reason is None else item.file.encode()
+        sha = _sha256(data)
+        if (item.file, sha, athlete_id) in self.seen:
+            summary.skipped += 1
+            return "skip", ()
+        self.seen.add((item.file, sha, athlete_id))
+        if item.reason is not None:
+            return "refuse", (item.file, sha, item.format, item.reason, athlete_id)
+        first = self.loaded.get((sha, athlete_id))
+        if first is not None:
+            return "same_content", (item.file, sha, item.format, f"same content as {first}", athlete_id)
+        self.loaded[(sha, athlete_id)] = item.file
+        ctx = self.contexts.setdefault(athlete_id, context_for(self.config, athlete_id))
+        # plain files travel to workers as paths, archive members as bytes
+        return "parse", Job(item.file, item.format, sha, athlete_id, ctx, path=item.path,
+                            data=item.data if item.path is None else None, strava=item.strava)
+
+
+def parse_job(job: Job) -> Parsed:
+    """Parse one file; any failure becomes a quarantine reason, never an exception."""
+    try:
+        data = job.data if job.data is not None else job.path.read_bytes()
+        return Parsed(job, parse(data, job.file, job.format, job.ctx), None)
+    except QuarantineError as err:
+        return Parsed(job, None, str(err) or "unreadable file")
+    except Exception as err:  # a parser bug must not stop the other files
+        return Parsed(job, None, f"parser error: {type(err).__name__}: {err}")
+
+
+def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
+    job = parsed.job
+    if parsed.result is None:
+        return quarantine(con, job.file, job.sha256, job.format, parsed.reason or "unreadable file",
+                          job.athlete_id)
+    return load_result(con, job.athlete_id, job.file, job.sha256, parsed.result, job.strava)
+
+
+def _log_without_parsing(con: duckdb.DuckDBPyConnection, kind: str, args: tuple, summary: Summary) -> None:
+    file, sha, fmt, reason, athlete_id = args
+    if kind == "refuse":
+        summary.count(file, quarantine(con, file, sha, fmt, reason, athlete_id))
+    else:
+        with transaction(con):
+            log_entry(con, file, sha, fmt, "duplicate", reason, athlete_id)
+        summary.count(file, Loaded("duplicate", reason))
+
+
+def _parallel(jobs: Iterable[Job], workers: int) -> Iterator[Parsed]:
+    """Parse jobs in a process pool, keeping a bounded number in flight (memory stays flat)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pipeline.ingest.dispatch", "pipeline.ingest.fit", "pandas"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: set[Future[Parsed]] = set()
+        for job in jobs:
+            pending.add(pool.submit(parse_job, job))
+            if len(pending) >= workers * MAX_IN_FLIGHT_PER_WORKER:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        for f in pending:
+            yield f.result()
+
+
+def plan_jobs(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
+              summary: Summary) -> list[Job]:
+    """All jobs to parse (what is known or refused is logged/counted on the way)."""
+    return list(_planned(con, config, paths, athlete, summary, lambda file, status: None))
+
+
+def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
+             summary: Summary, notify: Callable[[str, str], None]) -> Iterator[Job]:
+    for p in paths:
+        if not p.exists():
+            raise ConfigError(f"{p}: no such file or directory")
+    planner = Planner(con, config, athlete)
+    for item in items_from_paths(paths):
+        kind, payload = planner.decide(item, summary)
+        if kind == "parse":
+            yield payload
+        else:
+            if kind in ("refuse", "same_content"):
+                _log_without_parsing(con, kind, payload, summary)
+            notify(item.file, kind)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    paths: list[Path],
+    athlete: str | None = None,
+    workers: int | None = None,
+    on_item: Callable[[str, str], None] | None = None,
+) -> Summary:
+    """Ingest files, folders, ``.gz`` and ``.zip`` into an open DB; returns the counts.
+
+    ``on_item(file, status)`` is called once per file handled (for a progress bar).
+    """
+    summary = Summary()
+    notify = on_item or (lambda file, status: None)
+    source = _planned(con, config, paths, athlete, summary, notify)
+    workers = workers or default_workers()
+    head = list(islice(source, 3))
+    # a handful of files parse faster in-process than a pool starts
+    if workers == 1 or len(head) < 3:
+        results: Iterable[Parsed] = map(parse_job, chain(head, source))
+    else:
+        results = _parallel(chain(head, source), workers)
+    for parsed in results:
+        outcome = write_parsed(con, parsed)
+        summary.count(parsed.job.file, outcome, parsed.result)
+        notify(parsed.job.file, outcome.status)
+    return summary
+

@@ -1,0 +1,243 @@
+"""The single writer: put one parsed file into DuckDB in one transaction.
+
+Everything a file holds goes in with bulk DataFrame inserts (never row by row), together
+with its ``ingest_log`` row, inside one transaction: a crash leaves either the whole file or
+none of it, and a re-run picks up where the last one stopped.
+
+Duplicates are resolved here, while the writer holds the only write connection:
+- the same workout recorded twice (a FIT and a GPX of one run): same sport, time ranges
+  overlapping by at least half of the shorter one; the richer recording is kept (heart rate,
+  then format FIT > TCX > GPX, then more samples) and the other gets ``duplicate_of``;
+- a strength session logged in two sources (Hevy and the watch): overlapping times or starts
+  within 30 minutes; the session with more complete set rows keeps its sets, the other gets
+  ``duplicate_of`` (the views take the watch's times for the merged session).
+Nothing is deleted: a duplicate stays in the raw tables, out of the analyst views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from pipeline.db import transaction
+from pipeline.ingest.exercises import classify
+from pipeline.ingest.records import Activity, ParseResult, StrengthSession
+
+FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
+SESSION_MATCH_MINUTES = 30
+# Strava's activities.csv "Activity Type" -> our sport, for files whose own type says nothing
+STRAVA_SPORTS = {
+    "run": "running", "trail run": "running", "virtual run": "running",
+    "ride": "cycling", "virtual ride": "cycling", "e-bike ride": "cycling",
+    "swim": "swimming", "weight training": "strength",
+}
+
+
+@dataclass
+class Loaded:
+    status: str  # loaded | duplicate | quarantined
+    reason: str | None = None
+
+
+def _ids(athlete_id: str, sha256: str, n: int, kind: str) -> list[str]:
+    base = hashlib.sha256(f"{athlete_id}:{sha256}".encode()).hexdigest()[:16]
+    return [f"{base}-{kind}{i}" for i in range(n)]
+
+
+def log_entry(
+    con: duckdb.DuckDBPyConnection,
+    file: str,
+    sha256: str,
+    fmt: str | None,
+    status: str,
+    reason: str | None,
+    athlete_id: str | None,
+    activities: int = 0,
+    sessions: int = 0,
+) -> None:
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file, sha256, fmt, status, reason, datetime.now(UTC), athlete_id, activities, sessions],
+    )
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, file: str, sha256: str, fmt: str | None, reason: str,
+               athlete_id: str | None) -> Loaded:
+    with transaction(con):
+        log_entry(con, file, sha256, fmt, "quarantined", reason, athlete_id)
+    return Loaded("quarantined", reason)
+
+
+def _apply_strava(activity: Activity, strava: tuple[str | None, str | None] | None) -> None:
+    if not strava:
+        return
+    title, kind = strava
+    if title and not activity.title:
+        activity.title = title
+    sport = STRAVA_SPORTS.get((kind or "").strip().lower())
+    if sport and activity.sport == "other":
+        activity.sport = sport
+
+
+def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
+                     ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, samples = [], []
+    for aid, a in zip(ids, acts, strict=True):
+        s = a.samples
+        rows.append({
+            "activity_id": aid, "athlete_id": athlete_id, "file_sha256": sha256, "source_file": file,
+            "source_format": fmt, "sport": a.sport, "sub_sport": a.sub_sport, "title": a.title,
+            "start_utc": a.start_utc, "end_utc": a.end_utc, "duration_s": a.duration_s,
+            "moving_s": a.moving_s, "distance_m": a.distance_m, "avg_hr": a.avg_hr, "max_hr": a.max_hr,
+            "n_samples": len(s), "n_hr_samples": int(s["heart_rate"].notna().sum()), "duplicate_of": None,
+        })
+        if len(s):
+            samples.append(s.assign(activity_id=aid))
+    sample_frame = pd.concat(samples, ignore_index=True) if samples else None
+    return pd.DataFrame(rows), sample_frame
+
+
+def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions: list[StrengthSession],
+                    ids: list[str], activity_ids: dict[int, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, sets = [], []
+    for i, (sid, s) in enumerate(zip(ids, sessions, strict=True)):
+        complete = sum(1 for x in s.sets if x.reps is not None and x.weight_kg is not None)
+        rows.append({
+            "session_id": sid, "athlete_id": athlete_id, "file_sha256": sha256, "source_file": file,
+            "source_format": fmt, "activity_id": activity_ids.get(i), "title": s.title, "notes": s.notes,
+            "start_utc": s.start_utc, "end_utc": s.end_utc, "n_sets": len(s.sets),
+            "n_complete_sets": complete, "duplicate_of": None,
+        })
+        for x in s.sets:
+            info = classify(x.exercise)
+            sets.append({
+                "session_id": sid, "set_index": x.set_index, "exercise_raw": x.exercise,
+                "exercise": info.canonical, "set_type": x.set_type, "reps": x.reps,
+                "weight_kg": x.weight_kg, "rpe": x.rpe, "duration_s": x.duration_s,
+                "is_unilateral": info.is_unilateral, "is_plyometric": info.is_plyometric,
+            })
+    set_cols = ["session_id", "set_index", "exercise_raw", "exercise", "set_type", "reps", "weight_kg",
+                "rpe", "duration_s", "is_unilateral", "is_plyometric"]
+    return pd.DataFrame(rows), pd.DataFrame(sets, columns=set_cols)
+
+
+def _watch_activity_for_sessions(acts: list[Activity], ids: list[str],
+                                 sessions: list[StrengthSession]) -> dict[int, str]:
+    """In a FIT file, each strength session is also a strength activity: link them by time."""
+    links: dict[int, str] = {}
+    for i, s in enumerate(sessions):
+        for aid, a in zip(ids, acts, strict=True):
+            if a.sport == "strength" and a.start_utc < s.end_utc and s.start_utc < a.end_utc:
+                links[i] = aid
+                break
+    return links
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | None) -> None:
+    if frame is None or frame.empty:
+        return
+    con.register("_incoming", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _richness(fmt: str, n_hr: int, n_samples: int) -> tuple[int, int, int]:
+    return (int(n_hr > 0), FORMAT_RANK.get(fmt, 0), n_samples)
+
+
+def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> list[str]:
+    """Mark the poorer of each overlapping same-sport pair; return reasons for the new ones lost."""
+    lost: list[str] = []
+    for aid in ids:
+        new = con.execute(
+            "SELECT sport, start_utc, end_utc, source_format, n_hr_samples, n_samples, source_file "
+            "FROM raw.activities WHERE activity_id = ?", [aid]).fetchone()
+        sport, start, end, fmt, n_hr, n, file = new
+        old = con.execute(
+            """SELECT activity_id, source_format, n_hr_samples, n_samples, source_file
+               FROM raw.activities
+               WHERE athlete_id = ? AND sport = ? AND activity_id <> ? AND duplicate_of IS NULL
+                 AND start_utc < ? AND end_utc > ?
+                 AND epoch(least(end_utc, ?::TIMESTAMPTZ) - greatest(start_utc, ?::TIMESTAMPTZ))
+                     >= 0.5 * least(epoch(end_utc - start_utc), epoch(?::TIMESTAMPTZ - ?::TIMESTAMPTZ))
+               ORDER BY start_utc LIMIT 1""",
+            [athlete_id, sport, aid, end, start, end, start, end, start]).fetchone()
+        if old is None:
+            continue
+        old_id, old_fmt, old_hr, old_n, old_file = old
+        if _richness(fmt, n_hr, n) > _richness(old_fmt, old_hr, old_n):
+            con.execute("UPDATE raw.activities SET duplicate_of = ? WHERE activity_id = ? OR duplicate_of = ?",
+                        [aid, old_id, old_id])
+            _mark_file_duplicate(con, old_file, f"same workout as {file} ({fmt.upper()} kept)")
+        else:
+            con.execute("UPDATE raw.activities SET duplicate_of = ? WHERE activity_id = ?", [old_id, aid])
+            lost.append(f"same workout as {old_file} ({old_fmt.upper()} kept)")
+    return lost
+
+
+def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> None:
+    """A file all of whose activities lost to a richer recording is logged as a duplicate."""
+    con.execute(
+        """UPDATE ingest_log SET status = 'duplicate', reason = ?
+           WHERE file = ? AND status = 'loaded' AND sessions = 0
+             AND NOT EXISTS (SELECT 1 FROM raw.activities a
+                             WHERE a.source_file = ? AND a.duplicate_of IS NULL)""",
+        [reason, file, file])
+
+
+def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
+    for sid in ids:
+        start, end, fmt, complete, n = con.execute(
+            "SELECT start_utc, end_utc, source_format, n_complete_sets, n_sets "
+            "FROM raw.strength_sessions WHERE session_id = ?", [sid]).fetchone()
+        old = con.execute(
+            f"""SELECT session_id, source_format, n_complete_sets, n_sets FROM raw.strength_sessions
+               WHERE athlete_id = ? AND session_id <> ? AND duplicate_of IS NULL
+                 AND ((start_utc < ? AND end_utc > ?)
+                      OR abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60})
+               ORDER BY start_utc LIMIT 1""",
+            [athlete_id, sid, end, start, start]).fetchone()
+        if old is None:
+            continue
+        old_id, old_fmt, old_complete, old_n = old
+        new_key = (complete, n, int(fmt == "fit"))
+        if new_key > (old_complete, old_n, int(old_fmt == "fit")):
+            con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? "
+                        "WHERE session_id = ? OR duplicate_of = ?", [sid, old_id, old_id])
+        else:
+            con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? WHERE session_id = ?", [old_id, sid])
+
+
+def load_result(con: duckdb.DuckDBPyConnection, athlete_id: str, file: str, sha256: str,
+                result: ParseResult, strava: tuple[str | None, str | None] | None = None) -> Loaded:
+    """Write one parsed file and its ``ingest_log`` row in one transaction."""
+    acts, sessions = result.activities, result.sessions
+    if not acts and not sessions:
+        return quarantine(con, file, sha256, result.format, "file holds no activity or strength session",
+                          athlete_id)
+    for a in acts:
+        _apply_strava(a, strava)
+    act_ids = _ids(athlete_id, sha256, len(acts), "a")
+    ses_ids = _ids(athlete_id, sha256, len(sessions), "s")
+    act_frame, sample_frame = _activity_frames(athlete_id, sha256, file, result.format, acts, act_ids)
+    links = _watch_activity_for_sessions(acts, act_ids, sessions)
+    ses_frame, set_frame = _session_frames(athlete_id, sha256, file, result.format, sessions, ses_ids, links)
+    with transaction(con):
+        _insert(con, "raw.activities", act_frame)
+        _insert(con, "raw.samples", sample_frame)
+        _insert(con, "raw.strength_sessions", ses_frame)
+        _insert(con, "raw.strength_sets", set_frame)
+        lost = _dedup_activities(con, athlete_id, act_ids)
+        _dedup_sessions(con, athlete_id, ses_ids)
+        status, reason = "loaded", None
+        if acts and len(lost) == len(acts) and not sessions:
+            status, reason = "duplicate", lost[0]
+        log_entry(con, file, sha256, result.format, status, reason, athlete_id, len(acts), len(sessions))
+    return Loaded(status, reason)

@@ -1,0 +1,153 @@
+"""The SQL model runner: ``sql/{staging,intermediate,marts}/<model>.sql`` in dependency order.
+
+Each model is one SELECT in its own file, named after the view or table it builds. The run
+order is derived from the SQL itself (sqlglot finds the tables each model reads), not kept by
+hand. A first-line comment ``-- materialized: view|table`` picks how it is built (default:
+view in staging, table elsewhere). Each model has a sibling ``<model>.yml`` with its grain,
+a description per column and data tests (unique, not_null, accepted_values, relationships)
+that run after every build, inside the same transaction: a failing test rolls the whole build
+back, so the previous results stay in place.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from pipeline.db import transaction
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+LAYERS = ("staging", "intermediate", "marts")
+
+
+class ModelError(Exception):
+    """A model failed to build or one of its data tests failed (message names both)."""
+
+
+@dataclass
+class Model:
+    name: str
+    layer: str
+    sql: str
+    materialized: str
+    grain: str = ""
+    description: str = ""
+    columns: list[dict] = field(default_factory=list)
+    depends_on: set[str] = field(default_factory=set)
+
+
+def _materialization(sql: str, layer: str) -> str:
+    m = re.match(r"\s*--\s*materialized:\s*(view|table)", sql)
+    if m:
+        return m.group(1)
+    return "view" if layer == "staging" else "table"
+
+
+def _references(sql: str) -> set[str]:
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
+
+
+def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """All models in run order (dependencies first, then layer, then name)."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            sql = path.read_text(encoding="utf-8")
+            meta_path = path.with_suffix(".yml")
+            meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+            models[path.stem] = Model(
+                name=path.stem, layer=layer, sql=sql, materialized=_materialization(sql, layer),
+                grain=meta.get("grain", ""), description=meta.get("description", ""),
+                columns=meta.get("columns", []),
+            )
+    for m in models.values():
+        m.depends_on = _references(m.sql) & models.keys()
+    sorter = graphlib.TopologicalSorter({m.name: m.depends_on for m in models.values()})
+    sorter.prepare()
+    order: list[str] = []
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda n: (rank[models[n].layer], n))
+        order.extend(ready)
+        sorter.done(*ready)
+    return [models[n] for n in order]
+
+
+def _body(sql: str) -> str:
+    return sql.strip().rstrip(";")
+
+
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, m: Model) -> None:
+    """A model that changed from view to table (or back) must drop the old object first."""
+    other = "TABLE" if m.materialized == "view" else "VIEW"
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+        [m.name]).fetchone()
+    if kind and (kind[0] == "VIEW") == (other == "VIEW"):
+        con.execute(f'DROP {other} "{m.name}" CASCADE')
+
+
+def _data_tests(m: Model) -> list[tuple[str, str]]:
+    """(test name, SQL counting offending rows) for each test in the model's yml."""
+    tests = []
+    for col in m.columns:
+        c = f'"{col["name"]}"'
+        for test in col.get("tests", []):
+            kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
+            name = f"{kind}({col['name']})"
+            if kind == "unique":
+                sql = f"SELECT count(*) FROM (SELECT {c} FROM {m.name} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1)"
+            elif kind == "not_null":
+                sql = f"SELECT count(*) FROM {m.name} WHERE {c} IS NULL"
+            elif kind == "accepted_values":
+                values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
+                sql = f"SELECT count(*) FROM {m.name} WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})"
+            elif kind == "relationships":
+                to, fld = arg["to"], arg["field"]
+                sql = (f"SELECT count(*) FROM {m.name} WHERE {c} IS NOT NULL "
+                       f'AND {c} NOT IN (SELECT "{fld}" FROM {to})')
+            else:
+                raise ModelError(f"model {m.name}: unknown data test {kind!r}")
+            tests.append((name, sql))
+    return tests
+
+
+def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
+    count = 0
+    for m in models:
+        for name, sql in _data_tests(m):
+            bad = con.execute(sql).fetchone()[0]
+            count += 1
+            if bad:
+                raise ModelError(f"model {m.name}: data test {name} failed for {bad} row(s)")
+    return count
+
+
+def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
+                 timings: dict[str, float] | None = None) -> list[Model]:
+    """Build every model and run its data tests in one transaction (all or nothing)."""
+    import time
+
+    models = models if models is not None else discover()
+    with transaction(con):
+        for m in models:
+            t0 = time.perf_counter()
+            _drop_other_kind(con, m)
+            kind = "VIEW" if m.materialized == "view" else "TABLE"
+            try:
+                con.execute(f'CREATE OR REPLACE {kind} "{m.name}" AS {_body(m.sql)}')
+            except duckdb.Error as err:
+                raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+            if timings is not None:
+                timings[m.name] = time.perf_counter() - t0
+        run_data_tests(con, models)
+    return models

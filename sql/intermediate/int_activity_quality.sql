@@ -1,0 +1,17 @@
+-- Quality runs (SPEC Definitions): a title naming hard work, >= 10 min at or above threshold HR,
+-- or a run on an A-race date. The first reason that applies is kept.
+select
+    a.activity_id,
+    case
+        when regexp_matches(coalesce(a.title, ''),
+                            '(?i)(interval|tempo|threshold|fartlek|track|repeats|vo2|race|hills|\d+ ?x ?\d+)')
+            then 'title'
+        when h.minutes_at_threshold >= 10 then 'threshold_hr'
+        when exists (
+            select 1 from raw.races as r
+            where r.athlete_id = a.athlete_id and r.priority = 'A' and r.race_date = a.local_date
+        ) then 'a_race'
+    end as quality_reason
+from stg_activities as a
+left join int_activity_hr as h using (activity_id)
+where a.sport = 'running'

@@ -1,0 +1,14 @@
+-- Every set of the kept strength sessions, with the exercise normalised and classified.
+select
+    session_id,
+    set_index,
+    exercise,
+    exercise_raw,
+    set_type,
+    reps,
+    weight_kg,
+    rpe,
+    duration_s,
+    is_unilateral,
+    is_plyometric
+from stg_strength_sets
