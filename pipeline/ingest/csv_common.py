@@ -1,0 +1,370 @@
+"""Shared plumbing for the strength-log CSV parsers (Strong, Hevy, simple CSV).
+
+- **Decoding**: UTF-8 with or without BOM, UTF-16 when it has a BOM, else Windows-1252
+  (phones and spreadsheets on Windows still write it), else Latin-1 (never fails).
+- **Header detection**: the header is the first non-blank line; an Excel ``sep=;`` hint line
+  before it is honoured and skipped.
+- **Delimiter sniffing**: ``,``, ``;`` or tab, whichever splits the header into the most
+  fields (Strong writes ``;`` in some locales, Hevy quotes every field).
+- **Format sniffing**: :func:`sniff` names the parser from the header alone;
+  :func:`detect_format` raises :class:`QuarantineError` ``unknown CSV header: ...`` otherwise.
+- **Naive local times → UTC** (:func:`local_to_utc`): a wall-clock time is read in the
+  athlete's IANA zone with PEP 495 ``fold=0``. In the autumn fall-back hour, an ambiguous
+  time such as 02:30 is the *first* occurrence (summer time): 2026-10-25 02:30
+  Europe/Berlin → 00:30 UTC. In the spring-forward gap, a time that does not exist such as
+  02:30 is shifted forward by the gap (read with the pre-transition offset):
+  2026-03-29 02:30 Europe/Berlin → 01:30 UTC, i.e. 03:30 local summer time.
+- **Session durations** (:func:`session_end`): when a log gives no usable duration (missing,
+  zero, negative, or longer than :data:`MAX_SESSION_S`, which means a workout timer was left
+  running — real Strong exports contain "83h 31m"), the session lasts
+  :data:`SECONDS_PER_SET` per logged set.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import importlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from pipeline.ingest.records import (
+    ParseContext,
+    ParseResult,
+    QuarantineError,
+    StrengthSession,
+    StrengthSet,
+    as_utc,
+)
+
+LB_TO_KG = 0.45359237
+SECONDS_PER_SET = 180  # ~40 s of work plus ~2 min 20 s rest: a typical gym set cycle
+MAX_SESSION_S = 6 * 3600  # no strength workout lasts this long; longer = timer left running
+DELIMITERS = (",", ";", "\t")
+
+# Header signatures: every listed column (lower-cased, trimmed) must be present.
+# Checked in order; Strong and Hevy before the simple format because theirs are stricter.
+SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("strong_csv", frozenset({"date", "workout name", "exercise name", "set order"})),
+    ("hevy_csv", frozenset({"title", "start_time", "exercise_title", "set_type"})),
+    ("simple_csv", frozenset({"date", "time", "exercise", "reps"})),
+)
+PARSER_MODULES = {
+    "strong_csv": "pipeline.ingest.strong",
+    "hevy_csv": "pipeline.ingest.hevy",
+    "simple_csv": "pipeline.ingest.simple_csv",
+}
+
+_WEIGHT_UNITS = {"kg": 1.0, "kgs": 1.0} | dict.fromkeys(("lb", "lbs", "pound", "pounds"), LB_TO_KG)
+_MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_ABBR, start=1)}
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_DAY_MONTH_RE = re.compile(  # Hevy: "6 Oct 2026, 18:00" (seconds and AM/PM tolerated)
+    r"^(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{4}),? (\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data record: its line number in the file (for error messages) and its cells by
+    lower-cased header name."""
+
+    line: int
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "").strip()
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]  # lower-cased, trimmed column names
+    rows: list[Row]
+    delimiter: str
+
+    def has(self, column: str) -> bool:
+        return column in self.header
+
+
+# --- decoding and table reading -------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text, honouring a BOM; see the module docstring for the fallbacks."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # "replace": a sniffing caller may hand over a prefix cut inside a character
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(codecs.BOM_UTF8):  # a UTF-8 BOM settles the question
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _header_line(text: str) -> tuple[str, str, str | None]:
+    """(header line, text from the header on, delimiter forced by a ``sep=`` hint)."""
+    forced: str | None = None
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.lower().startswith("sep=") and forced is None and len(stripped) == 5:
+            forced = stripped[4]
+            continue
+        return stripped, "".join(lines[i:]), forced
+    return "", "", forced
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most fields (ties favour the comma)."""
+
+    def width(delim: str) -> int:
+        return len(next(csv.reader([header_line], delimiter=delim), []))
+
+    return max(DELIMITERS, key=width)
+
+
+def _split_header(header_line: str, delimiter: str) -> list[str]:
+    fields = next(csv.reader([header_line], delimiter=delimiter), [])
+    return [f.strip().strip('"').strip().lower() for f in fields]
+
+
+def read_table(data: bytes) -> Table:
+    """Decode and split a CSV file into a header and rows keyed by lower-cased column names.
+
+    Raises QuarantineError for an empty file or a record with more non-empty fields than the
+    header (a sign of a wrong delimiter or a damaged file)."""
+    header_line, body, forced = _header_line(decode(data))
+    if not header_line:
+        raise QuarantineError("empty CSV file")
+    delimiter = forced or sniff_delimiter(header_line)
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader)]
+    rows: list[Row] = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
+            raise QuarantineError(f"line {reader.line_num}: {len(record)} fields, header has {len(header)}")
+        rows.append(Row(reader.line_num, dict(zip(header, record, strict=False))))
+    return Table(header, rows, delimiter)
+
+
+# --- format sniffing and dispatch -----------------------------------------------------------
+
+
+def sniff_header(columns: list[str]) -> str | None:
+    """Format name for a list of (lower-cased) header columns, or None."""
+    present = set(columns)
+    for fmt, required in SIGNATURES:
+        if required <= present:
+            return fmt
+    return None
+
+
+def _head_text(data: bytes) -> str:
+    """The start of the file as text for sniffing, cut at its last line end: a prefix handed
+    over by a caller must not end inside a multi-byte character (UTF-8 would then fail to
+    decode and be read as cp1252). Only the header line matters here."""
+    head = data[:65536]
+    if b"\n" in head:
+        head = head[: head.rfind(b"\n") + 1]
+    return decode(head)
+
+
+def sniff(data: bytes) -> str | None:
+    """``"strong_csv"``, ``"hevy_csv"``, ``"simple_csv"`` or None, from the header line only.
+    ``data`` may be just the first few KiB of the file."""
+    header_line, _, forced = _header_line(_head_text(data))
+    if not header_line:
+        return None
+    return sniff_header(_split_header(header_line, forced or sniff_delimiter(header_line)))
+
+
+def detect_format(data: bytes) -> str:
+    """Like :func:`sniff` but an unknown header is a QuarantineError naming its start."""
+    fmt = sniff(data)
+    if fmt is None:
+        header_line, _, _ = _header_line(_head_text(data))
+        raise QuarantineError(f"unknown CSV header: {header_line[:80]}")
+    return fmt
+
+
+def parse_csv(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
+    """Parse any supported strength-log CSV, picking the parser from the header."""
+    # Imported by name here because the parser modules import this one.
+    module = importlib.import_module(PARSER_MODULES[detect_format(data)])
+    return module.parse(data, name, ctx)
+
+
+def require_format(table: Table, fmt: str) -> None:
+    """A parser called on another format's file quarantines it instead of guessing."""
+    if sniff_header(table.header) != fmt:
+        raise QuarantineError(f"unknown CSV header: {','.join(table.header)[:80]}")
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def parse_number(text: str, row: Row, column: str) -> float | None:
+    """A float, or None when empty. Accepts a decimal comma ("82,5") as written by Strong's
+    semicolon export in European locales."""
+    text = text.strip()
+    if not text:
+        return None
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise QuarantineError(f"line {row.line}: {column} is not a number: {text[:40]!r}") from None
+
+
+def parse_int(text: str, row: Row, column: str) -> int | None:
+    value = parse_number(text, row, column)
+    return None if value is None else round(value)
+
+
+def weight_factor(unit: str, row: Row | None = None) -> float:
+    """Multiplier from ``unit`` (kg, kgs, lb, lbs ...) to kilograms."""
+    factor = _WEIGHT_UNITS.get(unit.strip().lower())
+    if factor is None:
+        where = f"line {row.line}: " if row else ""
+        raise QuarantineError(f"{where}unknown weight unit {unit!r}")
+    return factor
+
+
+def _hour24(hour: int, ampm: str | None) -> int:
+    if not ampm:
+        return hour
+    return hour % 12 + (12 if ampm.lower() == "pm" else 0)
+
+
+def _offset(text: str | None) -> timezone | None:
+    if not text:
+        return None
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """A datetime from the forms the logs use, naive unless the text has an offset or Z:
+    ``2021-09-14 17:03:48``, ``2026-10-06T18:00:00+02:00``, ``2024-03-05 6:01:12 PM``,
+    ``2024-08-05`` (midnight), ``6 Oct 2026, 18:00``. None when unrecognised."""
+    text = text.strip().replace("\u202f", " ").replace("\u00a0", " ")
+    if m := _ISO_RE.match(text):
+        y, mo, d, h, mi, s, frac, ampm, off = m.groups()
+        hour = _hour24(int(h or 0), ampm)
+        micro = int((frac or "0").ljust(6, "0"))
+        return _build((int(y), int(mo), int(d), hour, int(mi or 0), int(s or 0), micro), _offset(off))
+    if m := _DAY_MONTH_RE.match(text):
+        d, mon, y, h, mi, s, ampm = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if month is None:
+            return None
+        return _build((int(y), month, int(d), _hour24(int(h), ampm), int(mi), int(s or 0), 0), None)
+    return None
+
+
+def _build(parts: tuple[int, int, int, int, int, int, int], tz: timezone | None) -> datetime | None:
+    try:
+        return datetime(*parts, tzinfo=tz)
+    except ValueError:  # e.g. 31 Feb or hour 25
+        return None
+
+
+def parse_time_cell(text: str, row: Row, column: str) -> datetime:
+    value = parse_datetime(text)
+    if value is None:
+        raise QuarantineError(f"line {row.line}: {column} is not a date/time: {text[:40]!r}")
+    return value
+
+
+def local_to_utc(dt: datetime, zone: ZoneInfo) -> datetime:
+    """Aware UTC from a naive wall-clock time in ``zone`` (aware values are just converted).
+
+    ``fold=0`` is explicit because it is the documented DST policy (module docstring):
+    ambiguous → first occurrence, non-existent → shifted forward by the gap."""
+    if dt.tzinfo is None:
+        dt = dt.replace(fold=0)
+    return as_utc(dt, zone)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError) as err:  # ZoneInfoNotFoundError is a KeyError
+        raise QuarantineError(f"unknown time zone {name!r}") from err
+
+
+def session_end(start_utc: datetime, duration_s: float | None, n_sets: int) -> datetime:
+    """End of a session: start + the logged duration when plausible, else the per-set
+    estimate (see the module docstring)."""
+    if duration_s is None or not 0 < duration_s <= MAX_SESSION_S:
+        duration_s = max(n_sets, 1) * SECONDS_PER_SET
+    return start_utc + timedelta(seconds=duration_s)
+
+
+def is_strength_set(weight: float | None, reps: int | None) -> bool:
+    """A logged row is a strength set when it has reps or a load. Rows with neither are
+    cardio (distance and/or time: Strong's "Swimming", "Aerobics") or empty. The logs carry no
+    exercise type, so a plank held for 60 s looks exactly like 60 s of aerobics; both are
+    left out rather than guessing from the exercise name."""
+    return bool(reps) or bool(weight)
+
+
+@dataclass
+class SessionDraft:
+    """A session being assembled from its rows; :meth:`finish` makes the record."""
+
+    title: str | None
+    start_utc: datetime
+    duration_s: float | None = None
+    notes: str | None = None
+    sets: list[StrengthSet] = field(default_factory=list)
+
+    def add_set(
+        self,
+        exercise: str,
+        set_type: str,
+        reps: int | None,
+        weight_kg: float | None,
+        rpe: float | None = None,
+        duration_s: float | None = None,
+    ) -> None:
+        # set_index counts every kept set of the session in file order, from 0.
+        self.sets.append(StrengthSet(len(self.sets), exercise, set_type, reps, weight_kg, rpe, duration_s))
+
+    def note(self, text: str) -> None:
+        if text and not self.notes:
+            self.notes = text
+
+    def finish(self) -> StrengthSession | None:
+        """The session, or None when it has no strength set (e.g. a cardio-only workout)."""
+        if not self.sets:
+            return None
+        end = session_end(self.start_utc, self.duration_s, len(self.sets))
+        return StrengthSession(self.title, self.start_utc, end, self.sets, self.notes)
+
+
+def finish_sessions(drafts: Iterable[SessionDraft]) -> list[StrengthSession]:
+    sessions = [s for d in drafts if (s := d.finish()) is not None]
+    return sorted(sessions, key=lambda s: s.start_utc)

@@ -1,0 +1,91 @@
+"""Parser for Hevy CSV exports (format name ``hevy_csv``).
+
+Header (every field usually quoted; columns are found by name)::
+
+    title,start_time,end_time,description,exercise_title,superset_id,exercise_notes,
+    set_index,set_type,weight_kg|weight_lbs,reps,distance_km|distance_miles,duration_seconds,rpe
+
+Rules:
+- a session is the rows sharing (``title``, ``start_time``); it ends at ``end_time`` (a
+  missing or implausible end falls back to the per-set estimate of ``csv_common``);
+- times are ``6 Oct 2026, 18:00`` or ISO (``2026-10-06T18:00:00``, with or without an
+  offset/``Z``). Naive times are local in ``[sources.hevy] timezone``
+  (``ParseContext.hevy_timezone``): unset or ``"local"`` means the athlete's zone, an IANA
+  name such as ``"UTC"`` overrides it. DST policy as in :mod:`pipeline.ingest.csv_common`;
+- ``set_type``: normal → working, warmup → warmup, failure → failure, dropset → drop;
+- ``weight_lbs`` is converted to kg; rows with neither reps nor load (cardio) are not sets;
+- ``description`` becomes the session notes.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pipeline.ingest import csv_common as cc
+from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+
+FORMAT = "hevy_csv"
+SET_TYPES = {
+    "": "working",
+    "normal": "working",
+    "working": "working",
+    "warmup": "warmup",
+    "warm_up": "warmup",
+    "failure": "failure",
+    "dropset": "drop",
+    "drop_set": "drop",
+    "drop": "drop",
+}
+WEIGHT_COLUMNS = (("weight_kg", "kg"), ("weight_lbs", "lbs"), ("weight_lb", "lb"))
+
+
+def matches(header: list[str]) -> bool:
+    return cc.sniff_header([h.lower() for h in header]) == FORMAT
+
+
+def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
+    table = cc.read_table(data)
+    cc.require_format(table, FORMAT)
+    zone = cc.zone_named(hevy_zone_name(ctx))
+    weight = next(((col, cc.weight_factor(unit)) for col, unit in WEIGHT_COLUMNS if table.has(col)), None)
+    drafts: dict[tuple[str, str], cc.SessionDraft] = {}
+    for row in table.rows:
+        key = (row.get("title"), row.get("start_time"))
+        draft = drafts.get(key)
+        if draft is None:
+            draft = drafts[key] = _new_draft(row, zone)
+        _add_row(draft, row, weight)
+    return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
+
+
+def hevy_zone_name(ctx: ParseContext) -> str:
+    """The zone for Hevy's naive times: the override unless it is unset or "local"."""
+    override = (ctx.hevy_timezone or "").strip()
+    return ctx.timezone if override.lower() in ("", "local") else override
+
+
+def _new_draft(row: cc.Row, zone: ZoneInfo) -> cc.SessionDraft:
+    start = cc.local_to_utc(cc.parse_time_cell(row.get("start_time"), row, "start_time"), zone)
+    duration = None
+    if row.get("end_time"):
+        end = cc.local_to_utc(cc.parse_time_cell(row.get("end_time"), row, "end_time"), zone)
+        duration = (end - start).total_seconds()
+    draft = cc.SessionDraft(row.get("title") or None, start, duration)
+    draft.note(row.get("description"))
+    return draft
+
+
+def _add_row(draft: cc.SessionDraft, row: cc.Row, weight: tuple[str, float] | None) -> None:
+    reps = cc.parse_int(row.get("reps"), row, "reps")
+    weight_kg = None
+    if weight is not None:
+        value = cc.parse_number(row.get(weight[0]), row, weight[0])
+        weight_kg = None if value is None else value * weight[1]
+    if not cc.is_strength_set(weight_kg, reps):
+        return
+    set_type = SET_TYPES.get(row.get("set_type").lower())
+    if set_type is None:
+        raise QuarantineError(f"line {row.line}: unknown set_type {row.get('set_type')!r}")
+    rpe = cc.parse_number(row.get("rpe"), row, "rpe")
+    seconds = cc.parse_number(row.get("duration_seconds"), row, "duration_seconds")
+    draft.add_set(row.get("exercise_title"), set_type, reps, weight_kg, rpe, seconds or None)

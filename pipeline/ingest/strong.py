@@ -1,0 +1,145 @@
+"""Parser for Strong app CSV exports (format name ``strong_csv``).
+
+Layouts read (columns are found by name, so their order does not matter):
+
+- classic, comma-separated, no units::
+
+    Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,Workout Notes,RPE
+
+  weights are in ``[sources.strong] weight_unit`` (``ParseContext.strong_weight_unit``);
+- semicolon-separated with a unit per row (``Workout Duration`` optional)::
+
+    Date;Workout Name;Exercise Name;Set Order;Weight;Weight Unit;Reps;RPE;Distance;Distance Unit;
+    Seconds;Notes;Workout Notes
+
+- the newer export with ``Workout #``, ``Duration (sec)`` and the unit in the header
+  (``Weight (kg)`` / ``Weight (lbs)``), which also writes ``Rest Timer`` rows.
+
+Rules:
+- a session is the rows sharing (``Date``, ``Workout Name``); ``Date`` is the naive local
+  start time in the athlete's zone (DST policy in :mod:`pipeline.ingest.csv_common`);
+  end = start + ``Duration`` ("1h 5m", "45m", "1h", "26s", "1:05:00" or plain seconds); a
+  missing duration, or one over 6 h (a timer left running: real exports hold "83h 31m"), is
+  replaced by 3 minutes per set (``csv_common.session_end``);
+- ``Set Order``: a number → working, ``W`` → warmup, ``D`` → drop, ``F`` → failure;
+- not strength sets: ``Rest Timer`` rows, and rows with neither reps nor load (cardio such
+  as Swimming with Distance/Seconds, see ``csv_common.is_strength_set``); a workout left
+  with no strength set yields no session;
+- exercise names are kept as Strong spells them; the loader classifies them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.ingest import csv_common as cc
+from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+
+FORMAT = "strong_csv"
+SET_ORDER_TYPES = {"w": "warmup", "d": "drop", "f": "failure"}
+REST_TIMER = "rest timer"
+_DURATION_RE = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?$")
+_CLOCK_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
+_UNIT_IN_HEADER_RE = re.compile(r"^weight(?: \((kg|kgs|lb|lbs)\))?$")
+
+
+def matches(header: list[str]) -> bool:
+    return cc.sniff_header([h.lower() for h in header]) == FORMAT
+
+
+def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
+    table = cc.read_table(data)
+    cc.require_format(table, FORMAT)
+    columns = _Columns.of(table, ctx)
+    zone = cc.zone_named(ctx.timezone)
+    drafts: dict[tuple[str, str], cc.SessionDraft] = {}
+    for row in table.rows:
+        key = (row.get("date"), row.get("workout name"))
+        draft = drafts.get(key)
+        if draft is None:
+            start = cc.local_to_utc(cc.parse_time_cell(key[0], row, "Date"), zone)
+            draft = drafts[key] = cc.SessionDraft(key[1] or None, start)
+        _add_row(draft, row, columns)
+    return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
+
+
+class _Columns:
+    """Which of the layout-dependent columns this file has."""
+
+    def __init__(
+        self, weight: str | None, header_factor: float | None, duration: str | None, default_unit: str
+    ) -> None:
+        self.weight = weight
+        self.header_factor = header_factor  # unit from "Weight (kg)" or the config; None = per row
+        self.duration = duration
+        self.default_unit = default_unit  # for a row whose "Weight Unit" cell is empty
+
+    @classmethod
+    def of(cls, table: cc.Table, ctx: ParseContext) -> _Columns:
+        weight, factor = None, None
+        for column in table.header:
+            if m := _UNIT_IN_HEADER_RE.match(column):
+                weight = column
+                factor = cc.weight_factor(m.group(1) or ctx.strong_weight_unit)
+                break
+        if table.has("weight unit"):
+            factor = None  # the per-row unit wins over the configured default
+        durations = ("duration", "duration (sec)", "workout duration")
+        duration = next((c for c in durations if table.has(c)), None)
+        return cls(weight, factor, duration, ctx.strong_weight_unit)
+
+
+def _add_row(draft: cc.SessionDraft, row: cc.Row, columns: _Columns) -> None:
+    if draft.duration_s is None and columns.duration:
+        draft.duration_s = parse_duration(row.get(columns.duration))
+    draft.note(row.get("workout notes"))
+    order = row.get("set order").lower()
+    if order == REST_TIMER or row.get("exercise name").lower() == REST_TIMER:
+        return
+    reps = cc.parse_int(row.get("reps"), row, "Reps")
+    weight = _weight_kg(row, columns)
+    if not cc.is_strength_set(weight, reps):
+        return
+    seconds = cc.parse_number(row.get("seconds"), row, "Seconds")
+    rpe = cc.parse_number(row.get("rpe"), row, "RPE")
+    set_type = _set_type(order, row)
+    draft.add_set(row.get("exercise name"), set_type, reps, weight, rpe, seconds or None)
+
+
+def _weight_kg(row: cc.Row, columns: _Columns) -> float | None:
+    if columns.weight is None:
+        return None
+    value = cc.parse_number(row.get(columns.weight), row, "Weight")
+    if value is None:
+        return None
+    factor = columns.header_factor
+    if factor is None:
+        factor = cc.weight_factor(row.get("weight unit") or columns.default_unit, row)
+    return value * factor
+
+
+def _set_type(order: str, row: cc.Row) -> str:
+    if not order or order.isdigit():
+        return "working"
+    set_type = SET_ORDER_TYPES.get(order)
+    if set_type is None:
+        raise QuarantineError(f"line {row.line}: unknown Set Order {order!r}")
+    return set_type
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds from Strong's duration forms; None when empty or unrecognised (the session
+    length is then estimated)."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    if text.replace(".", "", 1).isdigit():  # "Duration (sec)" in the newer export
+        return float(text)
+    if m := _CLOCK_RE.match(text):
+        hours, minutes, seconds = (int(g or 0) for g in m.groups())
+        return hours * 3600.0 + minutes * 60 + seconds
+    m = _DURATION_RE.match(text)
+    if not m or not any(m.groups()):
+        return None
+    hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    return hours * 3600.0 + minutes * 60 + seconds

@@ -1,0 +1,20 @@
+"""Shared test helpers: where the real-file corpus lives and what its manifest lists."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+# ../shared/corpus relative to the project root; never copied into the repository
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def corpus_rows(format: str | None = None) -> list[dict[str, str]]:
+    """MANIFEST.tsv rows (file, format, source_repo, source_path, commit, license, kind, notes),
+    optionally only one format; [] when the corpus is absent."""
+    manifest = CORPUS / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with open(manifest, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [r for r in rows if format is None or r["format"] == format]
