@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS raw.athletes (
     max_hr INTEGER, resting_hr INTEGER, sex VARCHAR, threshold_hr INTEGER,
     strength_target_per_week INTEGER
 );
+CREATE TABLE IF NOT EXISTS raw.build_state (
+    as_of DATE NOT NULL,            -- the day the last build judged from (weeks ending before it are complete)
+    built_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS raw.races (
     athlete_id VARCHAR NOT NULL, race_date DATE NOT NULL, name VARCHAR, priority VARCHAR
 );

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import graphlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,14 +72,21 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
             )
     for m in models.values():
         m.depends_on = _references(m.sql) & models.keys()
-    sorter = graphlib.TopologicalSorter({m.name: m.depends_on for m in models.values()})
-    sorter.prepare()
-    order: list[str] = []
     rank = {layer: i for i, layer in enumerate(LAYERS)}
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=lambda n: (rank[models[n].layer], n))
-        order.extend(ready)
-        sorter.done(*ready)
+    for m in models.values():
+        upward = [d for d in m.depends_on if rank[models[d].layer] > rank[m.layer]]
+        if upward:
+            raise ModelError(f"model {m.name} ({m.layer}) reads {upward[0]} from a later layer")
+    # layers in order; within a layer, dependencies first, then by name
+    order: list[str] = []
+    for layer in LAYERS:
+        names = {n for n, m in models.items() if m.layer == layer}
+        sorter = graphlib.TopologicalSorter({n: models[n].depends_on & names for n in names})
+        sorter.prepare()
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready())
+            order.extend(ready)
+            sorter.done(*ready)
     return [models[n] for n in order]
 
 
@@ -105,12 +113,14 @@ def _data_tests(m: Model) -> list[tuple[str, str]]:
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
-                sql = f"SELECT count(*) FROM (SELECT {c} FROM {m.name} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1)"
+                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {m.name} WHERE {c} IS NOT NULL "
+                       f"GROUP BY {c} HAVING count(*) > 1)")
             elif kind == "not_null":
                 sql = f"SELECT count(*) FROM {m.name} WHERE {c} IS NULL"
             elif kind == "accepted_values":
                 values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
-                sql = f"SELECT count(*) FROM {m.name} WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})"
+                sql = (f"SELECT count(*) FROM {m.name} "
+                       f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})")
             elif kind == "relationships":
                 to, fld = arg["to"], arg["field"]
                 sql = (f"SELECT count(*) FROM {m.name} WHERE {c} IS NOT NULL "
@@ -135,19 +145,26 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
                  timings: dict[str, float] | None = None) -> list[Model]:
     """Build every model and run its data tests in one transaction (all or nothing)."""
-    import time
-
-    models = models if models is not None else discover()
     with transaction(con):
-        for m in models:
-            t0 = time.perf_counter()
-            _drop_other_kind(con, m)
-            kind = "VIEW" if m.materialized == "view" else "TABLE"
-            try:
-                con.execute(f'CREATE OR REPLACE {kind} "{m.name}" AS {_body(m.sql)}')
-            except duckdb.Error as err:
-                raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
-            if timings is not None:
-                timings[m.name] = time.perf_counter() - t0
-        run_data_tests(con, models)
+        return build_models_in_transaction(con, models, timings)
+
+
+def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
+                                timings: dict[str, float] | None = None) -> list[Model]:
+    """The body of :func:`build_models`, for callers that own the transaction (``build``)."""
+    models = models if models is not None else discover()
+    for m in models:
+        t0 = time.perf_counter()
+        _drop_other_kind(con, m)
+        kind = "VIEW" if m.materialized == "view" else "TABLE"
+        try:
+            con.execute(f'CREATE OR REPLACE {kind} "{m.name}" AS {_body(m.sql)}')
+        except duckdb.Error as err:
+            raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+        if timings is not None:
+            timings[m.name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run_data_tests(con, models)
+    if timings is not None:
+        timings["(data tests)"] = time.perf_counter() - t0
     return models
