@@ -6,13 +6,20 @@ same steps in tasks. Nothing here imports Prefect.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
 from pipeline.db import connect, open_for_write
 from pipeline.ingestion import Summary, ingest_paths
 from pipeline.models import Model, build_models, discover
+
+if TYPE_CHECKING:
+    from pipeline.build import BuildResult
 
 LOCK_WAIT_S = 10.0
 
@@ -58,3 +65,50 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 def list_models() -> list[Model]:
     return discover()
+
+
+def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
+    """Run the SQL models and the rules; replace the flags table (one transaction)."""
+    from pipeline.build import build as run_build  # the rules are not needed by ingest
+
+    con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
+    try:
+        return run_build(con, config, as_of or today_for(config))
+    finally:
+        con.close()
+
+
+def today_for(config: Config) -> date:
+    """Today in the (first) athlete's zone: the default --as-of."""
+    return datetime.now(ZoneInfo(config.all_athletes[0].timezone)).date()
+
+
+def read_flags(db: Path, week: str | None = None, since: date | None = None,
+               rule: str | None = None) -> list[dict]:
+    """Flags of the last build in the SPEC JSON shape, sorted by date then rule."""
+    if not Path(db).exists():
+        return []
+    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
+    try:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_schema = 'main' AND table_name = 'flags'").fetchone()[0]
+        if not exists:
+            return []
+        where, params = ["true"], []
+        if week:
+            where.append("week = ?")
+            params.append(week)
+        if since:
+            where.append("date >= ?")
+            params.append(since)
+        if rule:
+            where.append("(rule = ? OR rule LIKE ? || '.%')")
+            params += [rule, rule]
+        rows = con.execute(
+            f"SELECT rule, severity, athlete_id, date, week, message, CAST(evidence AS VARCHAR) FROM flags "
+            f"WHERE {' AND '.join(where)} ORDER BY date, rule, athlete_id, message", params).fetchall()
+    finally:
+        con.close()
+    keys = ("rule", "severity", "athlete", "date", "week", "message", "evidence")
+    return [dict(zip(keys, (r[0], r[1], r[2], r[3].isoformat(), r[4], r[5], json.loads(r[6])), strict=True))
+            for r in rows]

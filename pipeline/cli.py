@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from pipeline.config import TEMPLATE, Config, ConfigError, load_config
 from pipeline.db import DatabaseBusyError
+from pipeline.models import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
@@ -38,7 +40,7 @@ class State:
         return load_config(cls.config_path)
 
 
-USER_ERRORS = (ConfigError, DatabaseBusyError, FileNotFoundError, PermissionError)
+USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, FileNotFoundError, PermissionError)
 
 
 def main() -> None:
@@ -131,10 +133,10 @@ def models() -> None:
     """The SQL models in run order with their grain and description (the analyst's map)."""
     from pipeline.models import discover
 
-    table = Table("model", "layer", "built as", "grain", "description", show_lines=False)
-    for m in discover():
-        table.add_row(m.name, m.layer, m.materialized, m.grain, m.description)
-    out.print(table)
+    for i, m in enumerate(discover(), 1):
+        out.print(f"[bold]{i:2}. {m.name}[/] [dim]({m.layer}, {m.materialized})[/]", highlight=False)
+        out.print(f"    grain: {m.grain}", highlight=False)
+        out.print(f"    {m.description}", highlight=False)
 
 
 def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
@@ -185,3 +187,121 @@ def sql(
         out.print(table)
     else:
         print(_format_rows(columns, rows, format))
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Judge weeks ending before this date (default: today).")]
+PrefectFlag = Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")]
+
+
+def _print_build(result) -> None:
+    by_sev: dict[str, int] = {}
+    for f in result.flags:
+        by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items())) or "no flags"
+    out.print(f"build: as of {result.as_of}: {counts}")
+
+
+@app.command()
+def build(as_of: AsOf = None, prefect: PrefectFlag = False) -> None:
+    """Run the SQL models and the rules; replaces the flags table."""
+    config = State.config()
+    if _use_prefect(prefect):
+        from flows.build import build_flow
+
+        result = build_flow(str(State.db), str(State.config_path), _as_of(as_of))
+    else:
+        from pipeline import api
+
+        result = api.build(State.db, config, _as_of(as_of))
+    _print_build(result)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders (recursive), .gz or .zip.")],
+    as_of: AsOf = None,
+    athlete: Annotated[str | None, typer.Option(help="Athlete id the files belong to.")] = None,
+    prefect: PrefectFlag = False,
+) -> None:
+    """Ingest, then build (one flow run when Prefect is configured)."""
+    config = State.config()
+    if _use_prefect(prefect):
+        from flows.build import run_flow
+
+        summary, result = run_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete,
+                                   _as_of(as_of))
+    else:
+        from pipeline import api
+
+        summary = _progress_ingest(paths, athlete, False)
+        result = api.build(State.db, config, _as_of(as_of))
+    _print_summary(summary)
+    _print_build(result)
+
+
+def _flag_table(flags: list[dict]) -> Table:
+    table = Table("date", "week", "severity", "rule", "message", show_lines=False)
+    style = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in flags:
+        table.add_row(f["date"], f["week"], f"[{style.get(f['severity'], '')}]{f['severity']}[/]", f["rule"],
+                      f["message"])
+    return table
+
+
+@app.command()
+def flags(
+    week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W37.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only flags dated on or after (YYYY-MM-DD).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Rule id, or a family such as 'spacing'.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+) -> None:
+    """List the flags of the last build (exit 0 whatever it finds)."""
+    from pipeline import api
+
+    if format not in ("table", "json", "csv"):
+        raise typer.BadParameter("use table, json or csv", param_hint="--format")
+    if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
+        raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
+    since_date = None
+    if since:
+        try:
+            since_date = date.fromisoformat(since)
+        except ValueError:
+            raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
+    found = api.read_flags(State.db, week=week, since=since_date, rule=rule)
+    if format == "json":
+        print(json.dumps(found, indent=1, ensure_ascii=False))
+    elif format == "csv":
+        cols = ["date", "week", "athlete", "severity", "rule", "message", "evidence"]
+        rows = [tuple(json.dumps(f[c]) if c == "evidence" else f[c] for c in cols) for f in found]
+        print(_format_rows(cols, rows, "csv"))
+    elif found:
+        out.print(_flag_table(found))
+    else:
+        out.print("no flags")
+
+
+@app.command()
+def demo() -> None:
+    """Ingest sample_data/, build, print the weekly table and the flags (offline)."""
+    from pipeline import demo as demo_lib
+
+    result = demo_lib.run_demo(State.db)
+    _print_summary(result.summary)
+    out.print(demo_lib.week_table(result.weeks))
+    _print_build(result.build)
+    found = [f.as_json() for f in result.build.flags]
+    out.print(_flag_table(found) if found else "no flags")
+
+
+if __name__ == "__main__":
+    main()

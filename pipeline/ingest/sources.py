@@ -49,12 +49,13 @@ class TooLarge(Exception):
     pass
 
 
-def _read_capped(stream: io.BufferedIOBase, limit: int = MAX_MEMBER_BYTES) -> bytes:
+def _read_capped(stream: io.BufferedIOBase, limit: int | None = None) -> bytes:
+    limit = MAX_MEMBER_BYTES if limit is None else limit
     out = bytearray()
     while chunk := stream.read(_CHUNK):
         out += chunk
         if len(out) > limit:
-            raise TooLarge(f"decompresses to more than {limit // (1024 * 1024)} MiB; refused as a possible zip bomb")
+            raise TooLarge(f"decompresses to more than {limit >> 20} MiB; refused as a possible zip bomb")
     return bytes(out)
 
 
@@ -146,7 +147,8 @@ def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Pat
             yield Item(name, None, disk_path=disk_path, reason="password-protected archive member; cannot read")
             continue
         if info.file_size > MAX_MEMBER_BYTES:
-            yield Item(name, None, disk_path=disk_path, reason="member declares more than 256 MiB; refused")
+            yield Item(name, None, disk_path=disk_path, reason=f"member declares {info.file_size:,} bytes, over "
+                       f"the {MAX_MEMBER_BYTES >> 20} MiB limit; refused as a possible zip bomb")
             continue
         try:
             data = _read_capped(zf.open(info))

@@ -1,0 +1,212 @@
+"""`runlift ingest` end to end: idempotency, duplicates, archives, hostile files, crash safety."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import api
+from pipeline.config import Config, parse_config
+from pipeline.ingest import sources
+from gpxgen import BILLION_LAUGHS, gpx_run
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+BERLIN = parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"}})
+RAW_TABLES = ("raw.activities", "raw.samples", "raw.strength_sessions", "raw.strength_sets", "ingest_log")
+
+
+def counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RAW_TABLES}
+    finally:
+        con.close()
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    api.ingest(db, parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"},
+                                 "sources": {"strong": {"weight_unit": "kg"}}}), [SAMPLE])
+    return db
+
+
+def test_second_ingest_changes_no_row(sample_db: Path) -> None:
+    before = counts(sample_db)
+    summary = api.ingest(sample_db, BERLIN, [SAMPLE])
+    assert (summary.new, summary.duplicate, summary.quarantined) == (0, 0, 0)
+    assert summary.skipped == before["ingest_log"]
+    assert counts(sample_db) == before
+
+
+def test_sample_ingest_outcome(sample_db: Path) -> None:
+    status = dict(rows(sample_db, "SELECT status, count(*) FROM ingest_log GROUP BY status"))
+    runs = len(list((SAMPLE / "runs").glob("*")))
+    # every run file loads except the GPX twin of the FIT run; 3 strength files; 1 corrupt FIT
+    assert status == {"loaded": runs - 1 + 3, "duplicate": 1, "quarantined": 1}
+    reason = rows(sample_db, "SELECT reason FROM ingest_log WHERE status = 'quarantined'")[0][0]
+    assert "truncated" in reason.lower()
+
+
+def test_fit_and_gpx_of_one_run_kept_once(sample_db: Path) -> None:
+    kept = rows(sample_db, "SELECT source_format, source_file FROM activities "
+                           "WHERE local_date = DATE '2026-09-09' AND sport = 'running'")
+    assert [(fmt, Path(f).name) for fmt, f in kept] == [("fit", "2026-09-09_0700_easy.fit")]
+    (status, reason), = rows(sample_db, "SELECT status, reason FROM ingest_log WHERE file LIKE '%09-09_0700_easy.gpx'")
+    assert status == "duplicate" and "2026-09-09_0700_easy.fit" in reason
+
+
+def test_hevy_and_watch_strength_session_merged(sample_db: Path) -> None:
+    got = rows(sample_db, "SELECT source_format, strftime(start_local, '%H:%M'), strftime(end_utc AT TIME ZONE "
+                          "'Europe/Berlin', '%H:%M'), activity_id IS NOT NULL FROM strength_sessions "
+                          "WHERE local_date = DATE '2026-09-10'")
+    # Hevy's sets (more complete), the watch's times (18:02-18:57), linked to the watch activity
+    assert got == [("hevy_csv", "18:02", "18:57", True)]
+
+
+def test_order_does_not_matter_for_duplicates(tmp_path: Path) -> None:
+    fit = SAMPLE / "runs" / "2026-09-09_0700_easy.fit"
+    gpx = SAMPLE / "runs" / "2026-09-09_0700_easy.gpx"
+    db = tmp_path / "r.duckdb"
+    api.ingest(db, BERLIN, [gpx])
+    api.ingest(db, BERLIN, [fit])
+    assert rows(db, "SELECT source_format FROM activities") == [("fit",)]
+    assert sorted(rows(db, "SELECT status FROM ingest_log")) == [("duplicate",), ("loaded",)]
+
+
+def _zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = 0o120777 << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_zip_export_members(tmp_path: Path) -> None:
+    t0 = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("nested/run.gpx", gpx_run(t0 + timedelta(days=2)))
+    strava_csv = (
+        "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+        '1,"May 4, 2026",Morning Tempo,Run,activities/1.gpx.gz\n'
+    )
+    archive = _zip(tmp_path / "export.zip", {
+        "activities.csv": strava_csv.encode(),
+        "activities/1.gpx.gz": gzip.compress(gpx_run(t0, name="", sport="").encode()),
+        "activities/2.gpx": gpx_run(t0 + timedelta(days=1)).encode(),
+        "../escape.gpx": gpx_run(t0 + timedelta(days=3)).encode(),
+        "/abs/path.gpx": gpx_run(t0 + timedelta(days=4)).encode(),
+        "inner.zip": inner.getvalue(),
+        "notes.json": b"{}",
+    }, symlink="link.gpx")
+    db = tmp_path / "z.duckdb"
+    summary = api.ingest(db, BERLIN, [archive])
+    assert (summary.new, summary.quarantined, summary.unsupported) == (3, 3, 1)
+    log = dict(rows(db, "SELECT file, coalesce(reason, status) FROM ingest_log"))
+    a = str(archive)
+    assert "escapes its folder" in log[f"{a}!../escape.gpx"]
+    assert "absolute path" in log[f"{a}!/abs/path.gpx"]
+    assert "symbolic link" in log[f"{a}!link.gpx"]
+    assert log[f"{a}!inner.zip!nested/run.gpx"] == "loaded"
+    titled = rows(db, "SELECT title, sport FROM activities WHERE source_file LIKE '%1.gpx.gz'")
+    assert titled == [("Morning Tempo", "running")]
+    assert not (tmp_path / "escape.gpx").exists() and not (tmp_path.parent / "escape.gpx").exists()
+
+
+def test_zip_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_MEMBER_BYTES", 1 << 20)
+    archive = _zip(tmp_path / "bomb.zip", {"big.gpx": b"\0" * (8 << 20)})
+    assert archive.stat().st_size < 64 * 1024
+    db = tmp_path / "b.duckdb"
+    summary = api.ingest(db, BERLIN, [archive])
+    assert summary.quarantined == 1
+    assert "zip bomb" in rows(db, "SELECT reason FROM ingest_log")[0][0]
+
+
+def test_entity_bomb_quarantined_fast(tmp_path: Path) -> None:
+    bomb = tmp_path / "lol.gpx"
+    bomb.write_text(BILLION_LAUGHS)
+    db = tmp_path / "e.duckdb"
+    t = time.perf_counter()
+    summary = api.ingest(db, BERLIN, [bomb])
+    assert time.perf_counter() - t < 5
+    assert summary.quarantined == 1
+    assert "DOCTYPE" in rows(db, "SELECT reason FROM ingest_log")[0][0]
+
+
+def test_same_content_under_another_name_is_a_duplicate(tmp_path: Path) -> None:
+    text = gpx_run(datetime(2026, 5, 4, 5, 0, tzinfo=UTC))
+    (tmp_path / "a.gpx").write_text(text)
+    (tmp_path / "b.gpx").write_text(text)
+    db = tmp_path / "d.duckdb"
+    summary = api.ingest(db, BERLIN, [tmp_path / "a.gpx", tmp_path / "b.gpx"])
+    assert (summary.new, summary.duplicate) == (1, 1)
+    assert rows(db, "SELECT reason FROM ingest_log WHERE status = 'duplicate'")[0][0].startswith("same content as")
+
+
+def _many_runs(folder: Path, n: int, points: int) -> None:
+    folder.mkdir()
+    t0 = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+    for i in range(n):
+        (folder / f"run{i:03}.gpx").write_text(gpx_run(t0 + timedelta(days=i), points=points))
+
+
+def _assert_whole_files(db: Path, points: int) -> int:
+    """Every logged file has all of its samples and every stored activity has its log row."""
+    partial = rows(db, """
+        SELECT a.source_file, a.n_samples, count(s.ts_utc)
+        FROM raw.activities a LEFT JOIN raw.samples s USING (activity_id)
+        GROUP BY ALL HAVING a.n_samples <> count(s.ts_utc) OR a.n_samples <> ?""", [points])
+    assert partial == []
+    orphans = rows(db, "SELECT count(*) FROM raw.activities WHERE source_file NOT IN (SELECT file FROM ingest_log)")
+    assert orphans == [(0,)]
+    return rows(db, "SELECT count(*) FROM ingest_log")[0][0]
+
+
+def test_sigkill_mid_ingest_leaves_whole_files_and_rerun_completes(tmp_path: Path) -> None:
+    n, points = 80, 3000
+    _many_runs(tmp_path / "runs", n, points)
+    db = tmp_path / "k.duckdb"
+    cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(tmp_path / "none.toml"),
+           "ingest", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # wait until the writer has committed something, then kill it without warning
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        written = sum(p.stat().st_size for p in (db, Path(f"{db}.wal")) if p.exists())
+        if written > 2_000_000:
+            break
+    assert proc.poll() is None, "ingest finished before it could be killed; make the workload larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = _assert_whole_files(db, points)
+    assert 0 <= done < n
+    summary = api.ingest(db, Config(), [tmp_path / "runs"])
+    assert summary.new == n - done and summary.skipped == done
+    assert _assert_whole_files(db, points) == n
+    assert counts(db)["raw.samples"] == n * points
