@@ -27,7 +27,8 @@ from pipeline.models import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
-out = Console()
+# piped output (a file, a CI log) gets wide lines instead of rich's 80-column default
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 

@@ -11,7 +11,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -67,7 +67,7 @@ class Athlete(_Strict):
 
 
 class Race(_Strict):
-    date: date
+    date: Annotated[date, Field(strict=False)]  # SPEC writes it as a string; TOML dates work too
     name: str = "Race"
     priority: Literal["A", "B", "C"] = "A"
     athlete: str | None = None  # multi-athlete setups: whose race; None = every athlete
