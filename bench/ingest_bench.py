@@ -111,7 +111,7 @@ def main() -> None:
             results["e"].append(timed(["sh", "-c", f"exec {RUNLIFT} --db {work}/e{r}.duckdb ingest {small}"]))
         import duckdb
 
-        con = duckdb.connect(str(work / "b0.duckdb"), read_only=True)
+        con = duckdb.connect(str(work / f"b{opts.rounds - 1}.duckdb"), read_only=True)
         samples = con.execute("SELECT count(*) FROM raw.samples").fetchone()[0]
         con.close()
     finally:

@@ -1,0 +1,978 @@
+"""Generate ``sample_data/``: ten weeks of one runner-who-lifts before an A-race marathon.
+
+Deterministic: fixed seeds and dates, no wall-clock input, so running it twice gives
+byte-identical files. Usage::
+
+    .venv/bin/python scripts/make_sample_data.py [--out DIR] [--jobs N]
+
+The athlete "me" (Europe/Berlin) trains from Friday 2026-08-07 (first strength session,
+ISO week 2026-W32) to the "Lakeside Marathon" on Sunday 2026-10-18 (W42). Runs are FIT
+files (1 Hz; long runs with 5 s smart recording) and GPX exports (5 s, titled, Garmin
+TrackPointExtension heart rate); strength comes from a Strong CSV, a Hevy CSV and one watch
+FIT file that duplicates a Hevy session. Situations the rules must flag are planted on
+purpose; the script re-derives every expected flag from the generated data with a small
+reference implementation of the SPEC's rules and writes them to ``expected_flags.json`` and
+the README, failing loudly if the data does not produce exactly the planted set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import fitgen
+import gpxpy
+import gpxpy.gpx
+import numpy as np
+from fit_tool.profile.profile_type import (
+    CalfRaiseExerciseName,
+    DeadliftExerciseName,
+    HipRaiseExerciseName,
+    LungeExerciseName,
+    PlankExerciseName,
+    PlyoExerciseName,
+    SquatExerciseName,
+)
+from fitgen import ExerciseCategory as Cat
+from fitgen import Segment, SubSport, WatchSet
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "sample_data"
+TZ = ZoneInfo("Europe/Berlin")
+SEED = 20261018
+
+ATHLETE = {"id": "me", "max_hr": 190, "resting_hr": 50, "threshold_hr": 172, "target": 2}
+RACE_DATE = date(2026, 10, 18)
+RACE_NAME = "Lakeside Marathon"
+RULES = {
+    "min_gap_hours": 3,
+    "optimal_gap_hours": 6,
+    "detraining_days": 28,
+    "taper_days": 14,
+    "taper_max_minutes": 30,
+    "acwr_max": 1.5,
+    "light_reps": 15,
+    "beginner_weeks": 4,
+}
+QUALITY_TITLE = re.compile(r"interval|tempo|threshold|fartlek|track|repeats|vo2|race|hills|\d+ ?x ?\d+", re.I)
+GPX_TPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v1"
+
+# Loops the athlete runs (centre lat, lon, mean radius m, altitude m).
+PLACES = {
+    "lake": (52.4400, 13.2090, 700.0, 38.0),  # Schlachtensee, ~4.4 km loop
+    "park": (52.5145, 13.3501, 550.0, 36.0),  # Tiergarten
+    "forest": (52.4870, 13.2390, 1500.0, 55.0),  # Grunewald, long runs and trail
+    "track": (52.4732, 13.4015, 64.0, 45.0),  # a 400 m track
+    "race": (52.4370, 13.6450, 1680.0, 34.0),  # Mueggelsee: 4 laps of ~10.5 km
+}
+
+
+# =========================================================================== the plan: runs
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run: when (local), what (segments), and how it was recorded."""
+
+    start_local: datetime
+    kind: str  # easy | long | intervals | tempo | track | race
+    segments: tuple[Segment, ...]
+    formats: tuple[str, ...] = ("fit",)  # "fit", "gpx" or both (the duplicate)
+    title: str | None = None  # GPX <name>; FIT files carry none
+    place: str | None = "lake"  # key of PLACES; None: no GPS (treadmill)
+    interval_s: int = 1  # FIT recording interval (GPX exports are always 5 s)
+    sub_sport: SubSport = SubSport.GENERIC
+    hr_drift_bpm: float = 0.0
+
+    @property
+    def stem(self) -> str:
+        return f"{self.start_local:%Y-%m-%d_%H%M}_{self.kind}"
+
+    @property
+    def seed(self) -> int:
+        return SEED + int(self.start_local.strftime("%m%d%H%M"))
+
+
+def _local(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+
+
+def utc_offset_s(when: datetime) -> int:
+    """Seconds the local time ``when`` is ahead of UTC."""
+    offset = when.utcoffset()
+    assert offset is not None, "expected an aware datetime"
+    return int(offset.total_seconds())
+
+
+def _easy(stamp: str, minutes: int, **kw: Any) -> RunPlan:
+    rng = np.random.default_rng(int(stamp[5:7] + stamp[8:10]))
+    segs = fitgen.easy_run(minutes * 60, speed_mps=float(rng.uniform(2.9, 3.15)), hr=float(rng.uniform(138, 147)))
+    return RunPlan(_local(stamp), "easy", tuple(segs), **kw)
+
+
+def _long(stamp: str, km: float) -> RunPlan:
+    segs = fitgen.steady_run(km * 1000, speed_mps=3.0, hr=146.0)
+    return RunPlan(_local(stamp), "long", tuple(segs), place="forest", interval_s=5, hr_drift_bpm=6.0)
+
+
+def _intervals(stamp: str, reps: int, rep_m: float, **kw: Any) -> RunPlan:
+    speed = 4.55 if rep_m <= 800 else 4.4
+    segs = fitgen.intervals(reps, rep_m, speed_mps=speed, recovery_s=90 if rep_m >= 800 else 60)
+    return RunPlan(_local(stamp), "intervals", tuple(segs), **kw)
+
+
+def _tempo(stamp: str, minutes: int, **kw: Any) -> RunPlan:
+    return RunPlan(_local(stamp), "tempo", tuple(fitgen.tempo_run(minutes * 60)), **kw)
+
+
+def _race() -> RunPlan:
+    segs = fitgen.steady_run(42195, speed_mps=3.70, hr=163.0)
+    return RunPlan(_local("2026-10-18 09:30"), "race", tuple(segs), place="race", hr_drift_bpm=9.0)
+
+
+def run_plan() -> list[RunPlan]:
+    """Every run of the block, in time order (47 runs; the 2026-09-09 one exists twice)."""
+    gpx = ("gpx",)
+    return [
+        # W32 (partial: the athlete starts on Friday 7 Aug)
+        _easy("2026-08-08 09:00", 50),
+        _long("2026-08-09 09:00", 14),
+        # W33
+        _intervals("2026-08-11 18:30", 6, 800, formats=gpx, title="Tuesday intervals 6x800", place="park"),
+        _easy("2026-08-12 07:00", 45),
+        _easy("2026-08-14 07:00", 50, place="park"),
+        _long("2026-08-16 09:00", 16),
+        # W34
+        _tempo("2026-08-18 18:30", 20, place="park"),
+        _easy("2026-08-19 07:00", 45, formats=gpx, title="Easy morning run"),
+        _easy("2026-08-21 07:00", 45, place=None, sub_sport=SubSport.TREADMILL),
+        _easy("2026-08-22 09:00", 50),
+        _long("2026-08-23 09:00", 18),
+        # W35 (only one strength session: missed)
+        _intervals("2026-08-25 18:30", 5, 1000, place="park"),
+        _easy("2026-08-26 07:00", 50),
+        _easy("2026-08-28 07:00", 40, formats=gpx, title="Recovery jog"),
+        _long("2026-08-30 09:00", 20),
+        # W36
+        _tempo("2026-09-01 18:30", 25, formats=gpx, title="Tempo run 25 min", place="park"),
+        _easy("2026-09-02 07:00", 50),
+        _easy("2026-09-04 07:00", 45, place="park"),
+        _easy("2026-09-05 10:45", 50),  # 2 h after strength: too close
+        _long("2026-09-06 09:00", 22),
+        # W37
+        _intervals("2026-09-08 18:30", 6, 800, place="park"),  # strength in the morning
+        _easy("2026-09-09 07:00", 40, formats=("fit", "gpx"), title="Morning Run"),  # duplicate
+        _easy("2026-09-10 07:00", 45),
+        _easy("2026-09-12 09:00", 50),
+        _long("2026-09-13 09:00", 24),
+        # W38
+        _intervals("2026-09-15 18:30", 12, 400, formats=gpx, title="Track session 12x400", place="track"),
+        _easy("2026-09-16 06:45", 50),  # 4 h before strength: suboptimal
+        _easy("2026-09-18 07:00", 50, place="park"),
+        _long("2026-09-20 09:00", 26),
+        # W39 (sharpen)
+        _tempo("2026-09-22 18:30", 30, place="park"),
+        _easy("2026-09-23 07:00", 45, formats=gpx, title="Easy run by the lake"),
+        _easy("2026-09-24 07:00", 45),
+        _easy("2026-09-26 09:00", 60, place="forest", sub_sport=SubSport.TRAIL),
+        _long("2026-09-27 08:30", 30),
+        # W40 (sharpen)
+        _easy("2026-09-29 07:00", 45),
+        _intervals("2026-09-30 18:30", 5, 1000, formats=gpx, title="Intervals 5x1000", place="park"),
+        _easy("2026-10-02 07:00", 50),
+        _long("2026-10-04 09:00", 24),
+        # W41 (taper)
+        _easy("2026-10-06 07:00", 40),
+        _tempo("2026-10-07 18:30", 20, place="park"),
+        _easy("2026-10-08 07:00", 40, formats=gpx, title="Easy shakeout"),
+        _easy("2026-10-10 09:00", 45),
+        _long("2026-10-11 09:00", 18),
+        # W42 (taper, race week)
+        _intervals("2026-10-13 18:30", 4, 1000, place="park"),
+        _easy("2026-10-14 07:00", 40),
+        _easy("2026-10-16 07:00", 30, place="park"),
+        _race(),
+    ]
+
+
+# =========================================================================== the plan: strength
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """How each source names an exercise, and its FIT category/subtype numbers."""
+
+    strong: str
+    hevy: str
+    category: Cat
+    subtype: int
+    unilateral: bool
+    timed: bool = False
+
+
+EXERCISES = {
+    "squat": Exercise("Back Squat (Barbell)", "Squat (Barbell)", Cat.SQUAT,
+                      SquatExerciseName.BARBELL_BACK_SQUAT.value, False),
+    "goblet": Exercise("Goblet Squat (Kettlebell)", "Goblet Squat", Cat.SQUAT,
+                       SquatExerciseName.GOBLET_SQUAT.value, False),
+    "bss": Exercise("Bulgarian Split Squat (Dumbbell)", "Bulgarian Split Squat", Cat.LUNGE,
+                    LungeExerciseName.DUMBBELL_BULGARIAN_SPLIT_SQUAT.value, True),
+    "rdl": Exercise("Romanian Deadlift (Barbell)", "Romanian Deadlift (Barbell)", Cat.DEADLIFT,
+                    DeadliftExerciseName.ROMANIAN_DEADLIFT.value, False),
+    "sl_rdl": Exercise("Single Leg Romanian Deadlift (Dumbbell)", "Single Leg Romanian Deadlift (Dumbbell)",
+                       Cat.DEADLIFT, DeadliftExerciseName.SINGLE_LEG_ROMANIAN_DEADLIFT_WITH_DUMBBELL.value, True),
+    "step_up": Exercise("Step Up (Dumbbell)", "Dumbbell Step Up", Cat.SQUAT,
+                        SquatExerciseName.DUMBBELL_STEP_UP.value, True),
+    "hip_thrust": Exercise("Hip Thrust (Barbell)", "Hip Thrust (Barbell)", Cat.HIP_RAISE,
+                           HipRaiseExerciseName.BARBELL_HIP_THRUST_WITH_BENCH.value, False),
+    "box_jump": Exercise("Box Jump", "Box Jump", Cat.PLYO, PlyoExerciseName.BOX_JUMP.value, False),
+    "pogo": Exercise("Pogo Hops", "Pogo Jumps", Cat.PLYO, PlyoExerciseName.JUMP_SQUAT.value, False),
+    "calf": Exercise("Calf Raise (Dumbbell)", "Standing Calf Raise (Dumbbell)", Cat.CALF_RAISE,
+                     CalfRaiseExerciseName.STANDING_DUMBBELL_CALF_RAISE.value, False),
+    "plank": Exercise("Plank", "Plank", Cat.PLANK, PlankExerciseName.PLANK.value, False, timed=True),
+}
+
+
+@dataclass(frozen=True)
+class LoggedSet:
+    """A set as the athlete logged it. ``kind``: warmup | normal | failure."""
+
+    kind: str
+    reps: int | None
+    weight_kg: float | None
+    seconds: int | None = None
+    rpe: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    exercise: str  # key of EXERCISES
+    sets: tuple[LoggedSet, ...]
+
+
+@dataclass(frozen=True)
+class StrengthPlan:
+    """One strength session as logged in ``source`` (strong | hevy); ``watch`` is the start
+    and end (local) of a watch FIT recording of the same session, if there is one."""
+
+    start_local: datetime
+    minutes: int
+    title: str
+    source: str
+    blocks: tuple[Block, ...]
+    notes: str = ""
+    watch: tuple[datetime, datetime] | None = None
+
+    @property
+    def end_local(self) -> datetime:
+        return self.start_local + timedelta(minutes=self.minutes)
+
+
+def warm(*pairs: tuple[int, float]) -> list[LoggedSet]:
+    """Warm-up sets from (reps, kg) pairs."""
+    return [LoggedSet("warmup", r, w) for r, w in pairs]
+
+
+def work(n: int, reps: int | None, kg: float | None, *, seconds: int | None = None, rpe: float | None = None
+         ) -> list[LoggedSet]:
+    """``n`` identical working sets."""
+    return [LoggedSet("normal", reps, kg, seconds, rpe) for _ in range(n)]
+
+
+def block(exercise: str, *sets: Iterable[LoggedSet]) -> Block:
+    return Block(exercise, tuple(s for group in sets for s in group))
+
+
+def intro_session() -> tuple[Block, ...]:
+    """First session ever: light, 10+ reps."""
+    return (
+        block("goblet", warm((10, 8)), work(3, 10, 16)),
+        block("bss", work(3, 10, 6)),
+        block("rdl", warm((10, 20)), work(3, 10, 40)),
+        block("calf", work(2, 15, 10)),
+        block("pogo", work(2, 20, None)),
+    )
+
+
+def beginner_a(squat: float, bss: float, rdl: float, top_set: bool = False) -> tuple[Block, ...]:
+    """Beginner lower-body A: 8-12 reps; ``top_set`` adds a heavy single set of 5."""
+    squat_sets = [*warm((10, 20), (8, 40)), *work(3, 10, squat)]
+    if top_set:
+        squat_sets.append(LoggedSet("normal", 5, squat + 20, note="Tried a heavy top set"))
+    return (
+        block("squat", squat_sets),
+        block("bss", work(3, 10, bss)),
+        block("rdl", warm((10, 30)), work(3, 10, rdl)),
+        block("calf", work(2, 15, 12)),
+        block("pogo", work(2, 20, None)),
+    )
+
+
+def beginner_b(step: float, sl_rdl: float, hip: float) -> tuple[Block, ...]:
+    """Beginner lower-body B: single-leg work, 8-12 reps."""
+    return (
+        block("step_up", work(3, 10, step)),
+        block("sl_rdl", work(3, 10, sl_rdl)),
+        block("hip_thrust", warm((10, 40)), work(3, 12, hip)),
+        block("calf", work(3, 15, 12)),
+    )
+
+
+def heavy_a(squat: float, bss: float, *, plank: bool = True) -> tuple[Block, ...]:
+    """Heavy lower-body A: squat 4x5 after ramping warm-ups, split squats, jumps."""
+    blocks = [
+        block("squat", warm((8, 20), (5, 50), (3, squat - 20)), work(4, 5, squat, rpe=8)),
+        block("bss", work(3, 6, bss)),
+        block("box_jump", work(3, 5, None)),
+        block("calf", work(3, 8, 24)),
+    ]
+    if plank:
+        blocks.append(block("plank", work(2, None, None, seconds=60)))
+    return tuple(blocks)
+
+
+def heavy_b(rdl: float, sl_rdl: float, step: float, *, failure: bool = False) -> tuple[Block, ...]:
+    """Heavy lower-body B: RDL 4x5, single-leg RDL and step-ups, pogo hops; ``failure``
+    replaces the last RDL set by one taken to failure."""
+    rdl_sets = [*warm((8, 40), (5, rdl - 25)), *work(4, 5, rdl)]
+    if failure:
+        rdl_sets[-1] = LoggedSet("failure", 3, rdl + 5, rpe=10, note="Grip gave out on rep 4")
+    return (
+        block("rdl", rdl_sets),
+        block("sl_rdl", work(3, 6, sl_rdl)),
+        block("step_up", work(3, 6, step)),
+        block("pogo", work(3, 20, None)),
+    )
+
+
+def light_circuit() -> tuple[Block, ...]:
+    """High-rep circuit: every set 15+ reps (too light after the beginner weeks)."""
+    return (
+        block("step_up", work(3, 20, 8)),
+        block("bss", work(3, 15, 8)),
+        block("goblet", work(3, 20, 16)),
+        block("calf", work(3, 25, 10)),
+    )
+
+
+def bilateral_session() -> tuple[Block, ...]:
+    """Squats, RDLs and jumps only: no single-leg exercise."""
+    return (
+        block("squat", warm((8, 20), (5, 60), (3, 80)), work(4, 4, 97.5)),
+        block("rdl", warm((5, 60)), work(3, 5, 100)),
+        block("box_jump", work(4, 4, None)),
+        block("calf", work(3, 8, 26)),
+        block("plank", work(2, None, None, seconds=60)),
+    )
+
+
+def activation() -> tuple[Block, ...]:
+    """Short pre-race primer."""
+    return (
+        block("bss", work(2, 5, 20)),
+        block("box_jump", work(3, 3, None)),
+        block("pogo", work(2, 15, None)),
+    )
+
+
+def strength_plan() -> list[StrengthPlan]:
+    """Every strength session, in time order (Strong, Hevy, and one also on the watch)."""
+
+    def s(stamp: str, minutes: int, title: str, source: str, blocks: tuple[Block, ...], **kw: Any
+          ) -> StrengthPlan:
+        return StrengthPlan(_local(stamp), minutes, title, source, blocks, **kw)
+
+    return [
+        s("2026-08-07 17:00", 50, "Full body intro", "hevy", intro_session()),
+        s("2026-08-10 18:00", 50, "Lower A", "strong", beginner_a(50, 8, 45)),
+        s("2026-08-13 18:30", 45, "Lower B", "strong", beginner_b(8, 10, 60)),
+        s("2026-08-17 18:00", 50, "Lower A", "strong", beginner_a(55, 10, 50)),
+        s("2026-08-20 18:30", 55, "Lower A", "strong", beginner_a(60, 10, 55, top_set=True)),
+        s("2026-08-27 18:30", 45, "Lower B", "strong", beginner_b(10, 12, 70)),
+        s("2026-08-31 18:00", 50, "Lower A", "strong", beginner_a(62.5, 12, 60)),
+        s("2026-09-05 08:00", 45, "Lower A", "strong", heavy_a(80, 16, plank=False),
+          notes="Gym before the Saturday run"),
+        s("2026-09-08 07:00", 45, "Lower B", "hevy", heavy_b(85, 16, 16)),
+        s("2026-09-10 18:00", 60, "Lower A", "hevy", heavy_a(85, 18),
+          watch=(_local("2026-09-10 18:02"), _local("2026-09-10 18:57"))),
+        s("2026-09-14 18:00", 55, "Lower B", "strong", heavy_b(95, 18, 18, failure=True)),
+        s("2026-09-16 11:35", 50, "Lower A", "strong", heavy_a(87.5, 20), notes="Lunch break session"),
+        s("2026-09-24 18:00", 35, "Circuit", "strong", light_circuit()),
+        s("2026-09-28 18:00", 40, "Squat and jumps", "strong", bilateral_session()),
+        s("2026-10-06 18:00", 55, "Lower A", "strong", heavy_a(90, 20)),
+        s("2026-10-09 17:30", 25, "Activation", "strong", activation()),
+    ]
+
+
+# =========================================================================== runs: files
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What the reference rules need to know about a generated run."""
+
+    files: tuple[str, ...]
+    kind: str
+    title: str | None
+    start_utc: datetime
+    end_utc: datetime
+    distance_m: float
+    trimp: float
+    seconds_at_threshold: float
+
+
+def make_run(job: tuple[RunPlan, str]) -> RunResult:
+    """Simulate one run and write its FIT and/or GPX file(s) under ``out/runs``."""
+    plan, out = job
+    route = None
+    if plan.place is not None:
+        lat, lon, radius, alt = PLACES[plan.place]
+        route = fitgen.loop_route(lat, lon, radius, seed=plan.seed, altitude_m=alt)
+    start = plan.start_local.astimezone(UTC)
+
+    def synth(interval_s: int) -> fitgen.RunTrack:
+        return fitgen.synth_run(start, plan.segments, seed=plan.seed, route=route, interval_s=interval_s,
+                                hr_drift_bpm=plan.hr_drift_bpm)
+
+    fine = synth(plan.interval_s)
+    files = []
+    offset = utc_offset_s(plan.start_local)
+    if "fit" in plan.formats:
+        path = Path(out, "runs", plan.stem + ".fit")
+        fitgen.write_run_fit(fine, path, sub_sport=plan.sub_sport, utc_offset_s=offset)
+        files.append(path)
+    if "gpx" in plan.formats:
+        coarse = synth(5)  # same simulation, every 5th second: a subset of the FIT samples
+        path = Path(out, "runs", plan.stem + ".gpx")
+        fitgen.write_bytes(gpx_bytes(coarse, plan.title or "Run"), path)
+        files.append(path)
+    return RunResult(
+        files=tuple(str(p.relative_to(out)) for p in files),
+        kind=plan.kind,
+        title=plan.title if "fit" not in plan.formats else None,
+        start_utc=fine.start,
+        end_utc=fine.end,
+        distance_m=float(fine.distance_m[-1]),
+        trimp=banister_trimp(fine),
+        seconds_at_threshold=fine.seconds_at_or_above(ATHLETE["threshold_hr"]),
+    )
+
+
+def gpx_bytes(track: fitgen.RunTrack, name: str) -> bytes:
+    """A GPX 1.1 track like a Strava/Garmin export: name, type running, time, position,
+    elevation and heart rate (Garmin TrackPointExtension); no speed, distance or cadence."""
+    gpx = gpxpy.gpx.GPX()
+    gpx.creator = "runlift sample data"
+    gpx.nsmap["gpxtpx"] = GPX_TPX_NS
+    gpx.time = track.start
+    trk = gpxpy.gpx.GPXTrack(name=name)
+    trk.type = "running"
+    seg = gpxpy.gpx.GPXTrackSegment()
+    assert track.lat is not None and track.lon is not None and track.heart_rate is not None
+    for i, when in enumerate(track.times()):
+        point = gpxpy.gpx.GPXTrackPoint(
+            float(track.lat[i]), float(track.lon[i]), elevation=float(track.altitude_m[i]), time=when
+        )
+        ext = ET.Element("gpxtpx:TrackPointExtension")
+        ET.SubElement(ext, "gpxtpx:hr").text = str(int(track.heart_rate[i]))
+        point.extensions.append(ext)
+        seg.points.append(point)
+    trk.segments.append(seg)
+    gpx.tracks.append(trk)
+    return gpx.to_xml(version="1.1").encode("utf-8")
+
+
+def banister_trimp(track: fitgen.RunTrack) -> float:
+    """Banister TRIMP (male weighting) summed per sample, as the SPEC defines run load."""
+    if track.heart_rate is None:
+        return track.duration_s / 60
+    hr_rest, hr_max = ATHLETE["resting_hr"], ATHLETE["max_hr"]
+    ratio = np.clip((track.heart_rate[1:] - hr_rest) / (hr_max - hr_rest), 0, 1)
+    minutes = np.diff(track.offsets_s) / 60
+    return float(np.sum(minutes * ratio * 0.64 * np.exp(1.92 * ratio)))
+
+
+# =========================================================================== strength: files
+
+
+def strong_csv(sessions: Sequence[StrengthPlan]) -> str:
+    """Strong's classic comma-separated export (no units: weights in kg)."""
+    lines = ["Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,Workout Notes,RPE"]
+    for sess in sessions:
+        for blk in sess.blocks:
+            number = 0
+            for st in blk.sets:
+                if st.kind == "normal":
+                    number += 1
+                order = {"warmup": "W", "failure": "F"}.get(st.kind, str(number))
+                lines.append(",".join([
+                    f"{sess.start_local:%Y-%m-%d %H:%M:%S}",
+                    _q(sess.title),
+                    _strong_duration(sess.minutes),
+                    _q(EXERCISES[blk.exercise].strong),
+                    order,
+                    f"{st.weight_kg or 0:.1f}",
+                    str(st.reps or 0),
+                    "0",
+                    str(st.seconds or 0),
+                    _q(st.note),
+                    _q(sess.notes),
+                    "" if st.rpe is None else f"{st.rpe:g}",
+                ]))
+    return "\n".join(lines) + "\n"
+
+
+def hevy_csv(sessions: Sequence[StrengthPlan]) -> str:
+    """Hevy's export: one row per set, times like ``7 Aug 2026, 17:00``, weight_kg."""
+    header = ("title,start_time,end_time,description,exercise_title,superset_id,exercise_notes,"
+              "set_index,set_type,weight_kg,reps,distance_km,duration_seconds,rpe")
+    lines = [",".join(_q(h) for h in header.split(","))]
+    kinds = {"warmup": "warmup", "normal": "normal", "failure": "failure"}
+    for sess in sessions:
+        for blk in sess.blocks:
+            for index, st in enumerate(blk.sets):
+                lines.append(",".join([
+                    _q(sess.title),
+                    _q(_hevy_time(sess.start_local)),
+                    _q(_hevy_time(sess.end_local)),
+                    _q(sess.notes),
+                    _q(EXERCISES[blk.exercise].hevy),
+                    "",
+                    _q(st.note),
+                    str(index),
+                    _q(kinds[st.kind]),
+                    _num(st.weight_kg),
+                    _num(st.reps),
+                    "",
+                    _num(st.seconds),
+                    _num(st.rpe),
+                ]))
+    return "\n".join(lines) + "\n"
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _strong_duration(minutes: int) -> str:
+    hours, mins = divmod(minutes, 60)
+    return f"{hours}h {mins}m" if hours else f"{mins}m"
+
+
+def _hevy_time(when: datetime) -> str:
+    return f"{when.day} {when:%b %Y, %H:%M}"
+
+
+def watch_fit(sess: StrengthPlan) -> bytes:
+    """The watch's recording of ``sess``: it missed the first warm-up set and the planks
+    (no reps to detect), miscounted one rep, and has no weights for dumbbell work."""
+    assert sess.watch is not None
+    start, end = (t.astimezone(UTC) for t in sess.watch)
+    sets: list[tuple[Exercise, LoggedSet]] = []
+    for blk in sess.blocks:
+        ex = EXERCISES[blk.exercise]
+        if not ex.timed:
+            sets += [(ex, st) for st in blk.sets]
+    sets = sets[1:]  # the first warm-up went unnoticed
+    active = [3.0 * (st.reps or 5) + 6.0 for _, st in sets]
+    lead_in, tail = 90.0, 60.0
+    rest = float(((end - start).total_seconds() - lead_in - tail - sum(active)) // (len(sets) - 1))
+    tail = (end - start).total_seconds() - lead_in - sum(active) - rest * (len(sets) - 1)
+    watch_sets = []
+    for i, ((ex, st), secs) in enumerate(zip(sets, active, strict=True)):
+        reps = (st.reps or 0) - 1 if i == 4 else st.reps
+        weight = st.weight_kg if ex.category in (Cat.SQUAT, Cat.DEADLIFT) and "Barbell" in ex.strong else None
+        watch_sets.append(WatchSet(ex.category, ex.subtype, reps, weight, secs, rest if i < len(sets) - 1 else 0))
+    offset = utc_offset_s(sess.start_local)
+    return fitgen.strength_fit_bytes(start, watch_sets, seed=SEED, lead_in_s=lead_in, tail_s=tail,
+                                     utc_offset_s=offset)
+
+
+# =========================================================================== expected flags
+
+
+@dataclass
+class Flag:
+    rule: str
+    date: date
+    detail: str
+    evidence: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def week(self) -> str:
+        year, week, _ = self.date.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def phase_of(monday: date) -> str:
+    """Training phase of the ISO week starting ``monday`` (SPEC definitions)."""
+    days = (RACE_DATE - monday).days
+    if monday == RACE_DATE - timedelta(days=RACE_DATE.weekday()) + timedelta(days=7):
+        return "recovery"
+    if days < 0 or days >= 84:
+        return "off"
+    return "taper" if days < 14 else "sharpen" if days < 28 else "build" if days < 56 else "base"
+
+
+def target_of(phase: str) -> int:
+    return {"taper": 0, "recovery": 0, "sharpen": 1}.get(phase, ATHLETE["target"])
+
+
+def is_quality(run: RunResult) -> bool:
+    by_title = bool(run.title and QUALITY_TITLE.search(run.title))
+    by_hr = run.seconds_at_threshold >= 600
+    return by_title or by_hr or run.start_utc.astimezone(TZ).date() == RACE_DATE
+
+
+def expected_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan], as_of: date) -> list[Flag]:
+    """A small reference implementation of the SPEC rule catalog over the planned data."""
+    flags = _spacing_flags(runs, sessions) + _program_flags(sessions) + _taper_flags(sessions)
+    flags += _missed_flags(runs, sessions, as_of) + _acwr_flags(runs, as_of)
+    return sorted(flags, key=lambda f: (f.date, f.rule))
+
+
+def _spacing_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan]) -> list[Flag]:
+    out = []
+    for sess in sessions:
+        s_start, s_end = (t.astimezone(UTC) for t in _session_times(sess))
+        for run in runs:
+            first_end, later_start = (s_end, run.start_utc) if s_start <= run.start_utc else (run.end_utc, s_start)
+            gap_h = max(0.0, (later_start - first_end).total_seconds() / 3600)
+            day = later_start.astimezone(TZ).date()
+            ev = {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "run": _local_str(run.start_utc),
+                  "gap_hours": round(gap_h, 2)}
+            if gap_h < RULES["min_gap_hours"]:
+                out.append(Flag("spacing.too_close", day, f"{gap_h:.2f} h gap", ev))
+            elif gap_h < RULES["optimal_gap_hours"]:
+                out.append(Flag("spacing.suboptimal", day, f"{gap_h:.2f} h gap", ev))
+            same_day = s_start.astimezone(TZ).date() == run.start_utc.astimezone(TZ).date()
+            if same_day and s_start < run.start_utc and is_quality(run):
+                out.append(Flag("spacing.before_quality", day, "strength before a quality run", ev))
+    return out
+
+
+def _session_times(sess: StrengthPlan) -> tuple[datetime, datetime]:
+    """The merged session's times: the watch's when there is one."""
+    return sess.watch or (sess.start_local, sess.end_local)
+
+
+def _local_str(when: datetime) -> str:
+    return f"{when.astimezone(TZ):%Y-%m-%d %H:%M}"
+
+
+def _program_flags(sessions: Sequence[StrengthPlan]) -> list[Flag]:
+    first = sessions[0].start_local.date()
+    beginner_end = first + timedelta(days=7 * RULES["beginner_weeks"])
+    out = []
+    for sess in sessions:
+        day = sess.start_local.date()
+        ev = {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "source": sess.source}
+        working = [(EXERCISES[b.exercise], st) for b in sess.blocks for st in b.sets if st.kind != "warmup"]
+        reps = [st.reps for _, st in working if st.reps]
+        if day >= beginner_end and working and all(
+            st.reps is not None and st.reps >= RULES["light_reps"] for _, st in working
+        ):
+            out.append(Flag("program.too_light", day, f"all working sets >= {RULES['light_reps']} reps", ev))
+        if any(st.kind == "failure" or (st.rpe or 0) >= 10 for _, st in working):
+            out.append(Flag("program.to_failure", day, "a set to failure", ev))
+        if not any(ex.unilateral for ex, _ in working):
+            out.append(Flag("program.no_unilateral", day, "no single-leg exercise", ev))
+        if day < beginner_end and any(r <= 6 for r in reps):
+            out.append(Flag("program.beginner_too_heavy", day, f"working set of {min(reps)} reps", ev))
+    return out
+
+
+def _taper_flags(sessions: Sequence[StrengthPlan]) -> list[Flag]:
+    window_start = RACE_DATE - timedelta(days=RULES["taper_days"])
+    in_taper = [s for s in sessions if window_start <= s.start_local.date() < RACE_DATE]
+    out = []
+    if len(in_taper) > 1:
+        second = in_taper[1]
+        out.append(Flag("taper.too_many_sessions", second.start_local.date(), f"{len(in_taper)} sessions in taper",
+                        {"sessions": [f"{s.start_local:%Y-%m-%d %H:%M}" for s in in_taper]}))
+    for sess in in_taper:
+        start, end = _session_times(sess)
+        minutes = (end - start).total_seconds() / 60
+        if minutes > RULES["taper_max_minutes"]:
+            out.append(Flag("taper.long_session", sess.start_local.date(), f"{minutes:.0f} min",
+                            {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "minutes": minutes}))
+    return out
+
+
+def _missed_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan], as_of: date) -> list[Flag]:
+    first_week = iso_week(min(sessions[0].start_local.date(), runs[0].start_utc.astimezone(TZ).date()))
+    run_weeks = {iso_week(r.start_utc.astimezone(TZ).date()) for r in runs}
+    counts: dict[str, int] = defaultdict(int)
+    for sess in sessions:
+        counts[iso_week(sess.start_local.date())] += 1
+    out = []
+    for week in sorted(run_weeks):
+        monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        target = target_of(phase_of(monday))
+        complete = monday + timedelta(days=6) < as_of
+        if complete and week != first_week and counts[week] < target:
+            out.append(Flag("strength.missed_sessions", monday, f"{counts[week]} of {target} sessions",
+                            {"week": week, "sessions": counts[week], "target": target}))
+    return out
+
+
+def daily_loads(runs: Sequence[RunResult]) -> dict[date, float]:
+    loads: dict[date, float] = defaultdict(float)
+    for run in runs:
+        loads[run.start_utc.astimezone(TZ).date()] += run.trimp
+    return loads
+
+
+def acwr_series(runs: Sequence[RunResult], first: date, last: date) -> dict[date, float]:
+    """ACWR per day from the 28th day after the first activity to ``last``."""
+    loads = daily_loads(runs)
+    out = {}
+    day = first + timedelta(days=27)
+    while day <= last:
+        acute = sum(loads.get(day - timedelta(days=i), 0.0) for i in range(7))
+        chronic = sum(loads.get(day - timedelta(days=i), 0.0) for i in range(28)) / 4
+        out[day] = acute / chronic if chronic else 0.0
+        day += timedelta(days=1)
+    return out
+
+
+def _acwr_flags(runs: Sequence[RunResult], as_of: date) -> list[Flag]:
+    out, seen = [], set()
+    for day, ratio in acwr_series(runs, date(2026, 8, 7), as_of).items():
+        if ratio > RULES["acwr_max"] and iso_week(day) not in seen:
+            seen.add(iso_week(day))
+            out.append(Flag("load.acwr_high", day, f"ACWR {ratio:.2f}", {"acwr": round(ratio, 2)}))
+    return out
+
+
+PLANTED = {
+    ("strength.missed_sessions", date(2026, 8, 24)),
+    ("program.beginner_too_heavy", date(2026, 8, 20)),
+    ("spacing.too_close", date(2026, 9, 5)),
+    ("spacing.before_quality", date(2026, 9, 8)),
+    ("program.to_failure", date(2026, 9, 14)),
+    ("spacing.suboptimal", date(2026, 9, 16)),
+    ("program.too_light", date(2026, 9, 24)),
+    ("program.no_unilateral", date(2026, 9, 28)),
+    ("taper.long_session", date(2026, 10, 6)),
+    ("taper.too_many_sessions", date(2026, 10, 9)),
+}
+
+
+def check_planted(flags: Sequence[Flag], runs: Sequence[RunResult], plans: Sequence[RunPlan]) -> None:
+    """Fail if the data yields other flags than the planted ones, or a run's quality status
+    (by heart rate) is not what its kind says."""
+    got = {(f.rule, f.date) for f in flags}
+    if got != PLANTED:
+        raise SystemExit(f"planted flags mismatch: missing {PLANTED - got}, unexpected {got - PLANTED}")
+    for plan, run in zip(plans, runs, strict=True):
+        hard = plan.kind in ("intervals", "tempo", "track", "race")
+        if "fit" in plan.formats and plan.kind != "race" and hard != (run.seconds_at_threshold >= 600):
+            raise SystemExit(f"{plan.stem}: {run.seconds_at_threshold:.0f} s at threshold for a {plan.kind} run")
+
+
+# =========================================================================== config + README
+
+
+def config_toml() -> str:
+    a = ATHLETE
+    rules = "\n".join(f"{k} = {v}" for k, v in RULES.items())
+    return f"""# runlift config for the sample data (see SPEC.md, "Config").
+[athlete]
+id = "{a['id']}"
+timezone = "Europe/Berlin"
+max_hr = {a['max_hr']}
+resting_hr = {a['resting_hr']}
+sex = "m"
+threshold_hr = {a['threshold_hr']}
+strength_target_per_week = {a['target']}
+
+[[races]]
+date = "{RACE_DATE.isoformat()}"
+name = "{RACE_NAME}"
+priority = "A"
+
+[rules]
+{rules}
+
+[sources.strong]
+weight_unit = "kg"
+"""
+
+
+SITUATIONS = [
+    ("strength.missed_sessions", "W35 (Mon 2026-08-24 .. Sun 08-30): one strength session (Thu 08-27 18:30) "
+     "against a target of 2"),
+    ("program.beginner_too_heavy", "Thu 2026-08-20 18:30 (Strong, beginner weeks): squat top set of 5 reps "
+     "at 80 kg"),
+    ("spacing.too_close", "Sat 2026-09-05: Strong session 08:00-08:45, easy run 10:45 (gap 2.0 h)"),
+    ("spacing.before_quality", "Tue 2026-09-08: Hevy session 07:00-07:45, 6x800 interval run (FIT, "
+     "quality by heart rate) 18:30"),
+    ("program.to_failure", "Mon 2026-09-14 18:00 (Strong): last RDL set is `F` (failure), RPE 10"),
+    ("spacing.suboptimal", "Wed 2026-09-16: easy run 06:45-07:35, Strong session 11:35 (gap 4.0 h)"),
+    ("program.too_light", "Thu 2026-09-24 18:00 (Strong) \"Circuit\": every working set 15-25 reps"),
+    ("program.no_unilateral", "Mon 2026-09-28 18:00 (Strong) \"Squat and jumps\": squat, RDL, box jump, "
+     "calf raise, plank"),
+    ("taper.long_session", "Tue 2026-10-06 18:00 (Strong): 55 min strength session in the taper"),
+    ("taper.too_many_sessions", "Fri 2026-10-09 17:30 (Strong): second strength session in the taper "
+     "(after 10-06), 25 min"),
+]
+
+
+def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str:
+    """The sample data's README: contents, planted situations and the expected flags."""
+    week_rows = []
+    monday = date(2026, 8, 3)
+    while monday <= date(2026, 10, 19):
+        phase = phase_of(monday)
+        week_rows.append(f"| {iso_week(monday)} | {monday} | {phase} | {target_of(phase)} |")
+        monday += timedelta(days=7)
+    flag_rows = [f"| {f.date} | {f.week} | `{f.rule}` | {f.detail} |" for f in flags]
+    situation_rows = [f"| `{rule}` | {text} |" for rule, text in SITUATIONS]
+    acwr = acwr_series(runs, date(2026, 8, 7), as_of)
+    peak_day = max(acwr, key=lambda d: acwr[d])
+    return "\n".join([
+        "# runlift sample data",
+        "",
+        "Generated by `scripts/make_sample_data.py` (deterministic; do not edit by hand, re-run the script).",
+        "One athlete, `me` (Europe/Berlin, all local times below are CEST = UTC+2), ten weeks of training",
+        f"before the A race \"{RACE_NAME}\" on Sunday {RACE_DATE} (run as `runs/2026-10-18_0930_race.fit`).",
+        "Config: `runlift.toml`.",
+        "",
+        "## Contents",
+        "",
+        "- `runs/*.fit`: runs recorded by the watch; 1 Hz, long runs with 5 s smart recording; no titles.",
+        "  2026-08-21 is a treadmill run (no GPS), 2026-09-26 a trail run.",
+        "- `runs/*.gpx`: runs exported as GPX (5 s points, heart rate in Garmin TrackPointExtension,",
+        "  `<type>running</type>`, titled `<name>`; quality ones have titles such as \"Tuesday intervals 6x800\").",
+        "- `strength/strong.csv`: Strong classic export (comma-separated, no units = kg), W33-W36 and W38-W41.",
+        "- `strength/hevy.csv`: Hevy export (`weight_kg`, times like `7 Aug 2026, 17:00`): 2026-08-07, 09-08, 09-10.",
+        "- `strength/watch_strength.fit`: the watch's strength_training recording of the Hevy session of",
+        "  Thu 2026-09-10 (watch 18:02-18:57, Hevy 18:00-19:00). The watch missed a warm-up set and the planks,",
+        "  so Hevy has the more complete sets: **one** session after merging, with the watch's times.",
+        "- `runs/2026-09-09_0700_easy.fit` and `.gpx`: the **same** easy run twice (same start and end; the GPX",
+        "  has 5 s points and only position/elevation/heart rate): one activity after dedup, the FIT kept.",
+        "- `corrupt/truncated_run.fit`: the first 60 % of `runs/2026-10-02_0700_easy.fit`: must be quarantined.",
+        "- `expected_flags.json`: the flags below, machine-readable.",
+        "",
+        "Quality runs: FIT intervals/tempo runs spend >= 10 min at or above threshold_hr 172; easy and long runs",
+        "never reach 172. The first strength session (2026-08-07) starts the beginner weeks (to 2026-09-03):",
+        "until then working sets are 8-20 reps except the planted top set; afterwards mostly 3-6 reps.",
+        "",
+        "## Weeks",
+        "",
+        "| week | Monday | phase | strength target |",
+        "|---|---|---|---|",
+        *week_rows,
+        "",
+        "## Planted situations",
+        "",
+        "| rule | situation (local time) |",
+        "|---|---|",
+        *situation_rows,
+        "",
+        "Deliberately *not* flagged: W32 has one strength session but is the week of the first activity;",
+        "W39/W40 (sharpen, target 1) have one; W41/W42 (taper, target 0); the 2026-09-10 session merged from",
+        "two sources counts once; every other strength/run gap is >= 6 h; strength on quality-run days comes",
+        "after the run or not at all.",
+        "",
+        f"## Expected flags (`runlift build --as-of {as_of}`)",
+        "",
+        "| date | week | rule | detail |",
+        "|---|---|---|---|",
+        *flag_rows,
+        "",
+        f"No `load.acwr_high` (highest ACWR {acwr[peak_day]:.2f} on {peak_day}, limit {RULES['acwr_max']}; TRIMP",
+        "per sample, judged from 2026-09-03) and no `strength.detraining` (no running after the race).",
+        "Any later `--as-of` (such as today's default) gives the same flags: no runs after the race.",
+        "",
+    ])
+
+
+def flags_json(flags: Sequence[Flag], as_of: date) -> str:
+    items = [{"rule": f.rule, "date": f.date.isoformat(), "week": f.week, "detail": f.detail,
+              "evidence": f.evidence} for f in flags]
+    return json.dumps({"athlete": ATHLETE["id"], "as_of": as_of.isoformat(), "flags": items}, indent=2) + "\n"
+
+
+# =========================================================================== main
+
+
+def generate(out: Path, jobs: int) -> dict[str, float]:
+    """Write the whole sample data set into ``out`` (replaced); returns timings in seconds."""
+    timings: dict[str, float] = {}
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    t0 = time.perf_counter()
+    plans = run_plan()
+    with Pool(jobs) as pool:
+        runs = pool.map(make_run, [(p, str(tmp)) for p in plans], chunksize=1)
+    timings["runs"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sessions = strength_plan()
+    _write_text(tmp / "strength" / "strong.csv", strong_csv([s for s in sessions if s.source == "strong"]))
+    _write_text(tmp / "strength" / "hevy.csv", hevy_csv([s for s in sessions if s.source == "hevy"]))
+    watched = [s for s in sessions if s.watch]
+    fitgen.write_bytes(watch_fit(watched[0]), tmp / "strength" / "watch_strength.fit")
+    source = (tmp / "runs" / "2026-10-02_0700_easy.fit").read_bytes()
+    fitgen.write_bytes(fitgen.truncate_bytes(source, 0.6), tmp / "corrupt" / "truncated_run.fit")
+    timings["strength+corrupt"] = time.perf_counter() - t0
+
+    as_of = date(2026, 10, 19)
+    flags = expected_flags(runs, sessions, as_of)
+    check_planted(flags, runs, plans)
+    _write_text(tmp / "runlift.toml", config_toml())
+    _write_text(tmp / "expected_flags.json", flags_json(flags, as_of))
+    _write_text(tmp / "README.md", readme(flags, runs, as_of))
+
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return timings
+
+
+def _write_text(path: Path, text: str) -> None:
+    fitgen.write_bytes(text.encode("utf-8"), path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (replaced)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for the FIT/GPX runs")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    timings = generate(args.out.resolve(), args.jobs)
+    files = [p for p in args.out.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    print(f"wrote {len(files)} files ({size / 1e6:.2f} MB) to {args.out} in {time.perf_counter() - t0:.1f} s ({parts})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
