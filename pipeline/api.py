@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pipeline.config import Config
 from pipeline.db import connect, open_for_write
 from pipeline.ingestion import Summary, ingest_paths
-from pipeline.models import Model, build_models, discover
+from pipeline.models import Model, build_models, discover, models_built
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -39,7 +39,8 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
         summary = ingest_paths(con, config, paths, athlete=athlete, workers=workers, on_item=on_item)
-        build_models(con)
+        if summary.changed or not models_built(con):
+            build_models(con)
         return summary
     finally:
         con.close()

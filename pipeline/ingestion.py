@@ -66,6 +66,11 @@ class Summary:
     sessions: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def changed(self) -> bool:
+        """Whether this run wrote anything beyond skipping known files."""
+        return bool(self.new or self.duplicate or self.quarantined)
+
     def count(self, file: str, outcome: Loaded, result: ParseResult | None = None) -> None:
         if outcome.status == "loaded":
             self.new += 1

@@ -19,13 +19,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from pipeline.db import transaction
 from pipeline.ingest.exercises import classify
 from pipeline.ingest.records import Activity, ParseResult, StrengthSession
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
 SESSION_MATCH_MINUTES = 30
@@ -85,6 +88,8 @@ def _apply_strava(activity: Activity, strava: tuple[str | None, str | None] | No
 
 def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
                      ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd  # only when there is something to write: keeps re-runs quick to start
+
     rows, samples = [], []
     for aid, a in zip(ids, acts, strict=True):
         s = a.samples
@@ -103,6 +108,8 @@ def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: li
 
 def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions: list[StrengthSession],
                     ids: list[str], activity_ids: dict[int, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd
+
     rows, sets = [], []
     for i, (sid, s) in enumerate(zip(ids, sessions, strict=True)):
         complete = sum(1 for x in s.sets if x.reps is not None and x.weight_kg is not None)

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import sqlglot
 import yaml
-from sqlglot import exp
 
 from pipeline.db import transaction
 
@@ -52,6 +50,9 @@ def _materialization(sql: str, layer: str) -> str:
 
 
 def _references(sql: str) -> set[str]:
+    import sqlglot  # only for discovering the run order (0.3 s to import)
+    from sqlglot import exp
+
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
@@ -88,6 +89,12 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
             order.extend(ready)
             sorter.done(*ready)
     return [models[n] for n in order]
+
+
+def models_built(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a model build has run on this DB (the analyst tables exist)."""
+    return con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_schema = 'main' AND table_name = 'activities'").fetchone()[0] > 0
 
 
 def _body(sql: str) -> str:

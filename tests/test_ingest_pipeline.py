@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gpxgen import BILLION_LAUGHS, gpx_run
 
 from pipeline import api
 from pipeline.config import Config, parse_config
 from pipeline.ingest import sources
-from gpxgen import BILLION_LAUGHS, gpx_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SPORTS = ("running", "cycling", "swimming", "strength", "other")
 SET_TYPES = ("warmup", "working", "failure", "drop")
@@ -117,6 +118,10 @@ def empty_samples() -> pd.DataFrame:
 def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
     """Build a samples frame with the canonical columns and dtypes from whatever subset of
     columns a parser has (lists or arrays of equal length; ``ts_utc`` required when non-empty)."""
+    # imported here: a re-run that only finds known files never needs pandas (start-up time)
+    import numpy as np
+    import pandas as pd
+
     n = len(columns["ts_utc"]) if "ts_utc" in columns else 0
     data: dict[str, object] = {}
     ts = columns.get("ts_utc", [])

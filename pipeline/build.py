@@ -1,0 +1,52 @@
+"""`runlift build`: the SQL models, then the rules, replacing the `flags` table — one transaction.
+
+A failed build (a model error, a failing data test, a rule error) rolls everything back, so
+the previous build's tables and flags stay in place until a new build completes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.db import transaction
+from pipeline.models import build_models_in_transaction
+from pipeline.rules import evaluate
+from pipeline.rules.base import Flag
+
+FLAG_COLUMNS = ["athlete_id", "rule", "severity", "date", "week", "message", "evidence"]
+
+
+@dataclass
+class BuildResult:
+    as_of: date
+    flags: list[Flag]
+    timings: dict[str, float]
+
+
+def flags_frame(flags: list[Flag]) -> pd.DataFrame:
+    rows = [(f.athlete, f.rule, f.severity, f.date, f.week, f.message, json.dumps(f.evidence, default=str))
+            for f in flags]
+    return pd.DataFrame(rows, columns=FLAG_COLUMNS)
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildResult:
+    timings: dict[str, float] = {}
+    with transaction(con):
+        con.execute("DELETE FROM raw.build_state")
+        con.execute("INSERT INTO raw.build_state VALUES (?, ?)", [as_of, datetime.now(UTC)])
+        build_models_in_transaction(con, timings=timings)
+        flags = evaluate(con, config, as_of)
+        frame = flags_frame(flags)
+        con.register("_flags", frame)
+        try:
+            con.execute("CREATE OR REPLACE TABLE flags AS SELECT athlete_id, rule, severity, "
+                        "CAST(date AS DATE) AS date, week, message, CAST(evidence AS JSON) AS evidence FROM _flags")
+        finally:
+            con.unregister("_flags")
+    return BuildResult(as_of, flags, timings)

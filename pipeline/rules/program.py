@@ -1,0 +1,158 @@
+"""Program rules: what a strength session holds (the ``strength_sets`` of each session).
+
+A working set is a set whose ``set_type`` is not ``warmup`` (working, failure and drop sets);
+rep-based rules only look at sets with a rep count. The beginner weeks are the
+``beginner_weeks`` x 7 days starting on the local date of the athlete's first strength session.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pipeline.rules.base import Flag, RuleContext, rule
+
+_SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
+
+
+def _rows(ctx: RuleContext, sql: str, params: list) -> list[dict]:
+    cur = ctx.con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _first_strength(ctx: RuleContext) -> date | None:
+    return ctx.con.execute("SELECT min(local_date) FROM strength_sessions WHERE athlete_id = ?",
+                           [ctx.athlete.id]).fetchall()[0][0]
+
+
+def _beginner_end(ctx: RuleContext) -> tuple[date, date] | None:
+    """(first strength date, first day after the beginner weeks), or None without strength."""
+    first = _first_strength(ctx)
+    return None if first is None else (first, first + timedelta(days=7 * ctx.rules.beginner_weeks))
+
+
+def _at(r: dict) -> str:
+    return f"the {r['start_local'].strftime('%H:%M')} session"
+
+
+@rule("program.too_light", "warning")
+def too_light(ctx: RuleContext) -> list[Flag]:
+    """A session whose working sets all have ``light_reps`` or more reps, after the beginner weeks.
+
+    Guideline: strength that helps running economy is heavy, 3-6 reps at 70-85 % of 1RM;
+    15 or more easy reps per set is endurance work the runs already provide. Beginners are
+    exempt during the beginner weeks (they start at 12-15 reps). Needs at least one working set
+    with a rep count. Message: ``All 6 working sets in the 18:00 session had 15 or more reps
+    (fewest 15): too light to build strength; go heavy with 3-6 reps at 70-85 % 1RM``.
+    """
+    span = _beginner_end(ctx)
+    if span is None:
+        return []
+    limit = ctx.rules.light_reps
+    rows = _rows(ctx, f"""
+        SELECT {_SESSION}, count(*) AS working_sets, min(x.reps) AS min_reps
+        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
+        WHERE s.athlete_id = ? AND s.local_date >= ? AND x.set_type <> 'warmup' AND x.reps IS NOT NULL
+        GROUP BY ALL HAVING min(x.reps) >= ?
+        ORDER BY s.start_utc""", [ctx.athlete.id, span[1], limit])
+    return [
+        Flag("program.too_light", "warning", ctx.athlete.id, r["local_date"],
+             f"All {_plural(r['working_sets'], 'working set')} in {_at(r)} had {limit} or more reps "
+             f"(fewest {r['min_reps']}): too light to build strength; go heavy with 3-6 reps at 70-85 % 1RM",
+             {"session_id": r["session_id"], "working_sets": int(r["working_sets"]),
+              "min_reps": int(r["min_reps"])})
+        for r in rows
+    ]
+
+
+@rule("program.to_failure", "warning")
+def to_failure(ctx: RuleContext) -> list[Flag]:
+    """A session with a failure set or a set at RPE 10 or more (one flag per session).
+
+    Guideline: stop 1-2 reps short of failure (RPE 8-9); training to failure adds fatigue that
+    spills into the runs without adding strength. Message: ``2 sets to failure in the 18:00
+    session (back squat): stop 1-2 reps short of failure (RPE 8-9, not 10)``.
+    """
+    rows = _rows(ctx, f"""
+        SELECT {_SESSION}, count(*) AS sets,
+               count(*) FILTER (WHERE x.set_type = 'failure') AS failure_sets,
+               max(x.rpe) AS max_rpe,
+               string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) AS exercises
+        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
+        WHERE s.athlete_id = ? AND (x.set_type = 'failure' OR x.rpe >= 10)
+        GROUP BY ALL
+        ORDER BY s.start_utc""", [ctx.athlete.id])
+    return [
+        Flag("program.to_failure", "warning", ctx.athlete.id, r["local_date"],
+             f"{_plural(r['sets'], 'set')} to failure in {_at(r)} ({r['exercises']}): "
+             "stop 1-2 reps short of failure (RPE 8-9, not 10)",
+             {"session_id": r["session_id"], "sets": int(r["sets"]), "failure_sets": int(r["failure_sets"]),
+              "max_rpe": None if r["max_rpe"] is None else float(r["max_rpe"])})
+        for r in rows
+    ]
+
+
+@rule("program.no_unilateral", "info")
+def no_unilateral(ctx: RuleContext) -> list[Flag]:
+    """A session with at least one set and no set of a unilateral exercise.
+
+    Guideline: running is a series of single-leg landings; include at least one unilateral
+    exercise (split squat, step-up, single-leg deadlift ...) per session. A session without
+    logged sets (a watch recording alone) is not judged. Message: ``No unilateral exercise in
+    the 18:00 session (back squat, romanian deadlift): include at least 1, such as split squats
+    or step-ups``.
+    """
+    rows = _rows(ctx, f"""
+        SELECT {_SESSION}, count(*) AS sets,
+               string_agg(DISTINCT coalesce(x.exercise, x.exercise_raw), ', '
+                          ORDER BY coalesce(x.exercise, x.exercise_raw)) AS exercises
+        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
+        WHERE s.athlete_id = ?
+        GROUP BY ALL HAVING NOT bool_or(coalesce(x.is_unilateral, false))
+        ORDER BY s.start_utc""", [ctx.athlete.id])
+    return [
+        Flag("program.no_unilateral", "info", ctx.athlete.id, r["local_date"],
+             f"No unilateral exercise in {_at(r)} ({r['exercises']}): include at least 1, "
+             "such as split squats or step-ups",
+             {"session_id": r["session_id"], "sets": int(r["sets"])})
+        for r in rows
+    ]
+
+
+@rule("program.beginner_too_heavy", "warning")
+def beginner_too_heavy(ctx: RuleContext) -> list[Flag]:
+    """In the beginner weeks, a working set of 6 reps or fewer (one flag per session).
+
+    Guideline: beginners spend their first 3-4 weeks at 12-15 reps to learn the movements and
+    prepare tendons before heavy 3-6 rep work. The beginner weeks are [first strength date,
+    first + beginner_weeks x 7). Message: ``5-rep set in the 18:00 session (bulgarian split
+    squat) in beginner week 4 of 4: stay at 12-15 reps through 2026-06-30, heavy sets of 6 reps or
+    fewer after that``.
+    """
+    span = _beginner_end(ctx)
+    if span is None:
+        return []
+    first, end = span
+    rows = _rows(ctx, f"""
+        SELECT {_SESSION}, count(*) AS heavy_sets, min(x.reps) AS min_reps,
+               string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) AS exercises
+        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
+        WHERE s.athlete_id = ? AND s.local_date >= ? AND s.local_date < ?
+          AND x.set_type <> 'warmup' AND x.reps <= 6
+        GROUP BY ALL
+        ORDER BY s.start_utc""", [ctx.athlete.id, first, end])
+    flags = []
+    for r in rows:
+        week = (r["local_date"] - first).days // 7 + 1
+        flags.append(Flag(
+            "program.beginner_too_heavy", "warning", ctx.athlete.id, r["local_date"],
+            f"{r['min_reps']}-rep set in {_at(r)} ({r['exercises']}) in beginner week {week} of "
+            f"{ctx.rules.beginner_weeks}: stay at 12-15 reps through {(end - timedelta(days=1)).isoformat()}, "
+            "heavy sets of 6 reps or fewer after that",
+            {"session_id": r["session_id"], "heavy_sets": int(r["heavy_sets"]), "min_reps": int(r["min_reps"]),
+             "beginner_week": week}))
+    return flags

@@ -1,0 +1,115 @@
+"""Spacing rules: how strength sessions sit around runs (the ``spacing`` mart, one row per pair).
+
+Gap = the later start minus the earlier end, 0 when they overlap; a pair is dated on the local
+date of whichever of the two starts later (``spacing.local_date``). Gaps are computed on UTC
+instants, so a pair across a daylight-saving change gets its real elapsed gap.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from pipeline.rules.base import Flag, RuleContext, rule
+
+_PAIRS = """
+    SELECT session_id, activity_id, gap_hours, "order", run_is_quality, same_local_day, local_date,
+           session_start_local, run_start_local, run_title, quality_reason
+    FROM spacing
+    WHERE athlete_id = ? AND {where}
+    ORDER BY local_date, session_start_utc, run_start_utc"""
+
+
+def _rows(ctx: RuleContext, where: str, params: list) -> list[dict]:
+    cur = ctx.con.execute(_PAIRS.format(where=where), [ctx.athlete.id, *params])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _gap(hours: float) -> str:
+    """Rounded down, so a gap just under a threshold never reads as the threshold."""
+    if hours < 1:
+        return f"{math.floor(hours * 60 + 1e-9)} min"
+    return f"{math.floor(hours * 10 + 1e-9) / 10:.1f} h"
+
+
+def _clock(ts: datetime, on: date) -> str:
+    """``17:30``, or ``Mon 23:10`` when the time is not on the flag's date."""
+    return ts.strftime("%H:%M") if ts.date() == on else ts.strftime("%a %H:%M")
+
+
+def _run(p: dict) -> str:
+    kind = "quality run" if p["run_is_quality"] else "run"
+    title = f' "{p["run_title"]}"' if p["run_title"] else ""
+    return f"the {_clock(p['run_start_local'], p['local_date'])} {kind}{title}"
+
+
+def _what(p: dict) -> str:
+    """What happened between the pair, in the order it happened."""
+    if p["gap_hours"] <= 0:
+        return f"Strength at {_clock(p['session_start_local'], p['local_date'])} overlapped {_run(p)}"
+    if p["order"] == "strength_first":
+        return f"Strength ended {_gap(p['gap_hours'])} before {_run(p)}"
+    return f"Strength started {_gap(p['gap_hours'])} after {_run(p)} ended"
+
+
+def _evidence(p: dict) -> dict:
+    return {"session_id": p["session_id"], "activity_id": p["activity_id"],
+            "gap_hours": round(float(p["gap_hours"]), 2), "order": p["order"]}
+
+
+@rule("spacing.too_close", "error")
+def too_close(ctx: RuleContext) -> list[Flag]:
+    """A strength session and a run less than ``min_gap_hours`` apart (one flag per pair).
+
+    Guideline: at least 6 h between strength and running is optimal, 3 h the practical minimum
+    (Robineau et al. 2016: concurrent-training interference fades with recovery time).
+    Overlapping sessions have a gap of 0. Message:
+    ``Strength ended 1.2 h before the 17:30 quality run "6x800 intervals" (minimum 3 h)``.
+    """
+    limit = ctx.rules.min_gap_hours
+    return [
+        Flag("spacing.too_close", "error", ctx.athlete.id, p["local_date"],
+             f"{_what(p)} (minimum {_num(limit)} h)", _evidence(p))
+        for p in _rows(ctx, "gap_hours < ?", [limit])
+    ]
+
+
+@rule("spacing.suboptimal", "warning")
+def suboptimal(ctx: RuleContext) -> list[Flag]:
+    """A gap of at least ``min_gap_hours`` but under ``optimal_gap_hours`` (one flag per pair).
+
+    Guideline: >= 6 h between strength and running is optimal, 3 h the practical minimum
+    (Robineau et al. 2016). Message:
+    ``Strength ended 4.5 h before the 17:30 run (optimal at least 6 h)``.
+    """
+    low, high = ctx.rules.min_gap_hours, ctx.rules.optimal_gap_hours
+    return [
+        Flag("spacing.suboptimal", "warning", ctx.athlete.id, p["local_date"],
+             f"{_what(p)} (optimal at least {_num(high)} h)", _evidence(p))
+        for p in _rows(ctx, "gap_hours >= ? AND gap_hours < ?", [low, high])
+    ]
+
+
+@rule("spacing.before_quality", "error")
+def before_quality(ctx: RuleContext) -> list[Flag]:
+    """A strength session that starts before a quality run on the same local day.
+
+    Guideline: never lift before a quality run (intervals, tempo, race ...): heavy legs spoil the
+    key session; strength after it, on the same hard day, is fine. Fires whatever the gap, so
+    also together with ``spacing.too_close``. The evening before is a different day and fine.
+    Message: ``Strength at 07:00 came before the 17:30 quality run "6x800 intervals" on the same
+    day (lift after quality runs, not before)``.
+    """
+    flags = []
+    for p in _rows(ctx, "\"order\" = 'strength_first' AND same_local_day AND run_is_quality", []):
+        ev = _evidence(p) | {"quality_reason": p["quality_reason"]}
+        flags.append(Flag(
+            "spacing.before_quality", "error", ctx.athlete.id, p["local_date"],
+            f"Strength at {_clock(p['session_start_local'], p['local_date'])} came before {_run(p)} "
+            "on the same day (lift after quality runs, not before)", ev))
+    return flags

@@ -1,0 +1,80 @@
+"""Taper rules: strength in the ``taper_days`` before an A race (race day excluded).
+
+The taper window of a race on day R is the local dates [R - taper_days, R - 1]; only A races
+(config ``[[races]]`` with priority "A" for this athlete) have one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pipeline.rules.base import Flag, RuleContext, rule
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
+    """(race date, race label, sessions in its taper window ordered by start) per A race."""
+    names = {r.date: r.name for r in ctx.config.races
+             if r.priority == "A" and r.athlete in (None, ctx.athlete.id)}
+    out = []
+    for race in ctx.a_races():
+        cur = ctx.con.execute("""
+            SELECT session_id, local_date, start_local, duration_s
+            FROM strength_sessions
+            WHERE athlete_id = ? AND local_date BETWEEN ? AND ?
+            ORDER BY start_utc""",
+            [ctx.athlete.id, race - timedelta(days=ctx.rules.taper_days), race - timedelta(days=1)])
+        cols = [d[0] for d in cur.description]
+        name = names.get(race)
+        label = f"the A race {name} on {race}" if name and name != "Race" else f"the A race on {race}"
+        out.append((race, label, [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]))
+    return out
+
+
+@rule("taper.too_many_sessions", "error")
+def too_many_sessions(ctx: RuleContext) -> list[Flag]:
+    """More than one strength session in the taper window of an A race (one flag per race).
+
+    Guideline: in the two-week taper strength drops to 0-1 short maintenance session so the legs
+    arrive fresh. Dated on the local date of the second session in the window (the first one
+    too many). Message: ``3 strength sessions in the 14 days before the A race Autumn Marathon
+    on 2026-10-18 (taper: at most 1)``.
+    """
+    flags = []
+    for race, label, sessions in _windows(ctx):
+        if len(sessions) > 1:
+            flags.append(Flag(
+                "taper.too_many_sessions", "error", ctx.athlete.id, sessions[1]["local_date"],
+                f"{len(sessions)} strength sessions in the {ctx.rules.taper_days} days before {label} "
+                "(taper: at most 1)",
+                {"race_date": race.isoformat(), "sessions": len(sessions),
+                 "session_ids": [s["session_id"] for s in sessions]}))
+    return flags
+
+
+@rule("taper.long_session", "warning")
+def long_session(ctx: RuleContext) -> list[Flag]:
+    """A strength session in the taper window longer than ``taper_max_minutes``.
+
+    Guideline: a taper strength session is short maintenance (0-1 per week in the two-week
+    taper); a long session adds fatigue right before the race. One flag per session, dated on
+    its local date. Message: ``45-min strength session 9 days before the A race Autumn Marathon
+    on 2026-10-18 (taper limit 30 min)``.
+    """
+    limit = ctx.rules.taper_max_minutes
+    flags = []
+    for race, label, sessions in _windows(ctx):
+        for s in sessions:
+            minutes = float(s["duration_s"]) / 60
+            if minutes > limit:
+                days = (race - s["local_date"]).days
+                flags.append(Flag(
+                    "taper.long_session", "warning", ctx.athlete.id, s["local_date"],
+                    f"{_num(round(minutes, 1))}-min strength session {days} day{'s' if days != 1 else ''} before "
+                    f"{label} (taper limit {_num(limit)} min)",
+                    {"session_id": s["session_id"], "race_date": race.isoformat(),
+                     "minutes": round(minutes, 1), "days_before_race": days}))
+    return flags
