@@ -113,7 +113,7 @@ def _print_summary(summary) -> None:
         f"ingest: [bold]{summary.new}[/] new, {summary.duplicate} duplicate, {summary.skipped} skipped, "
         f"{summary.quarantined} quarantined"
         + (f", {summary.unsupported} not activity files" if summary.unsupported else "")
-        + f" ({summary.activities} activities, {summary.sessions} strength sessions)"
+        + f" ({summary.activities} activities, {summary.sessions} strength sessions read)"
     )
     for file, reason in summary.quarantine_reasons:
         out.print(f"  [yellow]quarantined[/] {file}: {reason}", highlight=False)

@@ -65,6 +65,7 @@ class Summary:
     activities: int = 0
     sessions: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
+    loaded_now: set[str] = field(default_factory=set)  # files loaded by this run
 
     @property
     def changed(self) -> bool:
@@ -72,8 +73,14 @@ class Summary:
         return bool(self.new or self.duplicate or self.quarantined)
 
     def count(self, file: str, outcome: Loaded, result: ParseResult | None = None) -> None:
+        for earlier in outcome.superseded:
+            if earlier in self.loaded_now:  # counted as new a moment ago; a richer copy came later
+                self.loaded_now.discard(earlier)
+                self.new -= 1
+                self.duplicate += 1
         if outcome.status == "loaded":
             self.new += 1
+            self.loaded_now.add(file)
         elif outcome.status == "duplicate":
             self.duplicate += 1
         else:

@@ -17,7 +17,7 @@ Nothing is deleted: a duplicate stays in the raw tables, out of the analyst view
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,7 @@ STRAVA_SPORTS = {
 class Loaded:
     status: str  # loaded | duplicate | quarantined
     reason: str | None = None
+    superseded: list[str] = field(default_factory=list)  # earlier files this one made duplicates
 
 
 def _ids(athlete_id: str, sha256: str, n: int, kind: str) -> list[str]:
@@ -159,9 +160,12 @@ def _richness(fmt: str, n_hr: int, n_samples: int) -> tuple[int, int, int]:
     return (int(n_hr > 0), FORMAT_RANK.get(fmt, 0), n_samples)
 
 
-def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> list[str]:
-    """Mark the poorer of each overlapping same-sport pair; return reasons for the new ones lost."""
+def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]
+                      ) -> tuple[list[str], list[str]]:
+    """Mark the poorer of each overlapping same-sport pair. Returns the reasons for the new
+    activities that lost, and the earlier files that became duplicates of this one."""
     lost: list[str] = []
+    superseded: list[str] = []
     for aid in ids:
         new = con.execute(
             "SELECT sport, start_utc, end_utc, source_format, n_hr_samples, n_samples, source_file "
@@ -182,21 +186,22 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
         if _richness(fmt, n_hr, n) > _richness(old_fmt, old_hr, old_n):
             con.execute("UPDATE raw.activities SET duplicate_of = ? WHERE activity_id = ? OR duplicate_of = ?",
                         [aid, old_id, old_id])
-            _mark_file_duplicate(con, old_file, f"same workout as {file} ({fmt.upper()} kept)")
+            if _mark_file_duplicate(con, old_file, f"same workout as {file} ({fmt.upper()} kept)"):
+                superseded.append(old_file)
         else:
             con.execute("UPDATE raw.activities SET duplicate_of = ? WHERE activity_id = ?", [old_id, aid])
             lost.append(f"same workout as {old_file} ({old_fmt.upper()} kept)")
-    return lost
+    return lost, superseded
 
 
-def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> None:
+def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> bool:
     """A file all of whose activities lost to a richer recording is logged as a duplicate."""
-    con.execute(
+    return con.execute(
         """UPDATE ingest_log SET status = 'duplicate', reason = ?
            WHERE file = ? AND status = 'loaded' AND sessions = 0
              AND NOT EXISTS (SELECT 1 FROM raw.activities a
                              WHERE a.source_file = ? AND a.duplicate_of IS NULL)""",
-        [reason, file, file])
+        [reason, file, file]).fetchone()[0] > 0
 
 
 def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
@@ -241,10 +246,10 @@ def load_result(con: duckdb.DuckDBPyConnection, athlete_id: str, file: str, sha2
         _insert(con, "raw.samples", sample_frame)
         _insert(con, "raw.strength_sessions", ses_frame)
         _insert(con, "raw.strength_sets", set_frame)
-        lost = _dedup_activities(con, athlete_id, act_ids)
+        lost, superseded = _dedup_activities(con, athlete_id, act_ids)
         _dedup_sessions(con, athlete_id, ses_ids)
         status, reason = "loaded", None
         if acts and len(lost) == len(acts) and not sessions:
             status, reason = "duplicate", lost[0]
         log_entry(con, file, sha256, result.format, status, reason, athlete_id, len(acts), len(sessions))
-    return Loaded(status, reason)
+    return Loaded(status, reason, superseded)

@@ -92,6 +92,9 @@ def test_order_does_not_matter_for_duplicates(tmp_path: Path) -> None:
     api.ingest(db, BERLIN, [fit])
     assert rows(db, "SELECT source_format FROM activities") == [("fit",)]
     assert sorted(rows(db, "SELECT status FROM ingest_log")) == [("duplicate",), ("loaded",)]
+    # in one run, GPX first: the summary counts the GPX as the duplicate once the FIT arrives
+    one_run = api.ingest(tmp_path / "one.duckdb", BERLIN, [gpx, fit], workers=1)
+    assert (one_run.new, one_run.duplicate) == (1, 1)
 
 
 def _zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:

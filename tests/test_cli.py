@@ -1,0 +1,121 @@
+"""The `runlift` CLI through its runner (typer's CliRunner) and, for exit codes, as a process."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = Path(__file__).parent / "snapshots" / "demo_flags.json"
+runner = CliRunner()
+
+
+def cli(db: Path, *args: str) -> str:
+    result = runner.invoke(app, ["--db", str(db), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    return db, cli(db, "demo")
+
+
+def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    assert "ingest: 50 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
+    assert "2026-W35" in output and "build: as of 2026-10-26: 3 error, 1 info, 6 warning" in output
+    assert "spacing.too_close" in output
+
+
+def test_demo_flags_equal_the_snapshot(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    flags = json.loads(cli(db, "flags", "--format", "json"))
+    assert flags == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    # and agree with what the sample-data generator planted, derived independently of the rules
+    planted = json.loads((ROOT / "sample_data" / "expected_flags.json").read_text(encoding="utf-8"))["flags"]
+    assert [(f["rule"], f["date"], f["week"]) for f in flags] == [(f["rule"], f["date"], f["week"]) for f in planted]
+
+
+def test_flags_filters_and_formats(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    week = json.loads(cli(db, "flags", "--week", "2026-W41", "--format", "json"))
+    assert [(f["rule"], f["date"]) for f in week] == [("taper.long_session", "2026-10-06"),
+                                                     ("taper.too_many_sessions", "2026-10-09")]
+    spacing = json.loads(cli(db, "flags", "--rule", "spacing", "--format", "json"))
+    assert [f["rule"] for f in spacing] == ["spacing.too_close", "spacing.before_quality", "spacing.suboptimal"]
+    since = json.loads(cli(db, "flags", "--since", "2026-10-01", "--format", "json"))
+    assert [f["date"] for f in since] == ["2026-10-06", "2026-10-09"]
+    csv_out = cli(db, "flags", "--rule", "taper.long_session", "--format", "csv").splitlines()
+    assert csv_out[0] == "date,week,athlete,severity,rule,message,evidence"
+    assert csv_out[1].startswith("2026-10-06,2026-W41,me,warning,taper.long_session,")
+
+
+def test_sql_and_models(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    out = cli(db, "sql", "select iso_week, strength_sessions from weekly_compliance "
+                         "where iso_week = '2026-W35'", "--format", "json")
+    assert json.loads(out) == [{"iso_week": "2026-W35", "strength_sessions": 1}]
+    models = cli(db, "models")
+    order = re.findall(r"^\s*\d+\. (\w+) \(", models, flags=re.M)
+    assert order.index("stg_activities") < order.index("int_runs") < order.index("daily_load") < order.index(
+        "weekly_load")
+    assert "grain: one row per athlete per local day" in models
+
+
+def test_init_writes_a_valid_commented_config_and_db(tmp_path: Path) -> None:
+    out = cli(tmp_path / "runlift.duckdb", "init", str(tmp_path))
+    cfg = tmp_path / "runlift.toml"
+    assert "wrote" in out and cfg.exists() and (tmp_path / "runlift.duckdb").exists()
+    assert tomllib.loads(cfg.read_text())["rules"]["min_gap_hours"] == 3
+    assert "#" in cfg.read_text()
+    cfg.write_text(cfg.read_text() + "\n# mine\n")
+    assert "left as it is" in cli(tmp_path / "runlift.duckdb", "init", str(tmp_path))
+    assert cfg.read_text().endswith("# mine\n")
+
+
+def run_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    ('[athlete]\nid = "x"\ntimezone = "Mars/Olympus"\n', "'athlete.timezone': unknown time zone 'Mars/Olympus'"),
+    ('[athlete]\nmax_heart = 190\n', "unknown key 'athlete.max_heart'"),
+    ('[rules]\nmin_gap_hours = "three"\n', "'rules.min_gap_hours'"),
+    ('[sources.strong]\nweight_unit = "stone"\n', "'sources.strong.weight_unit'"),
+    ('[athlete\n', "not valid TOML"),
+])
+def test_config_errors_are_one_line_exit_1(tmp_path: Path, toml: str, needle: str) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(toml)
+    r = run_process("--db", str(tmp_path / "x.duckdb"), "--config", str(cfg), "build")
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_user_errors_exit_1_and_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = run_process("--db", str(tmp_path / "x.duckdb"), "ingest", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "no such file or directory" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    usage = run_process("flags", "--format", "yaml")
+    assert usage.returncode == 2
+    bad_week = run_process("flags", "--week", "37")
+    assert bad_week.returncode == 2
+
+
+def test_sql_is_read_only(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    r = run_process("--db", str(db), "sql", "delete from ingest_log")
+    assert r.returncode == 1 and "read-only" in r.stderr.lower()
+    assert json.loads(cli(db, "sql", "select count(*) as n from ingest_log", "--format", "json"))[0]["n"] == 52
