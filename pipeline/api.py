@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pipeline.config import Config
+import duckdb
+
+from pipeline.config import Config, ConfigError
 from pipeline.db import connect, open_for_write
 from pipeline.ingestion import Summary, ingest_paths
 from pipeline.models import Model, build_models, discover, models_built
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
+    from pipeline.report import Report
 
 LOCK_WAIT_S = 10.0
 
@@ -113,3 +117,51 @@ def read_flags(db: Path, week: str | None = None, since: date | None = None,
     keys = ("rule", "severity", "athlete", "date", "week", "message", "evidence")
     return [dict(zip(keys, (r[0], r[1], r[2], r[3].isoformat(), r[4], r[5], json.loads(r[6])), strict=True))
             for r in rows]
+
+
+@dataclass
+class WrittenReport:
+    report: Report
+    paths: dict[str, Path]
+
+
+def last_build_as_of(db: Path) -> date:
+    """The as-of date of the last build; a user error when no build ran yet."""
+    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S) if Path(db).exists() else None
+    try:
+        row = con.execute("SELECT max(as_of) FROM raw.build_state").fetchone() if con else None
+    except duckdb.CatalogException:
+        row = None
+    finally:
+        if con:
+            con.close()
+    if not row or row[0] is None:
+        raise ConfigError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
+    return row[0]
+
+
+def write_reports(db: Path, config: Config, week: str | None = None, out: Path | None = None) -> list[WrittenReport]:
+    """Render and write the weekly report of every athlete (default: the last complete week of
+    the last build)."""
+    from pipeline.report.render import last_complete_week, render_report, write_report
+
+    week = week or last_complete_week(last_build_as_of(db))
+    out_dir = out or config.report_dir
+    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
+    try:
+        reports = [render_report(con, config, a.id, week) for a in config.all_athletes]
+    finally:
+        con.close()
+    return [WrittenReport(r, write_report(r, out_dir)) for r in reports]
+
+
+def send_reports(config: Config, written: list[WrittenReport]) -> int:
+    """E-mail each written report to ``[report] email_to``; SMTP settings from the environment."""
+    from pipeline.report.email import SmtpSettings, send_report
+
+    settings = SmtpSettings.from_env()
+    if settings is None:
+        raise ConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
+    for w in written:
+        send_report(w.report, list(config.report.email_to), settings)
+    return len(written)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -104,7 +104,7 @@ class Sources(_Strict):
 
 class Inbox(_Strict):
     path: str = "./inbox"
-    interval_minutes: int = Field(15, ge=1)
+    interval_minutes: float = Field(15, gt=0)
 
 
 class Report(_Strict):
@@ -114,6 +114,8 @@ class Report(_Strict):
 
 
 class Config(_Strict):
+    # relative paths in the file ([inbox] path, [report] out) are relative to the file's folder
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     athlete: Athlete | None = None
     athletes: list[Athlete] | None = None
     races: list[Race] = []
@@ -130,6 +132,14 @@ class Config(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError(f"athlete ids must be unique, got {ids}")
         return self
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self._base_dir / self.inbox.path
+
+    @property
+    def report_dir(self) -> Path:
+        return self._base_dir / self.report.out
 
     @property
     def all_athletes(self) -> list[Athlete]:
@@ -159,9 +169,12 @@ def _key_path(loc: tuple[object, ...]) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def parse_config(data: dict, source: str = "runlift.toml") -> Config:
+def parse_config(data: dict, source: str = "runlift.toml", base_dir: Path | None = None) -> Config:
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
+        if base_dir is not None:
+            config._base_dir = base_dir
+        return config
     except ValidationError as err:
         first = err.errors()[0]
         key = _key_path(first["loc"])
@@ -184,7 +197,7 @@ def load_config(path: Path | str | None) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), path.resolve().parent)
 
 
 TEMPLATE = '''\

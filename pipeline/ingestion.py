@@ -107,7 +107,7 @@ def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
         return config.athlete_by_id(athlete).id
     ids = [a.id for a in config.all_athletes]
     if item.disk_path is not None:
-        inbox = Path(config.inbox.path).resolve()
+        inbox = config.inbox_dir.resolve()
         parts = item.disk_path.resolve().parts
         if parts[: len(inbox.parts)] == inbox.parts and len(parts) > len(inbox.parts) + 1:
             folder = parts[len(inbox.parts)]
