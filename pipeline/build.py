@@ -7,6 +7,7 @@ the previous build's tables and flags stay in place until a new build completes.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -41,7 +42,9 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildR
         con.execute("DELETE FROM raw.build_state")
         con.execute("INSERT INTO raw.build_state VALUES (?, ?)", [as_of, datetime.now(UTC)])
         build_models_in_transaction(con, timings=timings)
+        t0 = time.perf_counter()
         flags = evaluate(con, config, as_of)
+        timings["(rules)"] = time.perf_counter() - t0
         frame = flags_frame(flags)
         con.register("_flags", frame)
         try:
