@@ -24,6 +24,7 @@ from rich.table import Table
 from pipeline.config import TEMPLATE, Config, ConfigError, load_config
 from pipeline.db import DatabaseBusyError
 from pipeline.models import ModelError
+from pipeline.report.email import DeliveryError, EmailConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
@@ -41,7 +42,8 @@ class State:
         return load_config(cls.config_path)
 
 
-USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, FileNotFoundError, PermissionError)
+USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, DeliveryError, EmailConfigError, FileNotFoundError,
+               PermissionError)
 
 
 def main() -> None:
@@ -289,6 +291,48 @@ def flags(
         out.print(_flag_table(found))
     else:
         out.print("no flags")
+
+
+@app.command()
+def report(
+    week: Annotated[str | None, typer.Option("--week", help="ISO week (default: the last complete week).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report files ([report] out).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="E-mail it (SMTP from RUNLIFT_SMTP_* variables).")] = False,
+    prefect: PrefectFlag = False,
+) -> None:
+    """Write the weekly report (Markdown + HTML with charts) of the last build; --send e-mails it."""
+    from pipeline import api
+
+    if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
+        raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
+    config = State.config()
+    if _use_prefect(prefect):
+        from flows.report import report_flow
+
+        written = report_flow(str(State.db), str(State.config_path), week,
+                              None if out_dir is None else str(out_dir), send)
+    else:
+        written = api.write_reports(State.db, config, week, out_dir)
+        if send:
+            api.send_reports(config, written)
+    for w in written:
+        out.print(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values()), highlight=False)
+    if send:
+        out.print(f"sent to {', '.join(config.report.email_to)}")
+
+
+@app.command()
+def serve() -> None:
+    """Long-running: serve the sync-inbox (interval) and weekly-report (cron) deployments."""
+    from pipeline import serve as serving
+
+    config = State.config()
+
+    def ready(api_url: str) -> None:
+        out.print(f"Prefect API {api_url}: serving sync-inbox every {config.inbox.interval_minutes:g} min and "
+                  f"weekly-report on '{config.report.cron}' ({config.all_athletes[0].timezone}); Ctrl-C stops")
+
+    serving.serve(State.db, State.config_path, config, on_ready=ready)
 
 
 @app.command()

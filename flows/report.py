@@ -1,0 +1,57 @@
+"""The `weekly-report` flow: build as of today, write every athlete's report for the last complete
+ISO week, and e-mail it when SMTP is configured. Sending is retried with backoff; the written
+report stays in place whatever happens to the delivery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.report.email import SmtpSettings
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.build import build_task
+from pipeline import api
+from pipeline.config import load_config
+
+
+@task(name="write reports", cache_policy=NO_CACHE)
+def write_task(db: str, config_path: str | None, week: str | None) -> list[api.WrittenReport]:
+    written = api.write_reports(db, load_config(config_path), week)
+    for w in written:
+        get_run_logger().info("wrote %s", ", ".join(str(p) for p in w.paths.values()))
+    return written
+
+
+@task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], cache_policy=NO_CACHE)
+def send_task(config_path: str | None, written: list[api.WrittenReport]) -> int:
+    return api.send_reports(load_config(config_path), written)
+
+
+@flow(name="weekly-report", log_prints=True)
+def weekly_report_flow(db: str, config_path: str | None, week: str | None = None, send: bool = True) -> list[str]:
+    """Build, then write (and send) the weekly compliance report of every athlete."""
+    logger = get_run_logger()
+    build_task(db, config_path, None)
+    written = write_task(db, config_path, week)
+    for w in written:
+        create_markdown_artifact(w.report.markdown, key=f"report-{w.report.athlete}".lower().replace("_", "-"),
+                                 description=w.report.subject)
+    config = load_config(config_path)
+    if send and config.report.email_to and SmtpSettings.from_env() is not None:
+        send_task(config_path, written)
+    elif send:
+        logger.info("not sending: set [report] email_to and RUNLIFT_SMTP_HOST to e-mail the report")
+    return [str(p) for w in written for p in w.paths.values()]
+
+
+@flow(name="report", log_prints=True)
+def report_flow(db: str, config_path: str | None, week: str | None = None, out: str | None = None,
+                send: bool = False) -> list[api.WrittenReport]:
+    """`runlift report` as a tracked run: write (and optionally send) the report of the last build."""
+    config = load_config(config_path)
+    written = api.write_reports(db, config, week, None if out is None else Path(out))
+    if send:
+        send_task(config_path, written)
+    return written

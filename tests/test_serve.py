@@ -1,0 +1,90 @@
+"""`runlift serve`: the deployments it builds, and (slow) a real scheduled sync-inbox run."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from gpxgen import gpx_run
+
+from pipeline.config import load_config
+from pipeline.serve import deployments
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config(tmp_path: Path, interval: float = 15, cron: str = "0 7 * * MON") -> Path:
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text(f'[athlete]\nid = "ana"\ntimezone = "America/New_York"\n\n[inbox]\npath = "in"\n'
+                   f"interval_minutes = {interval}\n\n[report]\ncron = \"{cron}\"\nout = \"out\"\n")
+    return cfg
+
+
+def test_deployments_have_the_configured_schedules(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, interval=20, cron="30 6 * * SUN")
+    sync, weekly = deployments(tmp_path / "x.duckdb", cfg, load_config(cfg))
+    assert (sync.name, weekly.name) == ("sync-inbox", "weekly-report")
+    (s1,), (s2,) = sync.schedules, weekly.schedules
+    assert s1.schedule.interval == timedelta(minutes=20) and s1.schedule.timezone == "America/New_York"
+    assert s2.schedule.cron == "30 6 * * SUN" and s2.schedule.timezone == "America/New_York"
+    params = {"db": str((tmp_path / "x.duckdb").resolve()), "config_path": str(cfg.resolve())}
+    assert sync.parameters == params and weekly.parameters == params
+    assert sync.entrypoint.endswith("flows/inbox.py:sync_inbox_flow")
+    assert weekly.entrypoint.endswith("flows/report.py:weekly_report_flow")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _loaded(db: Path) -> list[tuple]:
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return []  # missing, or the flow holds the write lock right now
+    try:
+        return con.execute("SELECT file, status FROM ingest_log").fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_serve_runs_a_scheduled_sync_and_stops_its_server(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, interval=10 / 60)
+    db = tmp_path / "serve.duckdb"
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "run.gpx").write_text(gpx_run(datetime(2026, 5, 4, 10, 0, tzinfo=UTC)))
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(cfg), "serve"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    port = None
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            text = (tmp_path / "serve.log").read_text()
+            if port is None and (m := re.search(r"127\.0\.0\.1:(\d+)/api", text)):
+                port = int(m.group(1))
+            if [s for _, s in _loaded(db)] == ["loaded"]:
+                break
+            time.sleep(2)
+        assert [s for _, s in _loaded(db)] == ["loaded"], (tmp_path / "serve.log").read_text()[-3000:]
+        assert port is not None and _port_open(port)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert not _port_open(port)  # the Prefect server it started is gone
