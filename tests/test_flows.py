@@ -39,3 +39,27 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     assert (summary.new, summary.duplicate, summary.quarantined) == (50, 1, 1)
     assert len(result.flags) == 10 and result.as_of == DEMO_AS_OF
     assert load_config(CONFIG).athlete.id == "me"
+
+
+def test_sync_inbox_picks_up_new_files_only(tmp_path: Path) -> None:
+    import shutil
+
+    from flows.inbox import sync_inbox_flow
+
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[athlete]\nid = "me"\ntimezone = "Europe/Berlin"\n[inbox]\npath = "inbox"\n')
+    db = str(tmp_path / "s.duckdb")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE / "runs" / "2026-09-08_1830_intervals.fit", inbox)
+    first = sync_inbox_flow(db, str(cfg))
+    assert (first.new, first.skipped) == (1, 0)
+    assert sync_inbox_flow(db, str(cfg)).changed is False  # nothing new: a no-op
+    shutil.copy(SAMPLE / "strength" / "hevy.csv", inbox)
+    third = sync_inbox_flow(db, str(cfg))
+    assert (third.new, third.skipped, third.sessions) == (1, 1, 3)
+    con = duckdb.connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM activities").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM raw.build_state").fetchone()[0] == 1  # the build ran
+    con.close()
