@@ -16,8 +16,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -32,6 +35,7 @@ from pipeline.ingest.sources import Item, items_from_paths
 from pipeline.load import Loaded, load_result, log_entry, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
+PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
 
 
 @dataclass
@@ -155,12 +159,39 @@ class Planner:
                             data=item.data if item.path is None else None, strava=item.strava)
 
 
+class ParseTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a parse that runs longer than ``seconds`` (a hostile file must not hang ingest).
+
+    SIGALRM only works in a process's main thread: parse workers and the CLI qualify; elsewhere
+    (a thread of a Prefect task runner) the limit is not enforced."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: object) -> None:
+        raise ParseTimeout(f"parsing took longer than {seconds:g} s; refused")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def parse_job(job: Job) -> Parsed:
     """Parse one file; any failure becomes a quarantine reason, never an exception."""
     try:
         data = job.data if job.data is not None else job.path.read_bytes()
-        return Parsed(job, parse(data, job.file, job.format, job.ctx), None)
-    except QuarantineError as err:
+        with time_limit(PARSE_TIMEOUT_S):
+            return Parsed(job, parse(data, job.file, job.format, job.ctx), None)
+    except (QuarantineError, ParseTimeout) as err:
         return Parsed(job, None, str(err) or "unreadable file")
     except Exception as err:  # a parser bug must not stop the other files
         return Parsed(job, None, f"parser error: {type(err).__name__}: {err}")

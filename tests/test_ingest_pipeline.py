@@ -213,3 +213,21 @@ def test_sigkill_mid_ingest_leaves_whole_files_and_rerun_completes(tmp_path: Pat
     assert summary.new == n - done and summary.skipped == done
     assert _assert_whole_files(db, points) == n
     assert counts(db)["raw.samples"] == n * points
+
+
+def test_a_hanging_parse_is_cut_off_and_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import ingestion
+    from pipeline.ingest import gpx
+
+    def hang(data: bytes, name: str, ctx: object) -> None:
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(ingestion, "PARSE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(gpx, "parse", hang)
+    (tmp_path / "slow.gpx").write_text(gpx_run(datetime(2026, 5, 4, 5, 0, tzinfo=UTC), points=5))
+    db = tmp_path / "h.duckdb"
+    t = time.perf_counter()
+    summary = api.ingest(db, BERLIN, [tmp_path / "slow.gpx"], workers=1)
+    assert time.perf_counter() - t < 10 and summary.quarantined == 1
+    assert rows(db, "SELECT reason FROM ingest_log") == [("parsing took longer than 0.5 s; refused",)]
