@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pipeline.config import Config, ConfigError
-from pipeline.db import connect, open_for_write
+from pipeline.db import connect, open_for_write, publish_snapshot
 from pipeline.ingestion import Summary, ingest_paths
 from pipeline.models import Model, build_models, discover, models_built
 
@@ -78,7 +78,9 @@ def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
 
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
-        return run_build(con, config, as_of or today_for(config))
+        result = run_build(con, config, as_of or today_for(config))
+        publish_snapshot(con, db)
+        return result
     finally:
         con.close()
 

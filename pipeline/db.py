@@ -7,6 +7,8 @@ query the views and marts in ``main`` that the SQL models build from them (``sql
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,6 +163,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def snapshot_path(db: Path | str) -> Path:
+    """Where the read-only snapshot of ``db`` is published (``x.duckdb`` -> ``x.snapshot.duckdb``)."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
+    """Publish a consistent copy of the DB for analysts, atomically.
+
+    DuckDB lets one process write *or* several read, so an analyst holding the live file open
+    would block the scheduled sync. Analysts open the snapshot instead: it is written after a
+    checkpoint while this process still holds the write lock, then renamed into place, so a
+    reader sees either the previous snapshot or the new one, never a partial file (a reader
+    that has the old one open keeps reading it)."""
+    con.execute("CHECKPOINT")
+    target = snapshot_path(db)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(db, tmp)
+    os.replace(tmp, target)
+    return target
 
 
 def open_for_write(path: Path | str, config: Config, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:

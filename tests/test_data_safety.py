@@ -1,0 +1,185 @@
+"""Contention with analysts, the published snapshot, and (slow) SIGKILL trials of ingest and build."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from gpxgen import gpx_run
+
+from pipeline import api
+from pipeline.config import Config, load_config
+from pipeline.db import DatabaseBusyError, snapshot_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+SAMPLE_CONFIG = load_config(SAMPLE / "runlift.toml")
+AS_OF = "2026-10-26"
+
+
+def _hold_open(db: Path) -> subprocess.Popen:
+    """Another process (an analyst's notebook) holding the DB open read-only."""
+    code = ("import duckdb,sys,time; c=duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "open"
+    return proc
+
+
+def _table_counts(db: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT (SELECT count(*) FROM ingest_log), (SELECT count(*) FROM raw.samples)").fetchone()
+    finally:
+        con.close()
+
+
+def test_a_reader_in_another_process_makes_writers_wait_then_fail_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "c.duckdb"
+    run = tmp_path / "run.gpx"
+    run.write_text(gpx_run(datetime(2026, 5, 4, 6, 0, tzinfo=UTC)))
+    api.ingest(db, Config(), [run])
+    before = _table_counts(db)
+    (tmp_path / "new.gpx").write_text(gpx_run(datetime(2026, 5, 5, 6, 0, tzinfo=UTC)))
+    monkeypatch.setattr(api, "LOCK_WAIT_S", 1.5)
+    analyst = _hold_open(db)
+    try:
+        t = time.perf_counter()
+        with pytest.raises(DatabaseBusyError, match="locked by another process"):
+            api.ingest(db, Config(), [tmp_path / "new.gpx"])
+        assert 1.4 < time.perf_counter() - t < 15  # waited with backoff, then gave up
+        cli = subprocess.run([sys.executable, "-m", "pipeline.cli", "--db", str(db), "build"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert cli.returncode == 1 and len(cli.stderr.strip().splitlines()) == 1
+        assert "locked by another process" in cli.stderr
+    finally:
+        analyst.kill()
+        analyst.wait()
+    assert _table_counts(db) == before  # nothing half-written
+    assert api.ingest(db, Config(), [tmp_path / "new.gpx"]).new == 1  # and it goes through afterwards
+
+
+def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    api.ingest(db, SAMPLE_CONFIG, [SAMPLE / "runs"])
+    api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+    snap = snapshot_path(db)
+    assert snap == tmp_path / "s.snapshot.duckdb"
+    analyst = _hold_open(snap)
+    try:
+        # the analyst holds the snapshot: ingest and build of the live DB are not blocked
+        api.ingest(db, SAMPLE_CONFIG, [SAMPLE / "strength"])
+        api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+    finally:
+        analyst.kill()
+        analyst.wait()
+    con = duckdb.connect(str(snap), read_only=True)
+    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 16
+    assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 10
+    con.close()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+# --- SIGKILL trials (slow) -----------------------------------------------------------------------
+
+def _runs(folder: Path, n: int, points: int) -> Path:
+    folder.mkdir()
+    t0 = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+    for i in range(n):
+        (folder / f"run{i:03}.gpx").write_text(gpx_run(t0 + timedelta(days=i), points=points))
+    return folder
+
+
+def _kill_after(cmd: list[str], seconds: float) -> bool:
+    """Run ``cmd`` and SIGKILL it after ``seconds``; True when it was still running then."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _whole_files(db: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        partial = con.execute("""
+            SELECT count(*) FROM (
+                SELECT a.activity_id FROM raw.activities a LEFT JOIN raw.samples s USING (activity_id)
+                GROUP BY a.activity_id, a.n_samples HAVING a.n_samples <> count(s.ts_utc))""").fetchone()[0]
+        orphans = con.execute("SELECT count(*) FROM raw.activities "
+                              "WHERE source_file NOT IN (SELECT file FROM ingest_log)").fetchone()[0]
+        assert (partial, orphans) == (0, 0)
+        return con.execute("SELECT (SELECT count(*) FROM ingest_log), (SELECT count(*) FROM raw.samples)").fetchone()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_sigkill_trials_during_ingest(tmp_path: Path) -> None:
+    folder = _runs(tmp_path / "runs", 60, 2000)
+    reference = tmp_path / "ref.duckdb"
+    api.ingest(reference, Config(), [folder])
+    expected = _whole_files(reference)
+    rng = random.Random(20261126)
+    outcomes = {"killed mid-run": 0, "finished first": 0}
+    for trial in range(20):
+        db = tmp_path / f"k{trial}.duckdb"
+        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(tmp_path / "none.toml"),
+               "ingest", str(folder)]
+        killed = _kill_after(cmd, rng.uniform(0.3, 6.0))
+        outcomes["killed mid-run" if killed else "finished first"] += 1
+        if db.exists():
+            logged, samples = _whole_files(db)  # opens, holds whole files only
+            assert samples == logged * 2000
+        api.ingest(db, Config(), [folder])
+        assert _whole_files(db) == expected
+    print(f"\ningest kill trials: {outcomes}")
+    assert outcomes["killed mid-run"] >= 15
+
+
+def _flags(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT rule, date, message FROM flags ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_sigkill_trials_during_build(tmp_path: Path) -> None:
+    base = tmp_path / "base.duckdb"
+    api.ingest(base, SAMPLE_CONFIG, [SAMPLE])
+    api.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())  # an earlier build: fewer flags
+    previous = _flags(base)
+    api.build(base, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+    final = _flags(base)
+    api.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())
+    assert previous != final
+    rng = random.Random(7)
+    outcomes = {"killed mid-run": 0, "finished first": 0}
+    for trial in range(20):
+        db = tmp_path / f"b{trial}.duckdb"
+        db.write_bytes(base.read_bytes())
+        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(SAMPLE / "runlift.toml"),
+               "build", "--as-of", AS_OF]
+        killed = _kill_after(cmd, rng.uniform(0.2, 2.5))
+        outcomes["killed mid-run" if killed else "finished first"] += 1
+        # the previous build's results stay until a new build completes
+        assert _flags(db) in (previous, final)
+        if killed:
+            api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+        assert _flags(db) == final
+    print(f"\nbuild kill trials: {outcomes}")
+    assert outcomes["killed mid-run"] >= 10
