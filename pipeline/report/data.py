@@ -1,0 +1,351 @@
+"""The numbers of one weekly report, gathered from the marts of the last build.
+
+Everything here is a plain ``SELECT`` on a DuckDB connection the caller owns (a read-only
+connection works), filtered by ``athlete_id``. Local dates and times come from the marts,
+which already carry them in the athlete's zone; nothing is converted here.
+
+Choices (see :func:`gather`):
+
+- **Training block** (the compliance table): the weeks from the first week of the current block
+  through the report week, at most the last :data:`BLOCK_MAX_WEEKS` weeks, whichever is
+  shorter. A week's block is the A race it leads to (``weekly_compliance.next_race``; a
+  recovery week belongs to the race just run). The block starts at its first week that is not
+  ``off`` (the start of the base phase, 12 weeks before the race); when the report week itself
+  is ``off`` (no A race within 12 weeks), the block is the run of ``off`` weeks since the last
+  race's recovery week (or since the athlete's first week).
+- **Load window**: the weeks of ``weekly_load`` among the :data:`LOAD_WEEKS` ISO weeks ending with
+  the report week (fewer when the athlete's history is shorter), with the **daily** ACWR of
+  ``daily_load`` for every day of those weeks (null before 28 days of history).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from pipeline.config import Config
+
+SEVERITIES = ("error", "warning", "info")
+BLOCK_MAX_WEEKS = 12
+LOAD_WEEKS = 12
+_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
+
+
+class ReportError(ValueError):
+    """A user error in the report's arguments (a malformed ISO week); one line."""
+
+
+def week_monday(week: str) -> date:
+    """Monday of an ISO week written ``YYYY-Www``."""
+    m = _WEEK_RE.fullmatch(week or "")
+    if not m:
+        raise ReportError(f"invalid ISO week {week!r}: expected YYYY-Www such as 2026-W38")
+    try:
+        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise ReportError(f"invalid ISO week {week!r}: {m.group(1)} has no week {m.group(2)}") from None
+
+
+def iso_week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def last_complete_week(as_of: date) -> str:
+    """The ISO week of the latest Sunday strictly before ``as_of`` (the last complete week)."""
+    return iso_week_of(as_of - timedelta(days=as_of.isoweekday()))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                            "AND table_name = ?", [schema, name]).fetchone()[0])
+
+
+def last_build_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The ``--as-of`` date of the last build (``raw.build_state``), or None before any build."""
+    if not _table_exists(con, "raw", "build_state"):
+        return None
+    row = con.execute("SELECT max(as_of) FROM raw.build_state").fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    """The verdict numbers of the report week."""
+
+    runs: int = 0
+    km: float = 0.0
+    minutes: float = 0.0
+    trimp: float = 0.0
+    long_run_km: float = 0.0
+    monotony: float | None = None
+    quality_runs: int = 0
+    strength_done: int = 0
+    strength_target: int | None = None  # None: the week is outside the athlete's series
+    phase: str | None = None
+    met: bool | None = None  # None while the week is incomplete
+    complete: bool = False
+    is_first_week: bool = False
+    next_race: date | None = None
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    iso_week: str
+    week_start: date
+    phase: str
+    target: int
+    done: int
+    met: bool | None
+    runs: int
+    km: float
+    is_first_week: bool
+    is_report_week: bool
+
+
+@dataclass(frozen=True)
+class FlagItem:
+    rule: str
+    severity: str
+    date: date
+    message: str
+    evidence: dict
+
+
+@dataclass(frozen=True)
+class LoadWeek:
+    iso_week: str
+    week_start: date  # the Monday
+    km: float
+    trimp: float
+    load: float
+
+
+@dataclass(frozen=True)
+class DayAcwr:
+    local_date: date
+    acwr: float | None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A run or a strength session of the report week, in local time."""
+
+    kind: str  # "run" | "strength"
+    item_id: str
+    title: str | None
+    start_local: datetime
+    end_local: datetime
+    local_date: date
+    is_quality: bool = False
+    quality_reason: str | None = None
+    km: float | None = None
+    working_sets: int | None = None
+    exercises: tuple[str, ...] = ()
+    source_file: str | None = None
+
+    @property
+    def minutes(self) -> float:
+        return (self.end_local - self.start_local).total_seconds() / 60.0
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A strength session and a run on the same local day closer than the optimal gap."""
+
+    local_date: date
+    start_local: datetime  # end of the earlier one
+    end_local: datetime  # start of the later one
+    gap_hours: float
+    order: str  # strength_first | run_first
+
+
+@dataclass
+class ReportData:
+    athlete: str
+    week: str
+    week_start: date
+    as_of: date | None
+    summary: WeekSummary
+    block: list[ComplianceRow]
+    block_race: str | None  # "Lakeside Marathon (2026-10-18)" when the block leads to an A race
+    flags: dict[str, list[FlagItem]]  # severity -> flags, keys in SEVERITIES order
+    load_weeks: list[LoadWeek]
+    acwr_days: list[DayAcwr]
+    acwr_max: float
+    timeline: list[TimelineItem]
+    gaps: list[Gap]
+    min_gap_hours: float
+    optimal_gap_hours: float
+
+    @property
+    def week_end(self) -> date:
+        return self.week_start + timedelta(days=6)
+
+    @property
+    def severity_counts(self) -> dict[str, int]:
+        return {sev: len(self.flags.get(sev, [])) for sev in SEVERITIES}
+
+    @property
+    def peak_acwr(self) -> DayAcwr | None:
+        """The week's highest daily ACWR (None when not judged yet)."""
+        days = [d for d in self.acwr_days
+                if d.acwr is not None and self.week_start <= d.local_date <= self.week_end]
+        return max(days, key=lambda d: d.acwr) if days else None
+
+
+def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSummary:
+    load = con.execute("""
+        SELECT run_count, run_km, run_minutes, trimp, long_run_km, monotony, quality_runs
+        FROM weekly_load WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
+    comp = con.execute("""
+        SELECT strength_sessions, strength_target, phase, met, complete, is_first_week, next_race
+        FROM weekly_compliance WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
+    values: dict = {}
+    if load:
+        runs, km, minutes, trimp, long_km, monotony, quality = load
+        values.update(runs=int(runs), km=float(km or 0), minutes=float(minutes or 0), trimp=float(trimp or 0),
+                      long_run_km=float(long_km or 0), monotony=None if monotony is None else float(monotony),
+                      quality_runs=int(quality))
+    if comp:
+        done, target, phase, met, complete, first, next_race = comp
+        values.update(strength_done=int(done), strength_target=int(target), phase=phase, met=met,
+                      complete=bool(complete), is_first_week=bool(first), next_race=next_race)
+    else:
+        values["strength_done"] = int(con.execute(
+            "SELECT count(*) FROM strength_sessions WHERE athlete_id = ? AND iso_week = ?",
+            [athlete, week]).fetchone()[0])
+    return WeekSummary(**values)
+
+
+def _block(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[ComplianceRow], date | None]:
+    rows = con.execute("""
+        SELECT c.iso_week, c.week_start, c.phase, c.strength_target, c.strength_sessions, c.met, c.runs,
+               coalesce(l.run_km, 0), c.is_first_week, c.next_race
+        FROM weekly_compliance AS c
+        LEFT JOIN weekly_load AS l USING (athlete_id, iso_week)
+        WHERE c.athlete_id = ? AND c.iso_week <= ?
+        ORDER BY c.week_start""", [athlete, week]).fetchall()
+    if not rows or rows[-1][0] != week:
+        return [], None
+    # block key: the A race a week leads to; a recovery week belongs to the race of the week before
+    keys: list[date | None] = []
+    for i, r in enumerate(rows):
+        keys.append((rows[i - 1][9] if i else None) if r[2] == "recovery" else r[9])
+    key, report_phase = keys[-1], rows[-1][2]
+    start = len(rows) - 1
+    while start > 0 and len(rows) - start < BLOCK_MAX_WEEKS:
+        prev = start - 1
+        if keys[prev] != key:
+            break
+        if report_phase != "off" and rows[prev][2] == "off":
+            break
+        if report_phase == "off" and rows[prev][2] == "recovery":
+            break
+        start = prev
+    block = [ComplianceRow(iso_week=r[0], week_start=r[1], phase=r[2], target=int(r[3]), done=int(r[4]),
+                           met=r[5], runs=int(r[6]), km=float(r[7]), is_first_week=bool(r[8]),
+                           is_report_week=r[0] == week)
+             for r in rows[start:]]
+    return block, key if report_phase != "off" else None
+
+
+def _flags(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> dict[str, list[FlagItem]]:
+    grouped: dict[str, list[FlagItem]] = {sev: [] for sev in SEVERITIES}
+    if not _table_exists(con, "main", "flags"):
+        return grouped
+    rows = con.execute("""
+        SELECT rule, severity, date, message, CAST(evidence AS VARCHAR) FROM flags
+        WHERE athlete_id = ? AND week = ? ORDER BY date, rule, message""", [athlete, week]).fetchall()
+    for rule, severity, day, message, evidence in rows:
+        try:
+            ev = json.loads(evidence) if evidence else {}
+        except ValueError:
+            ev = {}
+        grouped.setdefault(severity, []).append(FlagItem(rule, severity, day, message or "", ev))
+    return grouped
+
+
+def _load(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[LoadWeek], list[DayAcwr]]:
+    first_week = iso_week_of(week_monday(week) - timedelta(weeks=LOAD_WEEKS - 1))
+    rows = con.execute("""
+        SELECT iso_week, run_km, trimp, load FROM weekly_load
+        WHERE athlete_id = ? AND iso_week BETWEEN ? AND ? ORDER BY iso_week""",
+                       [athlete, first_week, week]).fetchall()
+    weeks = [LoadWeek(w, week_monday(w), float(km or 0), float(trimp or 0), float(load or 0))
+             for w, km, trimp, load in rows]
+    if not weeks:
+        return [], []
+    days = con.execute("""
+        SELECT local_date, acwr FROM daily_load
+        WHERE athlete_id = ? AND local_date BETWEEN ? AND ? ORDER BY local_date""",
+                       [athlete, weeks[0].week_start, week_monday(week) + timedelta(days=6)]).fetchall()
+    return weeks, [DayAcwr(d, None if a is None else float(a)) for d, a in days]
+
+
+def _timeline(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[TimelineItem]:
+    runs = con.execute("""
+        SELECT activity_id, title, start_local, start_local + (end_utc - start_utc), local_date, is_quality,
+               quality_reason, coalesce(distance_m, 0) / 1000.0, source_file
+        FROM activities
+        WHERE athlete_id = ? AND iso_week = ? AND sport = 'running'
+        ORDER BY start_utc, activity_id""", [athlete, week]).fetchall()
+    sessions = con.execute("""
+        SELECT s.session_id, s.title, s.start_local, s.start_local + (s.end_utc - s.start_utc), s.local_date,
+               s.working_sets, s.source_file,
+               (SELECT list(e.exercise ORDER BY e.first_set)
+                FROM (SELECT exercise, min(set_index) AS first_set FROM strength_sets AS x
+                      WHERE x.session_id = s.session_id GROUP BY exercise) AS e)
+        FROM strength_sessions AS s
+        WHERE s.athlete_id = ? AND s.iso_week = ?
+        ORDER BY s.start_utc, s.session_id""", [athlete, week]).fetchall()
+    items = [TimelineItem("run", r[0], r[1], r[2], r[3], r[4], is_quality=bool(r[5]), quality_reason=r[6],
+                          km=float(r[7]), source_file=r[8]) for r in runs]
+    items += [TimelineItem("strength", s[0], s[1], s[2], s[3], s[4], working_sets=int(s[5]),
+                           exercises=tuple(x for x in (s[7] or []) if x), source_file=s[6]) for s in sessions]
+    return sorted(items, key=lambda i: (i.start_local, i.kind, i.item_id))
+
+
+def _gaps(con: duckdb.DuckDBPyConnection, athlete: str, week: str, optimal: float) -> list[Gap]:
+    monday = week_monday(week)
+    rows = con.execute("""
+        SELECT local_date, "order",
+               CASE WHEN "order" = 'strength_first' THEN session_start_local + (session_end_utc - session_start_utc)
+                    ELSE run_start_local + (run_end_utc - run_start_utc) END,
+               CASE WHEN "order" = 'strength_first' THEN run_start_local ELSE session_start_local END,
+               gap_hours
+        FROM spacing
+        WHERE athlete_id = ? AND same_local_day AND gap_hours < ? AND local_date BETWEEN ? AND ?
+        ORDER BY local_date, session_id, activity_id""",
+                       [athlete, optimal, monday, monday + timedelta(days=6)]).fetchall()
+    return [Gap(d, start, end, float(g), order) for d, order, start, end, g in rows]
+
+
+def _race_label(con: duckdb.DuckDBPyConnection, athlete: str, race_date: date | None) -> str | None:
+    if race_date is None:
+        return None
+    row = con.execute("SELECT min(name) FROM raw.races WHERE athlete_id = ? AND race_date = ? AND priority = 'A'",
+                      [athlete, race_date]).fetchone()
+    name = row[0] if row and row[0] else "A race"
+    return f"{name} ({race_date.isoformat()})"
+
+
+def gather(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week: str) -> ReportData:
+    """Everything one weekly report shows, for one athlete and one ISO week (``YYYY-Www``)."""
+    monday = week_monday(week)
+    config.athlete_by_id(athlete_id)  # ConfigError for an unknown athlete
+    rules = config.rules
+    block, race = _block(con, athlete_id, week)
+    load_weeks, acwr_days = _load(con, athlete_id, week)
+    return ReportData(
+        athlete=athlete_id, week=week, week_start=monday, as_of=last_build_as_of(con),
+        summary=_summary(con, athlete_id, week), block=block, block_race=_race_label(con, athlete_id, race),
+        flags=_flags(con, athlete_id, week), load_weeks=load_weeks, acwr_days=acwr_days,
+        acwr_max=float(rules.acwr_max), timeline=_timeline(con, athlete_id, week),
+        gaps=_gaps(con, athlete_id, week, rules.optimal_gap_hours),
+        min_gap_hours=float(rules.min_gap_hours), optimal_gap_hours=float(rules.optimal_gap_hours),
+    )

@@ -1,0 +1,312 @@
+"""Render the weekly report: :func:`render_report` gathers the week's numbers
+(:mod:`pipeline.report.data`), draws the charts (:mod:`pipeline.report.charts`) and fills the
+jinja2 templates in ``pipeline/report/templates/``:
+
+- ``report.md``: Markdown for the terminal and files. Rendered with a *Markdown autoescape*: every
+  ``{{ ... }}`` value is passed through :func:`md_escape` (backslash-escaping Markdown
+  metacharacters and ``<``/``>``, collapsing newlines) unless it is already :class:`MdSafe`, so a
+  title, exercise name, message or file name can neither format text nor inject raw HTML.
+- ``report.html``: a self-contained e-mail (inline CSS, tables for layout, max 680 px, system
+  fonts), rendered with jinja2's HTML autoescape. Images are ``cid:load_chart`` and
+  ``cid:week_timeline`` in :attr:`Report.html` and data URIs in :attr:`Report.html_file`.
+
+:func:`write_report` writes ``<athlete>-<week>.md`` and ``.html`` atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pipeline.config import Config
+from pipeline.report import Report, charts
+from pipeline.report.data import (
+    SEVERITIES,
+    ReportData,
+    ReportError,
+    TimelineItem,
+    gather,
+    last_build_as_of,
+    last_complete_week,
+)
+
+__all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_report",
+           "subject_line", "write_report"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+IMAGE_NAMES = ("load_chart", "week_timeline")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+# ---------------------------------------------------------------- Markdown escaping
+
+
+class MdSafe(str):
+    """A string already safe to place in Markdown (escaped, or written by us)."""
+
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+_MD_LINE_START = re.compile(r"^([#+\-=]|\d+[.)])(?=\s|$)")  # block markers (">" is escaped inline)
+_WS = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def md_escape(value: object) -> MdSafe:
+    """``value`` as Markdown text that renders literally: inline metacharacters (``\\ ` * _ [ ] | ~ &``)
+    and ``<``/``>`` are backslash-escaped (so no emphasis, links, code, table cells, entities or raw
+    HTML), newlines and control characters become one space, and a leading block marker (``#``,
+    ``-``, ``+``, ``=``, ``>``, ``1.``) is escaped too."""
+    if value is None:
+        return MdSafe("")
+    if isinstance(value, MdSafe):
+        return value
+    text = _WS.sub(" ", str(value)).strip()
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], text)
+    return MdSafe(text)
+
+
+def _md_finalize(value: object) -> object:
+    # the Markdown environment's autoescape: every {{ }} output not marked safe is escaped
+    if value is None:
+        return ""
+    if isinstance(value, str) and not isinstance(value, MdSafe):
+        return md_escape(value)
+    return value
+
+
+def _md_code(value: object) -> MdSafe:
+    """A rule id as inline code when it is a plain id, else escaped text."""
+    text = "" if value is None else str(value)
+    return MdSafe(f"`{text}`") if re.fullmatch(r"[A-Za-z0-9_.:-]+", text) else md_escape(text)
+
+
+# ---------------------------------------------------------------- wording
+
+
+def _plural(n: int, word: str) -> str:
+    if word == "info":
+        return f"{n} info"
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``"2 errors, 1 warning"``; ``"no flags"`` when there are none."""
+    parts = [_plural(counts.get(sev, 0), sev) for sev in SEVERITIES if counts.get(sev, 0)]
+    return ", ".join(parts) if parts else "no flags"
+
+
+def subject_line(week: str, counts: dict[str, int]) -> str:
+    """E-mail subject, e.g. ``"runlift · 2026-W37 · 2 errors, 1 warning"``."""
+    return f"runlift · {week} · {counts_text(counts)}"
+
+
+def strength_text(data: ReportData) -> str:
+    s = data.summary
+    if s.strength_target is None:
+        return f"strength {s.strength_done} (no training data)"
+    return f"strength {s.strength_done} of {s.strength_target} ({s.phase})"
+
+
+def verdict_line(data: ReportData) -> str:
+    """The header: ``"2026-W37 · 2 errors, 1 warning · strength 1 of 2 (build)"``."""
+    return f"{data.week} · {counts_text(data.severity_counts)} · {strength_text(data)}"
+
+
+def _day(d: date) -> str:
+    return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]}"
+
+
+def _date_range(start: date, end: date) -> str:
+    if start.year != end.year:
+        return f"{_day(start)} {start.year} – {_day(end)} {end.year}"
+    if start.month != end.month:
+        return f"{_day(start)} – {_day(end)} {end.year}"
+    return f"{_DAYS[start.weekday()]} {start.day} – {_day(end)} {end.year}"
+
+
+def _hm(t: datetime) -> str:
+    return t.strftime("%H:%M")
+
+
+def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}{unit}"
+
+
+def _met(row_met: bool | None, first_week: bool = False) -> str:
+    if row_met is None:
+        return "in progress"
+    if first_week and not row_met:
+        return "not judged"  # strength.missed_sessions never judges the week of the first activity
+    return "yes" if row_met else "no"
+
+
+def _status(data: ReportData) -> tuple[str, str]:
+    counts = data.severity_counts
+    s = data.summary
+    if counts["error"]:
+        return "error", f"{_plural(counts['error'], 'error')} to fix" + (
+            f", {_plural(counts['warning'], 'warning')} to look at" if counts["warning"] else "")
+    if counts["warning"]:
+        return "warning", f"{_plural(counts['warning'], 'warning')} to look at"
+    if s.strength_target is not None and s.met is False and not s.is_first_week:
+        return "warning", "strength target missed"
+    if counts["info"]:
+        return "info", f"{_plural(counts['info'], 'info')} note" + ("s" if counts["info"] > 1 else "")
+    return "ok", "clean week: nothing flagged"
+
+
+def _session_row(item: TimelineItem) -> dict:
+    start, end = item.start_local, item.end_local
+    when = f"{_hm(start)}–{_hm(end)}"
+    if end.date() != start.date():
+        when += f" (+{(end.date() - start.date()).days}d)"
+    if item.kind == "run":
+        kind = "quality run" if item.is_quality else "run"
+        details = f"{_num(item.km, 1, ' km')} · {item.minutes:.0f} min"
+        if item.is_quality and item.quality_reason:
+            reason = {"title": "by title", "threshold_hr": "by heart rate", "a_race": "A race"}.get(
+                item.quality_reason, item.quality_reason)
+            details += f" · quality {reason}"
+        exercises = ""
+    else:
+        kind = "strength"
+        details = f"{item.minutes:.0f} min · {item.working_sets} working sets"
+        exercises = ", ".join(item.exercises)
+    return {"day": _day(item.local_date), "when": when, "kind": kind, "title": item.title,
+            "file": os.path.basename(item.source_file or "") if not item.title else None,
+            "details": details, "exercises": exercises}
+
+
+def _context(data: ReportData, images: dict[str, str]) -> dict:
+    s = data.summary
+    counts = data.severity_counts
+    peak = data.peak_acwr
+    status, status_text = _status(data)
+    if s.strength_target is None:
+        strength_sub = "no training data"
+    elif s.met is None:
+        strength_sub = f"{s.phase} · in progress"
+    elif s.is_first_week:
+        strength_sub = f"{s.phase} · first week"
+    else:
+        strength_sub = f"{s.phase} · {'met' if s.met else 'missed'}"
+    target = "–" if s.strength_target is None else str(s.strength_target)
+    tiles = [
+        {"label": "Strength", "value": f"{s.strength_done} of {target}", "sub": strength_sub,
+         "alert": s.met is False and not s.is_first_week},
+        {"label": "Runs", "value": str(s.runs), "sub": f"{s.quality_runs} quality", "alert": False},
+        {"label": "Distance", "value": _num(s.km, 1, " km"), "sub": f"long run {_num(s.long_run_km, 1, ' km')}",
+         "alert": False},
+        {"label": "TRIMP", "value": f"{s.trimp:.0f}", "sub": f"monotony {_num(s.monotony, 2)}", "alert": False},
+        {"label": "Peak ACWR", "value": _num(peak.acwr if peak else None, 2),
+         "sub": f"limit {data.acwr_max:g}" if peak else "not judged yet",
+         "alert": bool(peak and peak.acwr > data.acwr_max)},
+    ]
+    groups = [{"severity": sev, "count": len(data.flags.get(sev, [])),
+               "title": {"error": "Errors", "warning": "Warnings", "info": "Info"}[sev],
+               "flags": [{"day": _day(f.date), "date": f.date.isoformat(), "rule": f.rule, "message": f.message}
+                         for f in data.flags.get(sev, [])]}
+              for sev in SEVERITIES if data.flags.get(sev)]
+    block = [{"week": r.iso_week, "monday": _day(r.week_start), "phase": r.phase, "target": r.target,
+              "done": r.done, "met": _met(r.met, r.is_first_week), "runs": r.runs, "km": _num(r.km, 1),
+              "first": r.is_first_week, "current": r.is_report_week} for r in data.block]
+    if data.block:
+        span = f"{data.block[0].iso_week} – {data.block[-1].iso_week}" if len(data.block) > 1 \
+            else data.block[0].iso_week
+        block_note = (f"the block towards {data.block_race}" if data.block_race
+                      else "weeks without an A race ahead")
+        block_caption = f"{span} · {block_note}"
+    else:
+        block_caption = "no training data for this week"
+    peaks: dict[str, float] = {}
+    for d in data.acwr_days:
+        if d.acwr is not None:
+            wk = f"{d.local_date.isocalendar()[0]}-W{d.local_date.isocalendar()[1]:02d}"
+            peaks[wk] = max(peaks.get(wk, 0.0), d.acwr)
+    load = [{"week": w.iso_week, "km": _num(w.km, 1), "trimp": f"{w.trimp:.0f}",
+             "peak_acwr": _num(peaks.get(w.iso_week), 2), "current": w.iso_week == data.week}
+            for w in data.load_weeks]
+    return {
+        "d": data, "s": s, "counts": counts, "subject": subject_line(data.week, counts),
+        "verdict": verdict_line(data), "counts_text": counts_text(counts), "strength_text": strength_text(data),
+        "date_range": _date_range(data.week_start, data.week_end), "status": status, "status_text": status_text,
+        "tiles": tiles, "groups": groups, "sessions": [_session_row(i) for i in data.timeline],
+        "block": block, "block_caption": block_caption, "first_week_in_block": any(r.is_first_week for r in data.block),
+        "load": load, "load_title": "load" + (f": last {len(load)} week{'s' if len(load) > 1 else ''}" if load else ""),
+        "peak": {"value": _num(peak.acwr, 2), "day": _day(peak.local_date)} if peak else None,
+        "acwr_max": f"{data.acwr_max:g}", "optimal_gap": f"{data.optimal_gap_hours:g}",
+        "as_of": data.as_of.isoformat() if data.as_of else None, "complete": s.complete,
+        "img": images,
+    }
+
+
+# ---------------------------------------------------------------- environments
+
+def _environments() -> tuple[Environment, Environment]:
+    loader = FileSystemLoader(str(TEMPLATES))
+    html = Environment(loader=loader, autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
+    md = Environment(loader=loader, autoescape=False, finalize=_md_finalize, undefined=StrictUndefined,
+                     trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    md.filters["md"] = md_escape
+    md.filters["code"] = _md_code
+    return html, md
+
+
+_HTML_ENV, _MD_ENV = _environments()
+
+
+def render_report(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week: str) -> Report:
+    """The weekly report of one athlete for one ISO week (``YYYY-Www``) from the last build's marts."""
+    data = gather(con, config, athlete_id, week)
+    images = {"load_chart": charts.load_chart(data), "week_timeline": charts.week_timeline(data)}
+    cid = {name: f"cid:{name}" for name in images}
+    inline = {name: "data:image/png;base64," + base64.b64encode(png).decode("ascii") for name, png in images.items()}
+    html_tpl = _HTML_ENV.get_template("report.html")
+    md_tpl = _MD_ENV.get_template("report.md")
+    ctx = _context(data, cid)
+    return Report(
+        athlete=athlete_id, week=week, subject=ctx["subject"],
+        markdown=md_tpl.render(ctx),
+        html=html_tpl.render(ctx),
+        html_file=html_tpl.render({**ctx, "img": inline}),
+        images=images, severity_counts=dict(data.severity_counts),
+    )
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write ``<athlete>-<week>.md`` and ``<athlete>-<week>.html`` (the self-contained variant) into
+    ``out_dir`` (created if missing), each atomically; returns ``{"markdown": path, "html": path}``."""
+    for part in (report.athlete, report.week):
+        if not _SAFE_NAME.fullmatch(part or "") or part.startswith("."):
+            raise ReportError(f"cannot name a report file after {part!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.athlete}-{report.week}"
+    paths = {"markdown": out_dir / f"{stem}.md", "html": out_dir / f"{stem}.html"}
+    _atomic_write(paths["markdown"], report.markdown)
+    _atomic_write(paths["html"], report.html_file)
+    return paths
