@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from pipeline.config import Config, ConfigError
 from pipeline.db import connect, open_for_write, publish_snapshot
 from pipeline.ingestion import Summary, ingest_paths
@@ -127,34 +125,25 @@ class WrittenReport:
     paths: dict[str, Path]
 
 
-def last_build_as_of(db: Path) -> date:
-    """The as-of date of the last build; a user error when no build ran yet."""
-    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S) if Path(db).exists() else None
-    try:
-        row = con.execute("SELECT max(as_of) FROM raw.build_state").fetchone() if con else None
-    except duckdb.CatalogException:
-        row = None
-    finally:
-        if con:
-            con.close()
-    if not row or row[0] is None:
-        raise ConfigError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
-    return row[0]
-
-
 def write_reports(db: Path, config: Config, week: str | None = None, out: Path | None = None) -> list[WrittenReport]:
     """Render and write the weekly report of every athlete (default: the last complete week of
     the last build)."""
+    from pipeline.report.data import last_build_as_of
     from pipeline.report.render import last_complete_week, render_report, write_report
 
-    week = week or last_complete_week(last_build_as_of(db))
-    out_dir = out or config.report_dir
+    if not Path(db).exists():
+        raise ConfigError(f"{db}: no such database (run `runlift run PATH` first)")
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
+        if week is None:
+            as_of = last_build_as_of(con)
+            if as_of is None:
+                raise ConfigError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
+            week = last_complete_week(as_of)
         reports = [render_report(con, config, a.id, week) for a in config.all_athletes]
     finally:
         con.close()
-    return [WrittenReport(r, write_report(r, out_dir)) for r in reports]
+    return [WrittenReport(r, write_report(r, out or config.report_dir)) for r in reports]
 
 
 def send_reports(config: Config, written: list[WrittenReport]) -> int:

@@ -346,6 +346,8 @@ def demo() -> None:
     _print_build(result.build)
     found = [f.as_json() for f in result.build.flags]
     out.print(_flag_table(found) if found else "no flags")
+    for w in result.reports:
+        out.print(f"report {w.report.week}: {w.paths['html']} (and {w.paths['markdown'].name})", highlight=False)
 
 
 if __name__ == "__main__":

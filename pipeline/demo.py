@@ -1,7 +1,8 @@
 """`runlift demo`: the whole pipeline on the generated `sample_data/`, offline.
 
 The sample athlete trains ~10 weeks towards an A race on 2026-10-18; the demo judges as of the
-Monday after the recovery week, so its output does not depend on today's date.
+Monday after the recovery week, so its output does not depend on today's date, and writes the
+report of one build week to ./reports/.
 """
 
 from __future__ import annotations
@@ -21,23 +22,28 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 DEMO_AS_OF = date(2026, 10, 26)
 
 
+DEMO_REPORT_WEEK = "2026-W38"  # a build week with a quality run, a spacing warning and a failure set
+
+
 @dataclass
 class DemoResult:
     summary: Summary
     build: BuildResult
     weeks: list[tuple]
+    reports: list[api.WrittenReport]
 
 
-def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR) -> DemoResult:
+def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path = Path("reports")) -> DemoResult:
     config = load_config(sample_dir / "runlift.toml")
     summary = api.ingest(db, config, [sample_dir])
     result = api.build(db, config, DEMO_AS_OF)
+    reports = api.write_reports(db, config, DEMO_REPORT_WEEK, report_dir)
     _, weeks = api.query(db, """
         select c.iso_week, c.phase, c.runs, round(l.run_km, 1), round(l.trimp), c.strength_sessions,
                c.strength_target, c.met
         from weekly_compliance c join weekly_load l using (athlete_id, iso_week)
         order by c.athlete_id, c.iso_week""")
-    return DemoResult(summary, result, weeks)
+    return DemoResult(summary, result, weeks, reports)
 
 
 def week_table(weeks: list[tuple]) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,15 +28,22 @@ def cli(db: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    return db, cli(db, "demo")
+    work = tmp_path_factory.mktemp("demo")
+    here = os.getcwd()
+    os.chdir(work)  # the demo writes its report to ./reports/
+    try:
+        return work / "demo.duckdb", cli(work / "demo.duckdb", "demo")
+    finally:
+        os.chdir(here)
 
 
 def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
-    _, output = demo_db
+    db, output = demo_db
     assert "ingest: 50 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
     assert "2026-W35" in output and "build: as of 2026-10-26: 3 error, 1 info, 6 warning" in output
     assert "spacing.too_close" in output
+    assert "report 2026-W38: reports/me-2026-W38.html (and me-2026-W38.md)" in output
+    assert (db.parent / "reports" / "me-2026-W38.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_demo_flags_equal_the_snapshot(demo_db: tuple[Path, str]) -> None:
