@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.report.email import SmtpSettings
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -14,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.build import build_task
 from pipeline import api
 from pipeline.config import load_config
+from pipeline.report.email import SmtpSettings
 
 
 @task(name="write reports", cache_policy=NO_CACHE)

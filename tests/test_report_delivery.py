@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.policy
 import os
 import shutil
 import subprocess
