@@ -231,3 +231,28 @@ def test_a_hanging_parse_is_cut_off_and_quarantined(tmp_path: Path, monkeypatch:
     summary = api.ingest(db, BERLIN, [tmp_path / "slow.gpx"], workers=1)
     assert time.perf_counter() - t < 10 and summary.quarantined == 1
     assert rows(db, "SELECT reason FROM ingest_log") == [("parsing took longer than 0.5 s; refused",)]
+
+
+def test_the_whole_corpus_ingests_without_a_crash(tmp_path: Path) -> None:
+    from conftest import CORPUS, corpus_rows
+
+    manifest = corpus_rows()
+    if not manifest:
+        pytest.skip("shared corpus not present")
+    db = tmp_path / "corpus.duckdb"
+    summary = api.ingest(db, BERLIN, [CORPUS])
+    status = {Path(f).relative_to(CORPUS).as_posix(): (s, r) for f, s, r in rows(db, "SELECT file, status, reason "
+                                                                                    "FROM ingest_log")}
+    assert len(status) == len(manifest) and summary.quarantined == sum(s == "quarantined" for s, _ in status.values())
+    for row in manifest:
+        got, reason = status[row["file"]]
+        if row["kind"] == "corrupt":
+            assert got == "quarantined" and reason, row["file"]
+        elif row["kind"] == "valid":
+            # one "valid" GPX (GPSBabel) stamps every point 1901-12-13, its no-time placeholder: an
+            # activity that cannot be placed in time is quarantined, saying so
+            placeholder = got == "quarantined" and "placeholder" in reason
+            assert got in ("loaded", "duplicate") or placeholder, (row["file"], reason)
+    # every activity that loaded is whole: its samples are all there
+    assert rows(db, """SELECT count(*) FROM raw.activities a WHERE n_samples <>
+                       (SELECT count(*) FROM raw.samples s WHERE s.activity_id = a.activity_id)""") == [(0,)]

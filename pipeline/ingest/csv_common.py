@@ -14,6 +14,12 @@
   Europe/Berlin → 00:30 UTC. In the spring-forward gap, a time that does not exist such as
   02:30 is shifted forward by the gap (read with the pre-transition offset):
   2026-03-29 02:30 Europe/Berlin → 01:30 UTC, i.e. 03:30 local summer time.
+- **Plausible values**, else the file is quarantined with the line number: numbers are
+  finite (``NaN``/``inf`` are no numbers); reps are 0..:data:`MAX_REPS`; weights are
+  0..:data:`MAX_WEIGHT_KG` kg after unit conversion; session times lie in
+  [:data:`EARLIEST`, :data:`LATEST`) UTC, the window every parser uses (fit.py, gpx.py; see
+  ``tests/test_fuzz.py``): a log dated 1989 or 2100 is a typo or damage, and a fixed window
+  keeps a parse independent of the day it runs.
 - **Session durations** (:func:`session_end`): when a log gives no usable duration (missing,
   zero, negative, or longer than :data:`MAX_SESSION_S`, which means a workout timer was left
   running — real Strong exports contain "83h 31m"), the session lasts
@@ -26,6 +32,7 @@ import codecs
 import csv
 import importlib
 import io
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +52,10 @@ LB_TO_KG = 0.45359237
 SECONDS_PER_SET = 180  # ~40 s of work plus ~2 min 20 s rest: a typical gym set cycle
 MAX_SESSION_S = 6 * 3600  # no strength workout lasts this long; longer = timer left running
 DELIMITERS = (",", ";", "\t")
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # the plausible window, as in fit.py and gpx.py
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_REPS = 1000
+MAX_WEIGHT_KG = 1000.0  # the heaviest lifts are ~500 kg; a leg-press sled stays below this
 
 # Header signatures: every listed column (lower-cased, trimmed) must be present.
 # Checked in order; Strong and Hevy before the simple format because theirs are stricter.
@@ -227,14 +238,31 @@ def parse_number(text: str, row: Row, column: str) -> float | None:
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise QuarantineError(f"line {row.line}: {column} is not a number: {text[:40]!r}") from None
+        value = math.nan
+    if not math.isfinite(value):  # "NaN", "inf" and "1e400" parse as floats but are no numbers
+        raise QuarantineError(f"line {row.line}: {column} is not a number: {text[:40]!r}")
+    return value
 
 
 def parse_int(text: str, row: Row, column: str) -> int | None:
     value = parse_number(text, row, column)
     return None if value is None else round(value)
+
+
+def parse_reps(text: str, row: Row, column: str) -> int | None:
+    reps = parse_int(text, row, column)
+    if reps is not None and not 0 <= reps <= MAX_REPS:
+        raise QuarantineError(f"line {row.line}: {column} {text[:40]!r} is out of range (0-{MAX_REPS})")
+    return reps
+
+
+def check_weight(kg: float | None, row: Row, column: str) -> float | None:
+    """``kg`` itself, after checking it is a plausible load (quarantine otherwise)."""
+    if kg is not None and not 0 <= kg <= MAX_WEIGHT_KG:
+        raise QuarantineError(f"line {row.line}: {column} {kg:g} kg is out of range (0-{MAX_WEIGHT_KG:g} kg)")
+    return kg
 
 
 def weight_factor(unit: str, row: Row | None = None) -> float:
@@ -292,6 +320,20 @@ def parse_time_cell(text: str, row: Row, column: str) -> datetime:
     value = parse_datetime(text)
     if value is None:
         raise QuarantineError(f"line {row.line}: {column} is not a date/time: {text[:40]!r}")
+    return value
+
+
+def time_cell_utc(text: str, row: Row, column: str, zone: ZoneInfo) -> datetime:
+    """A cell's date/time as aware UTC (naive times read in ``zone``), quarantined unless it
+    lies in the plausible window."""
+    try:
+        value = local_to_utc(parse_time_cell(text, row, column), zone)
+    except OverflowError:  # year 1 or 9999 shifted past what datetime holds
+        value = None
+    if value is None or not EARLIEST <= value < LATEST:
+        raise QuarantineError(
+            f"line {row.line}: {column} {text[:40]!r} is not a plausible date (before 1990 or from 2100 on)"
+        )
     return value
 
 

@@ -52,7 +52,9 @@ def detect_format(name: str, head: bytes) -> str | None:
 def parse(data: bytes, name: str, fmt: str, ctx: ParseContext) -> ParseResult:
     module = PARSERS.get(fmt)
     if module is None:
-        raise QuarantineError(f"unknown CSV header: {data[:80].decode('utf-8', 'replace').splitlines()[0]!r}"
-                              if fmt == "csv" else f"unsupported format {fmt!r}")
+        if fmt != "csv":
+            raise QuarantineError(f"unsupported format {fmt!r}")
+        lines = data[:80].decode("utf-8", "replace").splitlines()  # [] for an empty file
+        raise QuarantineError(f"unknown CSV header: {lines[0]!r}" if lines else "empty CSV file")
     parser = importlib.import_module(f"pipeline.ingest.{module}")
     return parser.parse(data, name, ctx)

@@ -19,12 +19,17 @@ What comes out of one file:
   are warm-ups). A strength session therefore yields both an Activity and a StrengthSession.
 - a file with records but no session (some apps, crashed recordings) gives one activity
   derived from its laps and records.
+- implausible values are missing, not loaded: a record timed before 1990 or from 2100 on
+  is dropped like a record without a time (a damaged timestamp, tests/test_fuzz.py); heart
+  rate samples of 0 (no strap contact) or 255 (invalid) are NaN; set repetitions over 1,000
+  and weights over 1,000 kg are None.
 
 Quarantined (:class:`QuarantineError`, the reason says what is wrong and how far the file got):
 
 - no FIT header; a truncated file (bytes present of those declared, records still readable,
   the time of the last one); a header or file CRC mismatch; bytes fitparse cannot decode;
-  device-relative times with no clock reference. A file cut off mid-message that still has
+  device-relative times with no clock reference; an activity placed before 1990-01-01 or
+  after 2100-01-01 UTC (a wrong clock or damage). A file cut off mid-message that still has
   thousands of readable records is quarantined too, not half-loaded: its summary is missing
   and the rest of the workout would silently be absent.
 - a FIT file with nothing to load (settings, courses, workouts, a file_id alone, one record
@@ -84,6 +89,15 @@ FORMAT = "fit"
 _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)  # FIT date_time 0
 _FIT_EPOCH_UNIX = int(_FIT_EPOCH.timestamp())
 _RELATIVE_LIMIT = 0x10000000  # date_time values below this count seconds since device power-on
+# Plausible times (the same window as gpx.py and csv_common.py; tests/test_fuzz.py holds every
+# parser to it): a damaged timestamp easily lands in 2100-2126 (uint32 seconds) or, through a
+# device-relative time and a bogus clock reference, anywhere. A record outside the window is
+# dropped like a record without a time; an activity outside it quarantines the file.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_EARLIEST_S = int((EARLIEST - _FIT_EPOCH).total_seconds())
+_LATEST_S = int((LATEST - _FIT_EPOCH).total_seconds())
+_MAX_REPS, _MAX_WEIGHT_KG = 1000, 1000.0  # a set beyond these is a damaged field: the value is dropped
 _SEMICIRCLE_DEG = 180.0 / 2**31
 _TIMESTAMP_DEF_NUM = 253
 
@@ -130,6 +144,12 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
         raise QuarantineError(_nothing_to_load(reader))
     owner = _assign(samples.ts, [p.start for p in parts])
     activities = [_activity(p, samples.take(owner == i)) for i, p in enumerate(parts)]
+    for a in activities:  # a session placed outside the plausible window: a wrong clock or damage
+        if not (EARLIEST <= a.start_utc and a.end_utc <= LATEST):
+            raise QuarantineError(
+                f"implausible date: FIT activity runs {a.start_utc:%Y-%m-%d %H:%M} to {a.end_utc:%Y-%m-%d %H:%M} UTC "
+                "(before 1990 or after 2100: a wrong device clock or a damaged file)"
+            )
     sessions = _strength_sessions(parts, reader.summary["set"], clock)
     return ParseResult(format=FORMAT, activities=activities, sessions=sessions)
 
@@ -601,6 +621,11 @@ class _Samples:
             "cadence": column(rec.cadence),
             "altitude_m": column(rec.altitude),
         }
+        plausible = (raw >= _EARLIEST_S) & (raw < _LATEST_S)
+        if not plausible.all():  # a damaged timestamp places a record nowhere: dropped like an untimed one
+            raw, columns = raw[plausible], {k: v[plausible] for k, v in columns.items()}
+        hr = columns["heart_rate"]
+        hr[(hr <= 0) | (hr >= 255)] = np.nan  # 0: no strap contact; 255 is FIT's invalid uint8
         if len(raw) > 1 and (np.diff(raw) < 0).any():  # some devices write a record or two out of order
             order = np.argsort(raw, kind="stable")
             raw, columns = raw[order], {k: v[order] for k, v in columns.items()}
@@ -807,12 +832,16 @@ def _strength_set(message: object) -> StrengthSet | None:
     reps = _int(message.get_value("repetitions"))
     if set_type == _SET_REST or (set_type is None and category is None and reps is None):
         return None
+    weight = _num(message.get_value("weight"))
+    # a valid uint16 can still be absurd (65,534 reps, 4,000 kg): a damaged field, the set stays
+    reps = reps if reps is None or reps <= _MAX_REPS else None
+    weight = weight if weight is None or 0 <= weight <= _MAX_WEIGHT_KG else None
     return StrengthSet(
         set_index=0,
         exercise=fit_profile.exercise_name(category, subtype),
         set_type="warmup" if category == fit_profile.WARM_UP_CATEGORY else "working",
         reps=reps,
-        weight_kg=_num(message.get_value("weight")),
+        weight_kg=weight,
         duration_s=_num(message.get_value("duration")),
     )
 

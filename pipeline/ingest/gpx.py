@@ -13,10 +13,12 @@ Choices (documented because GPX leaves them open):
   means the GPS lost its fix or the watch paused, and the straight line across the gap was
   not travelled. Speed is the step distance over the step time.
 - **Time is required.** Points without ``<time>`` are dropped (they cannot be placed on the
-  sample axis). Times before the GPS epoch (1980-01-06) are device placeholders - e.g.
-  GPSBabel writes 1901-12-13T20:45:52Z, the 32-bit epoch minimum, when it has no time -
-  and count as missing. A file left with no timed point is quarantined: an activity that
-  cannot be placed in time cannot be judged by any rule. Naive times are UTC (GPX spec).
+  sample axis). Times outside the plausible window [1990-01-01, 2100-01-01) UTC count as
+  missing too: earlier ones are device placeholders - e.g. GPSBabel writes
+  1901-12-13T20:45:52Z, the 32-bit epoch minimum, when it has no time - and later ones are
+  damage (the same window as the FIT and CSV parsers; ``tests/test_fuzz.py``). A file left
+  with no timed point is quarantined: an activity that cannot be placed in time cannot be
+  judged by any rule. Naive times are UTC (GPX spec).
 - **Sport** comes from the track's ``<type>`` (the loader applies a Strava export's
   ``activities.csv`` type and name on top); without a type it is
   ``other``: an untyped GPX is as often a hike, a drive or a planned route as a run, and
@@ -24,6 +26,8 @@ Choices (documented because GPX leaves them open):
 - **Title** is the track's ``<name>``, else the metadata ``<name>``.
 - Heart rate and cadence come from extensions matched by local name (``gpxtpx:hr``,
   ``ns3:hr``, ``heartrate``; ``cad``, ``cadence``) so any prefix or extension version works.
+  A heart rate of 0 (no strap contact) or 255 and above is missing, like an unreadable one;
+  so are infinite or NaN numbers (``<ele>inf</ele>``).
 - A position of exactly 0/0 ("Null Island") is a device without a fix: the sample is kept
   with no position and adds no distance.
 """
@@ -52,6 +56,10 @@ from pipeline.ingest.records import (
 )
 
 GPS_EPOCH = datetime(1980, 1, 6, tzinfo=UTC)
+# The plausible window for any time a parser loads (the same in fit.py and csv_common.py).
+# Fixed, not "today + 1 year": a parse must not depend on the day it runs.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # A pause longer than this ends a recording session: a multi-day trip or an OSM trace
 # collecting years of tracks in one file must not become a 140-day "activity".
 SPLIT_GAP = timedelta(hours=4)
@@ -152,12 +160,20 @@ def _timed_points(gpx: gpxpy.gpx.GPX) -> list[_Point]:
         raise QuarantineError(_no_points_reason(gpx))
     for index, (_, _, point) in enumerate(raw):
         _check_position(point.latitude, point.longitude, index)
-    timed = [(t, s, p, as_utc(p.time)) for t, s, p in raw if p.time is not None]
-    usable = [_point(t, s, p, ts) for t, s, p, ts in timed if ts >= GPS_EPOCH]
+    timed = [(t, s, p, _utc(p.time)) for t, s, p in raw if p.time is not None]
+    usable = [_point(t, s, p, ts) for t, s, p, ts in timed if ts is not None and EARLIEST <= ts < LATEST]
     if not usable:
         raise QuarantineError(_no_time_reason(len(raw), len(timed)))
     usable.sort(key=lambda pt: pt.ts)  # stable: equal times keep document order
     return usable
+
+
+def _utc(time: datetime) -> datetime | None:
+    """Aware UTC; None for a time that has no UTC equivalent (year 1 or 9999 with an offset)."""
+    try:
+        return as_utc(time)
+    except OverflowError:
+        return None
 
 
 def _track_points(gpx: gpxpy.gpx.GPX) -> list[tuple[int, int, gpxpy.gpx.GPXTrackPoint]]:
@@ -191,7 +207,7 @@ def _no_time_reason(n_points: int, n_timed: int) -> str:
     if n_timed:
         return (
             "GPX has no timestamps; cannot place the activity in time "
-            f"(all {n_timed} point times are before 1980, a device placeholder)"
+            f"(all {n_timed} point times are before 1990 or from 2100 on: device placeholders or damage)"
         )
     return f"GPX has no timestamps; cannot place the activity in time ({n_points} points, none timed)"
 
@@ -211,8 +227,8 @@ def _point(track: int, segment: int, p: gpxpy.gpx.GPXTrackPoint, ts: datetime) -
         segment=segment,
         lat=math.nan if no_fix else p.latitude,
         lon=math.nan if no_fix else p.longitude,
-        ele=math.nan if p.elevation is None else p.elevation,
-        hr=hr,
+        ele=math.nan if p.elevation is None or not math.isfinite(p.elevation) else p.elevation,
+        hr=hr if 0 < hr < 255 else math.nan,  # 0: no strap contact; 255+: not a heart rate
         cad=cad,
         src=p,
     )

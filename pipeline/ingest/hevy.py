@@ -65,10 +65,10 @@ def hevy_zone_name(ctx: ParseContext) -> str:
 
 
 def _new_draft(row: cc.Row, zone: ZoneInfo) -> cc.SessionDraft:
-    start = cc.local_to_utc(cc.parse_time_cell(row.get("start_time"), row, "start_time"), zone)
+    start = cc.time_cell_utc(row.get("start_time"), row, "start_time", zone)
     duration = None
     if row.get("end_time"):
-        end = cc.local_to_utc(cc.parse_time_cell(row.get("end_time"), row, "end_time"), zone)
+        end = cc.time_cell_utc(row.get("end_time"), row, "end_time", zone)
         duration = (end - start).total_seconds()
     draft = cc.SessionDraft(row.get("title") or None, start, duration)
     draft.note(row.get("description"))
@@ -76,11 +76,11 @@ def _new_draft(row: cc.Row, zone: ZoneInfo) -> cc.SessionDraft:
 
 
 def _add_row(draft: cc.SessionDraft, row: cc.Row, weight: tuple[str, float] | None) -> None:
-    reps = cc.parse_int(row.get("reps"), row, "reps")
+    reps = cc.parse_reps(row.get("reps"), row, "reps")
     weight_kg = None
     if weight is not None:
         value = cc.parse_number(row.get(weight[0]), row, weight[0])
-        weight_kg = None if value is None else value * weight[1]
+        weight_kg = None if value is None else cc.check_weight(value * weight[1], row, weight[0])
     if not cc.is_strength_set(weight_kg, reps):
         return
     set_type = SET_TYPES.get(row.get("set_type").lower())

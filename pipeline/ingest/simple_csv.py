@@ -71,8 +71,8 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
         key = (row.get("date"), row.get("time"), row.get("title"))
         draft = drafts.get(key)
         if draft is None:
-            start = cc.parse_time_cell(f"{key[0]} {key[1]}", row, "date/time")
-            draft = drafts[key] = cc.SessionDraft(key[2] or None, cc.local_to_utc(start, zone))
+            start = cc.time_cell_utc(f"{key[0]} {key[1]}", row, "date/time", zone)
+            draft = drafts[key] = cc.SessionDraft(key[2] or None, start)
         _add_row(draft, row)
     return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
 
@@ -81,8 +81,8 @@ def _add_row(draft: cc.SessionDraft, row: cc.Row) -> None:
     minutes = cc.parse_number(row.get("duration_min"), row, "duration_min")
     if minutes is not None and draft.duration_s is None:
         draft.duration_s = minutes * 60
-    reps = cc.parse_int(row.get("reps"), row, "reps")
-    weight = cc.parse_number(row.get("weight_kg"), row, "weight_kg")
+    reps = cc.parse_reps(row.get("reps"), row, "reps")
+    weight = cc.check_weight(cc.parse_number(row.get("weight_kg"), row, "weight_kg"), row, "weight_kg")
     if not cc.is_strength_set(weight, reps):
         return
     set_type = SET_TYPES.get(row.get("set_type").lower())

@@ -21,7 +21,9 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.ingest.dispatch import detect_format
 
-MAX_MEMBER_BYTES = 256 * 1024 * 1024  # no watch file comes close; a bomb stops here
+MAX_MEMBER_BYTES = 128 * 1024 * 1024  # a 24 h 1 Hz GPX is ~30 MB; a bomb stops here
+# members worth reading whole; anything else (an export's JSON, photos) is sniffed from its head
+_DATA_SUFFIXES = (".fit", ".gpx", ".tcx", ".csv", ".gz", ".zip")
 MAX_NESTING = 3
 _CHUNK = 1 << 20
 
@@ -151,6 +153,11 @@ def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Pat
                        f"the {MAX_MEMBER_BYTES >> 20} MiB limit; refused as a possible zip bomb")
             continue
         try:
+            if not lower.endswith(_DATA_SUFFIXES):
+                with zf.open(info) as fh:
+                    if detect_format(lower, fh.read(4096)) is None:
+                        yield Item(name, None, disk_path=disk_path)  # not an activity file: not read
+                        continue
             data = _read_capped(zf.open(info))
             if lower.endswith(".gz"):
                 data = gunzip(data)

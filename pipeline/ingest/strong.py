@@ -57,7 +57,7 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
         key = (row.get("date"), row.get("workout name"))
         draft = drafts.get(key)
         if draft is None:
-            start = cc.local_to_utc(cc.parse_time_cell(key[0], row, "Date"), zone)
+            start = cc.time_cell_utc(key[0], row, "Date", zone)
             draft = drafts[key] = cc.SessionDraft(key[1] or None, start)
         _add_row(draft, row, columns)
     return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
@@ -96,7 +96,7 @@ def _add_row(draft: cc.SessionDraft, row: cc.Row, columns: _Columns) -> None:
     order = row.get("set order").lower()
     if order == REST_TIMER or row.get("exercise name").lower() == REST_TIMER:
         return
-    reps = cc.parse_int(row.get("reps"), row, "Reps")
+    reps = cc.parse_reps(row.get("reps"), row, "Reps")
     weight = _weight_kg(row, columns)
     if not cc.is_strength_set(weight, reps):
         return
@@ -115,7 +115,7 @@ def _weight_kg(row: cc.Row, columns: _Columns) -> float | None:
     factor = columns.header_factor
     if factor is None:
         factor = cc.weight_factor(row.get("weight unit") or columns.default_unit, row)
-    return value * factor
+    return cc.check_weight(value * factor, row, "Weight")
 
 
 def _set_type(order: str, row: cc.Row) -> str:

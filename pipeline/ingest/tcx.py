@@ -18,7 +18,11 @@ Choices:
   the haversine path over positions; when there are no positions either, the laps' sum.
 - Speed: the TPX ``Speed`` extension where recorded, else distance step over time step.
 - Cadence: ``<Cadence>`` (bike) or the TPX ``RunCadence`` extension, as the device reports it.
-- Trackpoints without ``<Time>`` are skipped. An empty number element (``<LatitudeDegrees/>``,
+- Trackpoints without ``<Time>`` are skipped, and so are trackpoints timed outside the
+  plausible window [1990-01-01, 2100-01-01) UTC (``gpx.EARLIEST``/``gpx.LATEST``, shared by
+  every parser): they cannot be placed. An activity whose laps or ``Id`` lie outside the
+  window is quarantined (a wrong clock or damage). A heart rate of 0 (no strap contact) or
+  255 and above is missing. An empty number element (``<LatitudeDegrees/>``,
   written by some apps) is a missing value; text that is not a number is a broken file.
   A position of exactly 0/0 is a device without a fix, like in GPX.
 - A Course file (``Courses/Course``) is a planned route, not something that was done.
@@ -36,7 +40,7 @@ from xml.etree.ElementTree import Element
 import pandas as pd
 
 from pipeline.ingest import safe_xml
-from pipeline.ingest.gpx import path_steps, step_speeds
+from pipeline.ingest.gpx import EARLIEST, LATEST, path_steps, step_speeds
 from pipeline.ingest.records import (
     Activity,
     ParseContext,
@@ -100,6 +104,11 @@ def _activity(el: Element) -> Activity | None:
     if span is None:
         return None
     start, end = span
+    if not (EARLIEST <= start and end <= LATEST):
+        raise QuarantineError(
+            f"implausible date: TCX activity runs {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
+            "(before 1990 or after 2100: a wrong device clock or a damaged file)"
+        )
     duration = (end - start).total_seconds()
     # Lap timer times are rounded per lap; their sum can pass the wall clock by a fraction.
     moving = min(laps.total_s, duration) if laps.total_s is not None else None
@@ -171,7 +180,9 @@ def _read_track(activity: Element) -> _Track:
         time_text = _text(_child(tp, "Time"))
         if time_text is None:
             continue  # a point the device could not place in time adds nothing to the samples
-        _add_trackpoint(track, tp, index, _time(time_text, f"trackpoint {index} Time"))
+        ts = _time(time_text, f"trackpoint {index} Time")
+        if EARLIEST <= ts < LATEST:  # else a placeholder or damage: like a point without a time
+            _add_trackpoint(track, tp, index, ts)
     return track
 
 
@@ -192,7 +203,7 @@ def _add_trackpoint(track: _Track, tp: Element, index: int, ts: datetime) -> Non
     track.lon.append(lon)
     track.ele.append(_number(_child(tp, "AltitudeMeters"), where))
     track.dist.append(_number(_child(tp, "DistanceMeters"), where))
-    track.hr.append(_number(_child(_child(tp, "HeartRateBpm"), "Value"), where))
+    track.hr.append(_heart_rate(_number(_child(_child(tp, "HeartRateBpm"), "Value"), where)))
     track.cad.append(cadence)
     track.speed.append(_number(_child(extension, "Speed"), where))
 
@@ -209,8 +220,8 @@ def _read_laps(activity: Element) -> _Laps:
     starts = [_time(s, "Lap StartTime") for s in (lap.get("StartTime") for lap in laps) if s]
     totals = [_number(_child(lap, "TotalTimeSeconds"), "Lap") for lap in laps]
     dists = [_number(_child(lap, "DistanceMeters"), "Lap") for lap in laps]
-    avgs = [_number(_child(_child(lap, "AverageHeartRateBpm"), "Value"), "Lap") for lap in laps]
-    maxes = [_number(_child(_child(lap, "MaximumHeartRateBpm"), "Value"), "Lap") for lap in laps]
+    avgs = [_heart_rate(_number(_child(_child(lap, "AverageHeartRateBpm"), "Value"), "Lap")) for lap in laps]
+    maxes = [_heart_rate(_number(_child(_child(lap, "MaximumHeartRateBpm"), "Value"), "Lap")) for lap in laps]
     id_time = _text(_child(activity, "Id"))
     start = min(starts) if starts else _time(id_time, "Activity Id") if id_time else None
     return _Laps(
@@ -224,12 +235,20 @@ def _read_laps(activity: Element) -> _Laps:
 
 
 def _laps_end(laps: list[Element], totals: list[float]) -> datetime | None:
-    ends = [
-        _time(lap.get("StartTime", ""), "Lap StartTime") + timedelta(seconds=total)
-        for lap, total in zip(laps, totals, strict=True)
-        if lap.get("StartTime") and not math.isnan(total)
-    ]
+    try:
+        ends = [
+            _time(lap.get("StartTime", ""), "Lap StartTime") + timedelta(seconds=total)
+            for lap, total in zip(laps, totals, strict=True)
+            if lap.get("StartTime") and not math.isnan(total)
+        ]
+    except OverflowError:  # TotalTimeSeconds 1e308: no datetime reaches that far
+        raise QuarantineError("invalid TCX: a Lap TotalTimeSeconds is out of range") from None
     return max(ends, default=None)
+
+
+def _heart_rate(bpm: float) -> float:
+    """NaN for 0 (no strap contact) and 255 and above (not a heart rate; FIT's invalid value)."""
+    return bpm if 0 < bpm < 255 else math.nan
 
 
 def _sum(values: list[float]) -> float | None:
@@ -248,7 +267,7 @@ def _time(text: str, what: str) -> datetime:
     """ISO 8601 (``Z``, offsets, any fraction) -> aware UTC; naive means UTC (xsd:dateTime)."""
     try:
         return as_utc(datetime.fromisoformat(text.strip()))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 with an offset has no UTC
         raise QuarantineError(f"invalid TCX: {what} {text!r} is not a date-time") from None
 
 

@@ -1,0 +1,272 @@
+"""Fuzzed inputs: damaged copies of corpus files and generated samples load plausibly or are
+quarantined, and never crash, hang or half-load.
+
+Each case (``tests/mutations.py``) goes through format detection and
+``pipeline.ingest.dispatch.parse`` exactly as ``parse_job`` would call them, under
+``time_limit``. The only acceptable outcomes are
+
+- a :class:`QuarantineError` with a reason, or
+- a :class:`ParseResult` whose values are plausible (:func:`check_plausible`).
+
+Any other exception fails the test: ``parse_job`` would turn it into a quarantine reason
+``parser error: ...``, i.e. a bug the parser did not anticipate. A parse running past
+:data:`PARSE_LIMIT_S` fails it too (a hang).
+
+Plausible, for every parser (the parsers quarantine what falls outside):
+
+- an activity starts and ends within [1990-01-01, 2100-01-01) UTC, start <= end, and so do
+  its samples. The window is fixed, not "today + 1 year", so results never depend on the day
+  the tests run. 1990: consumer GPS and heart-rate recorders with a data export start in the
+  1990s, and FIT itself cannot express an absolute time before 1998 (smaller values count
+  seconds since power-on). 2100: a date there is corruption (FIT's uint32 seconds reach 2126,
+  so a damaged FIT timestamp easily lands there), and any fixed bound closer to today would
+  start rejecting real files one day;
+- durations and distances finite and >= 0; heart rates (summary and samples) strictly between
+  0 and 255: 0 is "no strap" and 255 FIT's invalid value, both become missing;
+- samples have the canonical columns and dtypes, no infinities (NaN is "not recorded");
+- a strength session starts within the window and ends no earlier than it starts; reps are
+  None or 0..1000, weights None or finite 0..1000 kg.
+
+The CI tests run a fixed, derandomized example budget on seeds shrunk to 120 records / track
+points / lines (~25 s on 2 cores). ``-m slow`` runs 2,500 cases on seeds shrunk to 2,000 and
+prints the outcome counts (``pytest tests/test_fuzz.py -m slow -s``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import CORPUS, corpus_rows
+from hypothesis import HealthCheck, given, settings
+from mutations import Case, Seed, cases, load_seeds
+
+from pipeline import api
+from pipeline.config import parse_config
+from pipeline.ingest.dispatch import detect_format, parse
+from pipeline.ingest.records import (
+    SAMPLE_COLUMNS,
+    SET_TYPES,
+    SPORTS,
+    Activity,
+    ParseContext,
+    ParseResult,
+    QuarantineError,
+    StrengthSession,
+)
+from pipeline.ingestion import ParseTimeout, time_limit
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+PARSE_LIMIT_S = 10.0
+MAX_REPS = 1000
+MAX_WEIGHT_KG = 1000.0
+CTX = ParseContext(timezone="Europe/Berlin", strong_weight_unit="kg")
+CONFIG = parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"}})
+
+CI_SEED_LIMIT = 120  # records / track points / lines per seed in the CI runs
+SLOW_SEED_LIMIT = 2000
+CI = settings(max_examples=400, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@functools.cache
+def seeds(limit: int) -> list[Seed]:
+    return load_seeds(CORPUS, [r["file"] for r in corpus_rows()], limit)
+
+
+def run_case(case: Case) -> tuple[str, str]:
+    """("loaded", format) or ("quarantined", reason); anything else raises (a test failure)."""
+    fmt = detect_format(case.name, case.data[:4096])
+    assert fmt is not None, f"{case.name}: the extension alone should pick a parser"
+    try:
+        with time_limit(PARSE_LIMIT_S):
+            result = parse(case.data, case.name, fmt, CTX)
+    except QuarantineError as err:
+        assert str(err).strip(), "a quarantine needs a reason a person can act on"
+        return "quarantined", str(err)
+    except ParseTimeout:
+        pytest.fail(f"parse took longer than {PARSE_LIMIT_S:g} s: {case}")
+    check_plausible(result)
+    return "loaded", result.format
+
+
+# ------------------------------------------------------------------------- plausibility
+
+
+def check_plausible(result: ParseResult) -> None:
+    assert isinstance(result, ParseResult), type(result)
+    for a in result.activities:
+        check_activity(a)
+    for s in result.sessions:
+        check_session(s)
+
+
+def _in_window(dt: datetime) -> bool:
+    return EARLIEST <= dt <= LATEST
+
+
+def _finite_nonneg(value: float | None, what: str, optional: bool = True) -> None:
+    if value is None:
+        assert optional, f"{what} is None"
+        return
+    assert isinstance(value, int | float) and math.isfinite(value) and value >= 0, f"{what} = {value!r}"
+
+
+def _heart_rate(value: float | None, what: str) -> None:
+    assert value is None or (math.isfinite(value) and 0 < value < 255), f"{what} = {value!r}"
+
+
+def check_activity(a: Activity) -> None:
+    assert a.sport in SPORTS
+    assert a.start_utc.tzinfo is not None and a.end_utc.tzinfo is not None
+    assert a.start_utc <= a.end_utc, (a.start_utc, a.end_utc)
+    assert _in_window(a.start_utc) and _in_window(a.end_utc), f"implausible time {a.start_utc} .. {a.end_utc}"
+    _finite_nonneg(a.duration_s, "duration_s", optional=False)
+    _finite_nonneg(a.moving_s, "moving_s")
+    _finite_nonneg(a.distance_m, "distance_m")
+    _heart_rate(a.avg_hr, "avg_hr")
+    _heart_rate(a.max_hr, "max_hr")
+    s = a.samples
+    assert tuple(s.columns) == SAMPLE_COLUMNS
+    assert str(s["ts_utc"].dtype) == "datetime64[us, UTC]"
+    assert all(str(s[c].dtype) == "float64" for c in SAMPLE_COLUMNS[1:])
+    if len(s):
+        assert s["ts_utc"].notna().all()
+        assert _in_window(s["ts_utc"].min()) and _in_window(s["ts_utc"].max()), (s["ts_utc"].min(), s["ts_utc"].max())
+        values = s[list(SAMPLE_COLUMNS[1:])].to_numpy()
+        assert not np.isinf(values).any(), "inf in samples"
+        hr = s["heart_rate"].dropna()
+        assert ((hr > 0) & (hr < 255)).all(), f"heart rate samples {sorted(set(hr))[:5]} ... {sorted(set(hr))[-5:]}"
+
+
+def check_session(s: StrengthSession) -> None:
+    assert s.start_utc.tzinfo is not None and s.end_utc.tzinfo is not None
+    assert s.start_utc <= s.end_utc, (s.start_utc, s.end_utc)
+    assert EARLIEST <= s.start_utc < LATEST, f"implausible start {s.start_utc}"
+    for x in s.sets:
+        assert x.set_type in SET_TYPES
+        assert x.reps is None or (isinstance(x.reps, int) and 0 <= x.reps <= MAX_REPS), f"reps = {x.reps!r}"
+        assert x.weight_kg is None or (math.isfinite(x.weight_kg) and 0 <= x.weight_kg <= MAX_WEIGHT_KG), (
+            f"weight_kg = {x.weight_kg!r}")
+        for name in ("rpe", "duration_s"):
+            value = getattr(x, name)
+            assert value is None or math.isfinite(value), f"{name} = {value!r}"
+
+
+# ------------------------------------------------------------------------------- tests
+
+
+def _seeds_or_skip(limit: int) -> list[Seed]:
+    found = seeds(limit)
+    if not found:
+        pytest.skip("neither sample_data nor the shared corpus is present")
+    return found
+
+
+def test_seeds_parse_as_expected() -> None:
+    """The unmutated seeds behave: every generated sample loads plausibly (the corpus's own
+    tests check the corpus files; a shrunk corrupt seed must still quarantine)."""
+    for seed in _seeds_or_skip(CI_SEED_LIMIT):
+        outcome, detail = run_case(Case(seed.name, seed.origin, (), seed.data))
+        if not seed.origin.startswith("corpus/"):
+            assert outcome == "loaded", (seed.origin, detail)
+
+
+def test_fuzzed_files_load_plausibly_or_are_quarantined() -> None:
+    @CI
+    @given(case=cases(_seeds_or_skip(CI_SEED_LIMIT)))
+    def fuzz(case: Case) -> None:
+        run_case(case)
+
+    fuzz()
+
+
+def _one(db: Path, sql: str, params: list) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def check_whole_file_in_db(db: Path, path: Path) -> str:
+    """After ``api.ingest`` of one file: its ingest_log row exists, every activity has exactly
+    n_samples sample rows and every session n_sets set rows; a quarantined file has none."""
+    file = str(path)
+    (status, reason), = _one(db, "SELECT status, reason FROM ingest_log WHERE file = ?", [file])
+    acts = _one(db, "SELECT activity_id, n_samples, n_hr_samples FROM raw.activities WHERE source_file = ?", [file])
+    sessions = _one(db, "SELECT session_id, n_sets FROM raw.strength_sessions WHERE source_file = ?", [file])
+    if status == "quarantined":
+        assert not acts and not sessions, f"quarantined ({reason}) but rows were written"
+        return status
+    assert acts or sessions
+    for aid, n, n_hr in acts:
+        (rows, hr_rows), = _one(db, "SELECT count(*), count(heart_rate) FROM raw.samples WHERE activity_id = ?", [aid])
+        assert (rows, hr_rows) == (n, n_hr), f"activity {aid}: {rows} sample rows, n_samples {n}"
+    for sid, n in sessions:
+        (rows,), = _one(db, "SELECT count(*) FROM raw.strength_sets WHERE session_id = ?", [sid])
+        assert rows == n, f"session {sid}: {rows} set rows, n_sets {n}"
+    return status
+
+
+def test_fuzzed_files_load_whole_or_not_at_all() -> None:
+    """A few mutated files through ``api.ingest`` into a fresh DuckDB each."""
+    statuses: Counter[str] = Counter()
+
+    @settings(CI, max_examples=24)
+    @given(case=cases(_seeds_or_skip(CI_SEED_LIMIT)))
+    def ingest_one(case: Case) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / case.name
+            path.write_bytes(case.data)
+            db = Path(tmp) / "fuzz.duckdb"
+            api.ingest(db, CONFIG, [path], workers=1)
+            statuses[check_whole_file_in_db(db, path)] += 1
+
+    ingest_one()
+    assert statuses["loaded"] >= 3, f"too few mutated files loaded to check anything: {dict(statuses)}"
+
+
+# ------------------------------------------------------------------------------ slow run
+
+
+def reason_category(reason: str) -> str:
+    """A quarantine reason without its specifics (numbers, quoted values, the tail after ';')."""
+    text = reason.split(";")[0]
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
+    text = re.sub(r"\(.*", "", text)
+    text = re.sub(r"\d[\d,.:x-]*", "N", text)
+    head = text.split(":")
+    return ":".join(head[:2]).strip()[:70]
+
+
+@pytest.mark.slow
+def test_fuzz_many_cases_and_count_outcomes(capsys: pytest.CaptureFixture[str]) -> None:
+    loaded: Counter[str] = Counter()
+    quarantined: Counter[str] = Counter()
+
+    @settings(CI, max_examples=2500)
+    @given(case=cases(_seeds_or_skip(SLOW_SEED_LIMIT)))
+    def fuzz(case: Case) -> None:
+        outcome, detail = run_case(case)
+        if outcome == "loaded":
+            loaded[detail] += 1
+        else:
+            quarantined[reason_category(detail)] += 1
+
+    fuzz()
+    total = sum(loaded.values()) + sum(quarantined.values())
+    lines = [f"{total} fuzz cases: {sum(loaded.values())} loaded, {sum(quarantined.values())} quarantined",
+             "loaded by format: " + ", ".join(f"{k} {v}" for k, v in loaded.most_common())]
+    lines += ["quarantined by reason:"] + [f"  {v:5d}  {k}" for k, v in quarantined.most_common()]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
