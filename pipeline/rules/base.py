@@ -53,6 +53,22 @@ class RuleContext:
     def a_races(self) -> list[date]:
         return self.config.a_races(self.athlete.id)
 
+    def rows(self, sql: str, params: list) -> list[dict]:
+        """Run a query against the marts; rows as dicts. ``fetchall`` on purpose: an unfinished
+        result would keep the connection busy for the flags insert that follows the rules."""
+        cur = self.con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def num(x: float) -> str:
+    """A threshold as a runner reads it: 3, not 3.0; 1.5 stays 1.5."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
 
 RuleFn = Callable[[RuleContext], list[Flag]]
 

@@ -7,11 +7,7 @@ load = Banister TRIMP of the runs, or run minutes for a run without heart rate. 
 
 from __future__ import annotations
 
-from pipeline.rules.base import Flag, RuleContext, rule
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+from pipeline.rules.base import Flag, RuleContext, num, rule
 
 
 @rule("load.acwr_high", "warning")
@@ -41,7 +37,7 @@ def acwr_high(ctx: RuleContext) -> list[Flag]:
         flags.append(Flag(
             "load.acwr_high", "warning", ctx.athlete.id, day,
             f"Load spike on {day.strftime('%a')} {day.isoformat()}: 7-day load {acute:.0f} is {acwr:.2f} times "
-            f"the 4-week average of {chronic / 4:.0f} per week (ACWR limit {_num(limit)}); "
+            f"the 4-week average of {chronic / 4:.0f} per week (ACWR limit {num(limit)}); "
             f"{days_over} day{'s' if days_over != 1 else ''} over the limit this week",
             {"iso_week": week, "acwr": round(float(acwr), 2), "acute_7d": round(float(acute), 1),
              "chronic_28d": round(float(chronic), 1), "max_acwr": round(float(max_acwr), 2),

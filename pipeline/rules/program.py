@@ -9,19 +9,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Flag, RuleContext, plural, rule
 
 _SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
-
-
-def _rows(ctx: RuleContext, sql: str, params: list) -> list[dict]:
-    cur = ctx.con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _first_strength(ctx: RuleContext) -> date | None:
@@ -53,7 +43,7 @@ def too_light(ctx: RuleContext) -> list[Flag]:
     if span is None:
         return []
     limit = ctx.rules.light_reps
-    rows = _rows(ctx, f"""
+    rows = ctx.rows(f"""
         SELECT {_SESSION}, count(*) AS working_sets, min(x.reps) AS min_reps
         FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
         WHERE s.athlete_id = ? AND s.local_date >= ? AND x.set_type <> 'warmup' AND x.reps IS NOT NULL
@@ -61,7 +51,7 @@ def too_light(ctx: RuleContext) -> list[Flag]:
         ORDER BY s.start_utc""", [ctx.athlete.id, span[1], limit])
     return [
         Flag("program.too_light", "warning", ctx.athlete.id, r["local_date"],
-             f"All {_plural(r['working_sets'], 'working set')} in {_at(r)} had {limit} or more reps "
+             f"All {plural(r['working_sets'], 'working set')} in {_at(r)} had {limit} or more reps "
              f"(fewest {r['min_reps']}): too light to build strength; go heavy with 3-6 reps at 70-85 % 1RM",
              {"session_id": r["session_id"], "working_sets": int(r["working_sets"]),
               "min_reps": int(r["min_reps"])})
@@ -77,7 +67,7 @@ def to_failure(ctx: RuleContext) -> list[Flag]:
     spills into the runs without adding strength. Message: ``2 sets to failure in the 18:00
     session (back squat): stop 1-2 reps short of failure (RPE 8-9, not 10)``.
     """
-    rows = _rows(ctx, f"""
+    rows = ctx.rows(f"""
         SELECT {_SESSION}, count(*) AS sets,
                count(*) FILTER (WHERE x.set_type = 'failure') AS failure_sets,
                max(x.rpe) AS max_rpe,
@@ -88,7 +78,7 @@ def to_failure(ctx: RuleContext) -> list[Flag]:
         ORDER BY s.start_utc""", [ctx.athlete.id])
     return [
         Flag("program.to_failure", "warning", ctx.athlete.id, r["local_date"],
-             f"{_plural(r['sets'], 'set')} to failure in {_at(r)} ({r['exercises']}): "
+             f"{plural(r['sets'], 'set')} to failure in {_at(r)} ({r['exercises']}): "
              "stop 1-2 reps short of failure (RPE 8-9, not 10)",
              {"session_id": r["session_id"], "sets": int(r["sets"]), "failure_sets": int(r["failure_sets"]),
               "max_rpe": None if r["max_rpe"] is None else float(r["max_rpe"])})
@@ -106,7 +96,7 @@ def no_unilateral(ctx: RuleContext) -> list[Flag]:
     the 18:00 session (back squat, romanian deadlift): include at least 1, such as split squats
     or step-ups``.
     """
-    rows = _rows(ctx, f"""
+    rows = ctx.rows(f"""
         SELECT {_SESSION}, count(*) AS sets,
                string_agg(DISTINCT coalesce(x.exercise, x.exercise_raw), ', '
                           ORDER BY coalesce(x.exercise, x.exercise_raw)) AS exercises
@@ -137,7 +127,7 @@ def beginner_too_heavy(ctx: RuleContext) -> list[Flag]:
     if span is None:
         return []
     first, end = span
-    rows = _rows(ctx, f"""
+    rows = ctx.rows(f"""
         SELECT {_SESSION}, count(*) AS heavy_sets, min(x.reps) AS min_reps,
                string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) AS exercises
         FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)

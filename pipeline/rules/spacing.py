@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Flag, RuleContext, num, rule
 
 _PAIRS = """
     SELECT session_id, activity_id, gap_hours, "order", run_is_quality, same_local_day, local_date,
@@ -20,14 +20,8 @@ _PAIRS = """
     ORDER BY local_date, session_start_utc, run_start_utc"""
 
 
-def _rows(ctx: RuleContext, where: str, params: list) -> list[dict]:
-    cur = ctx.con.execute(_PAIRS.format(where=where), [ctx.athlete.id, *params])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+def _pairs(ctx: RuleContext, where: str, params: list) -> list[dict]:
+    return ctx.rows(_PAIRS.format(where=where), [ctx.athlete.id, *params])
 
 
 def _gap(hours: float) -> str:
@@ -74,8 +68,8 @@ def too_close(ctx: RuleContext) -> list[Flag]:
     limit = ctx.rules.min_gap_hours
     return [
         Flag("spacing.too_close", "error", ctx.athlete.id, p["local_date"],
-             f"{_what(p)} (minimum {_num(limit)} h)", _evidence(p))
-        for p in _rows(ctx, "gap_hours < ?", [limit])
+             f"{_what(p)} (minimum {num(limit)} h)", _evidence(p))
+        for p in _pairs(ctx, "gap_hours < ?", [limit])
     ]
 
 
@@ -90,8 +84,8 @@ def suboptimal(ctx: RuleContext) -> list[Flag]:
     low, high = ctx.rules.min_gap_hours, ctx.rules.optimal_gap_hours
     return [
         Flag("spacing.suboptimal", "warning", ctx.athlete.id, p["local_date"],
-             f"{_what(p)} (optimal at least {_num(high)} h)", _evidence(p))
-        for p in _rows(ctx, "gap_hours >= ? AND gap_hours < ?", [low, high])
+             f"{_what(p)} (optimal at least {num(high)} h)", _evidence(p))
+        for p in _pairs(ctx, "gap_hours >= ? AND gap_hours < ?", [low, high])
     ]
 
 
@@ -106,7 +100,7 @@ def before_quality(ctx: RuleContext) -> list[Flag]:
     day (lift after quality runs, not before)``.
     """
     flags = []
-    for p in _rows(ctx, "\"order\" = 'strength_first' AND same_local_day AND run_is_quality", []):
+    for p in _pairs(ctx, "\"order\" = 'strength_first' AND same_local_day AND run_is_quality", []):
         ev = _evidence(p) | {"quality_reason": p["quality_reason"]}
         flags.append(Flag(
             "spacing.before_quality", "error", ctx.athlete.id, p["local_date"],

@@ -7,17 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
-
-
-def _rows(ctx: RuleContext, sql: str, params: list) -> list[dict]:
-    cur = ctx.con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+from pipeline.rules.base import Flag, RuleContext, plural, rule
 
 
 @rule("strength.missed_sessions", "warning")
@@ -33,7 +23,7 @@ def missed_sessions(ctx: RuleContext) -> list[Flag]:
     activity is never judged (it is usually partial). The flag is dated on the week's Monday.
     Message: ``Week 2026-W37: 1 strength session, target 2 (build phase)``.
     """
-    rows = _rows(ctx, """
+    rows = ctx.rows("""
         SELECT iso_week, week_start, phase, strength_sessions, strength_target, runs
         FROM weekly_compliance
         WHERE athlete_id = ? AND complete AND runs >= 1 AND NOT is_first_week
@@ -42,7 +32,7 @@ def missed_sessions(ctx: RuleContext) -> list[Flag]:
     return [
         Flag(
             "strength.missed_sessions", "warning", ctx.athlete.id, r["week_start"],
-            f"Week {r['iso_week']}: {_plural(r['strength_sessions'], 'strength session')}, "
+            f"Week {r['iso_week']}: {plural(r['strength_sessions'], 'strength session')}, "
             f"target {r['strength_target']} ({r['phase']} phase)",
             {"iso_week": r["iso_week"], "strength_sessions": int(r["strength_sessions"]),
              "strength_target": int(r["strength_target"]), "phase": r["phase"], "runs": int(r["runs"])},
@@ -70,7 +60,7 @@ def detraining(ctx: RuleContext) -> list[Flag]:
     ``28 days without strength since 2026-08-04 (limit 28 days), while running continued: 9 runs``.
     """
     limit = ctx.rules.detraining_days
-    sessions = _rows(ctx, """
+    sessions = ctx.rows("""
         SELECT local_date, any_value(session_id ORDER BY start_utc DESC) AS session_id
         FROM strength_sessions WHERE athlete_id = ?
         GROUP BY local_date ORDER BY local_date""", [ctx.athlete.id])
@@ -96,7 +86,7 @@ def detraining(ctx: RuleContext) -> list[Flag]:
         flags.append(Flag(
             "strength.detraining", "error", ctx.athlete.id, fire,
             f"{limit} days without strength since {last.isoformat()} (limit {limit} days), "
-            f"while running continued: {_plural(runs, 'run')}",
+            f"while running continued: {plural(runs, 'run')}",
             {"last_session_id": s["session_id"], "last_strength_date": last.isoformat(),
              "days_without_strength": limit, "runs_in_gap": int(runs)},
         ))

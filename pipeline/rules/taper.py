@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+from pipeline.rules.base import Flag, RuleContext, num, rule
 
 
 def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
@@ -73,8 +69,8 @@ def long_session(ctx: RuleContext) -> list[Flag]:
                 days = (race - s["local_date"]).days
                 flags.append(Flag(
                     "taper.long_session", "warning", ctx.athlete.id, s["local_date"],
-                    f"{_num(round(minutes, 1))}-min strength session {days} day{'s' if days != 1 else ''} before "
-                    f"{label} (taper limit {_num(limit)} min)",
+                    f"{num(round(minutes, 1))}-min strength session {days} day{'s' if days != 1 else ''} before "
+                    f"{label} (taper limit {num(limit)} min)",
                     {"session_id": s["session_id"], "race_date": race.isoformat(),
                      "minutes": round(minutes, 1), "days_before_race": days}))
     return flags
