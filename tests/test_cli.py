@@ -127,3 +127,16 @@ def test_sql_is_read_only(demo_db: tuple[Path, str]) -> None:
     r = run_process("--db", str(db), "sql", "delete from ingest_log")
     assert r.returncode == 1 and "read-only" in r.stderr.lower()
     assert json.loads(cli(db, "sql", "select count(*) as n from ingest_log", "--format", "json"))[0]["n"] == 52
+
+
+def test_csv_output_neutralises_formulas(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from gpxgen import gpx_run
+
+    for i, title in enumerate(["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "plain"]):
+        (tmp_path / f"r{i}.gpx").write_text(gpx_run(datetime(2026, 5, 4 + i, 6, tzinfo=UTC), points=5, name=title))
+    db = tmp_path / "f.duckdb"
+    cli(db, "ingest", str(tmp_path))
+    out = cli(db, "sql", "select title from activities order by start_utc", "--format", "csv").splitlines()
+    assert out == ["title", "\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1+1", "'-2", "'@SUM(A1)", "plain"]
