@@ -1,7 +1,7 @@
 """Mutation strategies for ``tests/test_fuzz.py``: damaged copies of real and generated files.
 
-A :class:`Seed` is a file the parsers read correctly (a corpus file, a generated sample, or a
-small inline CSV). :func:`cases` draws a seed and applies one to four mutations to its bytes,
+A :class:`Seed` is a corpus file (valid, edge or corrupt), a generated sample or a small inline
+CSV. :func:`cases` draws a seed and applies one to five mutations to its bytes,
 giving a :class:`Case`: the mutated bytes plus a readable list of what was done (that list is
 what hypothesis prints for a failing example).
 
@@ -145,31 +145,47 @@ def _shrink_xml(data: bytes, limit: int) -> bytes:
 # ----------------------------------------------------------------------------- cases
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Case:
-    """One mutated file. ``repr`` shows the seed and the steps, not the bytes."""
+    """One mutated file. Its repr (what hypothesis prints for a failing example) shows the seed
+    and the steps, not the bytes (tests/test_fuzz.py saves those of a failing case)."""
 
     name: str
     origin: str
     steps: tuple[str, ...]
-    data: bytes = field(repr=False)
+    data: bytes
 
-    def __str__(self) -> str:
-        return f"{self.origin} ({len(self.data):,} bytes) <- " + "; ".join(self.steps)
+    def __repr__(self) -> str:
+        return f"Case({self.origin!r} ({len(self.data):,} bytes) <- {'; '.join(self.steps)})"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:  # hypothesis' pretty printer
+        printer.text(repr(self))
 
 
 def cases(seeds: list[Seed]) -> st.SearchStrategy[Case]:
-    """Draw a seed, then one to four mutations that fit its kind."""
+    """Draw a kind (fit, xml, csv), a seed of it, then one to five mutations that fit it."""
+
+    by_kind: dict[str, list[Seed]] = {}
+    for seed in seeds:
+        by_kind.setdefault(seed.kind, []).append(seed)
+    kinds = sorted(by_kind)
 
     @st.composite
-    def build(draw: Draw) -> Case:
-        seed = draw(st.sampled_from(seeds))
+    def build(draw: Draw) -> Case:  # each kind as likely as the others, however many seeds it has
+        seed = draw(st.sampled_from(by_kind[draw(st.sampled_from(kinds))]))
         data, steps = seed.data, []
         if seed.kind == "csv":  # table edits and serialisation first, byte damage last
             data, steps = draw(csv_mutation(data))
         families = {"fit": FIT_MUTATIONS, "xml": XML_MUTATIONS, "csv": ()}[seed.kind]
-        for fn in draw(st.lists(st.sampled_from(families + BYTE_MUTATIONS), min_size=0 if steps else 1,
-                                max_size=3)):
+        # format-aware edits first: after byte damage they would mostly find nothing to edit
+        edits = draw(st.lists(st.sampled_from(families), max_size=3)) if families else []
+        edits.sort(key=lambda fn: fn in LAYOUT_BREAKING)  # edits that need the FIT layout go first
+        # at most one byte-level edit on top of format-aware ones: their damage is what is under test
+        damage = draw(st.lists(st.sampled_from(BYTE_MUTATIONS), min_size=0 if steps or edits else 1,
+                               max_size=1 if edits else 2))
+        for fn in edits + damage:
             data, step = fn(draw, data)
             steps.append(step)
         return Case(seed.name, seed.origin, tuple(steps), data)
@@ -180,8 +196,17 @@ def cases(seeds: list[Seed]) -> st.SearchStrategy[Case]:
 # ------------------------------------------------------------------------ byte level
 
 
+def position(draw: Draw, n: int) -> int:
+    """A position in 0..n-1 spread over the whole range. Hypothesis draws integers mostly near
+    the lower bound (good for shrinking, bad here: most byte edits would hit a file's first
+    bytes, its header), so the draw is scrambled by a multiplicative hash; 0 stays 0."""
+    if n <= 1:
+        return 0
+    return draw(st.integers(0, n - 1)) * 2654435761 % n
+
+
 def truncate(draw: Draw, data: bytes) -> tuple[bytes, str]:
-    n = draw(st.integers(0, max(len(data) - 1, 0)))
+    n = position(draw, len(data))
     return data[:n], f"truncate to {n} bytes"
 
 
@@ -189,14 +214,14 @@ def flip_bytes(draw: Draw, data: bytes) -> tuple[bytes, str]:
     if not data:
         return data, "flip: nothing to flip"
     out = bytearray(data)
-    spots = draw(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255)), min_size=1, max_size=8))
+    spots = [(position(draw, len(data)), draw(st.integers(1, 255))) for _ in range(draw(st.integers(1, 8)))]
     for pos, mask in spots:
         out[pos] ^= mask
     return bytes(out), f"flip bytes {[p for p, _ in spots]}"
 
 
 def _range(draw: Draw, size: int, max_len: int = 256) -> tuple[int, int]:
-    a = draw(st.integers(0, max(size - 1, 0)))
+    a = position(draw, size)
     return a, min(size, a + draw(st.integers(1, max_len)))
 
 
@@ -211,7 +236,7 @@ def delete_range(draw: Draw, data: bytes) -> tuple[bytes, str]:
 
 
 def insert_junk(draw: Draw, data: bytes) -> tuple[bytes, str]:
-    at = draw(st.integers(0, len(data)))
+    at = position(draw, len(data) + 1)
     junk = draw(st.binary(min_size=1, max_size=32))
     return data[:at] + junk + data[at:], f"insert {junk!r} at {at}"
 
@@ -380,7 +405,7 @@ def fit_duplicate_messages(draw: Draw, data: bytes) -> tuple[bytes, str]:
     seg = _segment(draw, data)
     if seg is None:
         return data, "fit duplicate messages: skipped (not walkable)"
-    i = draw(st.integers(0, len(seg.messages) - 1))
+    i = position(draw, len(seg.messages))
     j = min(len(seg.messages), i + draw(st.integers(1, 40)))
     a, b = seg.messages[i].start, seg.messages[j - 1].end
     base = seg.start + seg.header_size
@@ -400,7 +425,7 @@ def fit_drop_messages(draw: Draw, data: bytes) -> tuple[bytes, str]:
         keep = [m for m in seg.messages if m.definition or m.global_num != kind]
         what = f"every data message of type {kind}"
     else:
-        i = draw(st.integers(0, len(seg.messages) - 1))
+        i = position(draw, len(seg.messages))
         j = min(len(seg.messages), i + draw(st.integers(1, 40)))
         keep = list(seg.messages[:i] + seg.messages[j:])
         what = f"messages {i}:{j}"
@@ -422,7 +447,7 @@ def fit_flip_reframed(draw: Draw, data: bytes) -> tuple[bytes, str]:
     if seg is None or seg.data_end == seg.start + seg.header_size:
         return data, "fit flip: skipped"
     body = bytearray(_body(data, seg))
-    spots = draw(st.lists(st.tuples(st.integers(0, len(body) - 1), st.integers(1, 255)), min_size=1, max_size=6))
+    spots = [(position(draw, len(body)), draw(st.integers(1, 255))) for _ in range(draw(st.integers(1, 6)))]
     for pos, mask in spots:
         body[pos] ^= mask
     return _reframed(data, seg, bytes(body)), f"fit flip data bytes {[p for p, _ in spots]} (re-framed)"
@@ -435,7 +460,7 @@ def fit_cut_reframed(draw: Draw, data: bytes) -> tuple[bytes, str]:
         return data, "fit cut: skipped"
     body = _body(data, seg)
     if draw(st.booleans()):
-        n = draw(st.integers(0, len(body)))
+        n = position(draw, len(body) + 1)
     else:
         n = draw(st.sampled_from(seg.messages)).end - seg.start - seg.header_size
     return _reframed(data, seg, body[:n]), f"fit cut data at {n} of {len(body)} (re-framed)"
@@ -508,12 +533,13 @@ def fit_heart_rate(draw: Draw, data: bytes) -> tuple[bytes, str]:
     if draw(st.booleans()):
         chosen = spots
     else:
-        i = draw(st.integers(0, len(spots) - 1))
+        i = position(draw, len(spots))
         chosen = spots[i : i + draw(st.integers(1, 50))]
     out = bytearray(data)
     for m, offset, size in chosen:
         _put(out, m, offset, size, value)
-    return _reframed(bytes(out), seg, _body(bytes(out), seg)), f"fit {len(chosen)} heart rates set to {value} (re-framed)"
+    what = f"fit {len(chosen)} heart rates set to {value} (re-framed)"
+    return _reframed(bytes(out), seg, _body(bytes(out), seg)), what
 
 
 def fit_extreme_field(draw: Draw, data: bytes) -> tuple[bytes, str]:
@@ -543,6 +569,8 @@ FIT_MUTATIONS: tuple = (
     fit_duplicate_messages, fit_drop_messages, fit_duplicate_bytes, fit_flip_reframed, fit_cut_reframed,
     fit_bad_crc, fit_huge_field_count, fit_timestamps, fit_heart_rate, fit_extreme_field,
 )  # fmt: skip
+# after these the message layout is usually gone, so the other FIT edits would find nothing
+LAYOUT_BREAKING = frozenset({fit_duplicate_bytes, fit_flip_reframed, fit_cut_reframed, fit_huge_field_count})
 
 
 # ------------------------------------------------------------------------- GPX / TCX
@@ -550,6 +578,8 @@ FIT_MUTATIONS: tuple = (
 _TIME_ELEMENT = re.compile(rb"(<(?:\w+:)?(?:time|Time|Id)>)([^<]*)(</)")
 _TIME_ATTRIBUTE = re.compile(rb'(StartTime=")([^"]*)(")')
 _YEAR = re.compile(rb"^\s*\d{4}")
+_BAD_TIMES = [b"garbage", b"", b"2026-13-45T99:99:99Z", b"9999-12-31T23:59:59-05:00", b"0001-01-01T00:00:00+05:00",
+              b"2100-01-01T00:00:00Z", b"1989-06-01T00:00:00Z"]
 _BAD_NUMBERS = ["NaN", "nan", "inf", "-inf", "Infinity", "0", "255", "-1", "1e308", "-1e308", "1e400", "", "x"]
 _NUMBER_ELEMENTS = [
     "hr", "heartrate", "cad", "ele", "speed", "Value", "AltitudeMeters", "DistanceMeters", "LatitudeDegrees",
@@ -580,9 +610,8 @@ def xml_times(draw: Draw, data: bytes) -> tuple[bytes, str]:
         texts = [_YEAR.sub(year, t, count=1) for t in texts]
         return _replace_groups(data, spots, texts), f"xml every time in year {year.decode()}"
     if mode == "one":
-        i = draw(st.integers(0, len(texts) - 1))
-        texts[i] = draw(st.sampled_from([b"garbage", b"", b"2026-13-45T99:99:99Z", b"9999-12-31T23:59:59-05:00",
-                                         b"0001-01-01T00:00:00+05:00", b"2100-01-01T00:00:00Z", b"1989-06-01T00:00:00Z"]))
+        i = position(draw, len(texts))
+        texts[i] = draw(st.sampled_from(_BAD_TIMES))
         return _replace_groups(data, spots, texts), f"xml time {i} set to {texts[i]!r}"
     if mode == "reverse":
         return _replace_groups(data, spots, texts[::-1]), "xml times reversed"
@@ -597,20 +626,20 @@ def xml_times(draw: Draw, data: bytes) -> tuple[bytes, str]:
     return b"".join(out) + data[last:], "xml time elements removed"
 
 
-def xml_numbers(draw: Draw, data: bytes) -> tuple[bytes, str]:
-    tag = draw(st.sampled_from(_NUMBER_ELEMENTS + ["lat", "lon"]))
+def _number_pattern(tag: str) -> re.Pattern[bytes]:
     if tag in ("lat", "lon"):
-        pattern = re.compile(rb'(\b' + tag.encode() + rb'=")([^"]*)(")')
-    else:
-        pattern = re.compile(rb"(<(?:\w+:)?" + tag.encode() + rb">)([^<]*)(</)")
-    spots = list(pattern.finditer(data))
-    if not spots:
-        return data, f"xml numbers: no {tag}"
+        return re.compile(rb"(\b" + tag.encode() + rb'=")([^"]*)(")')
+    return re.compile(rb"(<(?:\w+:)?" + tag.encode() + rb">)([^<]*)(</)")
+
+
+def xml_numbers(draw: Draw, data: bytes) -> tuple[bytes, str]:
+    present = [t for t in _NUMBER_ELEMENTS + ["lat", "lon"] if _number_pattern(t).search(data)]
+    if not present:
+        return data, "xml numbers: none"
+    tag = draw(st.sampled_from(present))
+    spots = list(_number_pattern(tag).finditer(data))
     value = draw(st.sampled_from(_BAD_NUMBERS)).encode()
-    if draw(st.booleans()):
-        chosen = spots
-    else:
-        chosen = [spots[draw(st.integers(0, len(spots) - 1))]]
+    chosen = spots if draw(st.booleans()) else [spots[position(draw, len(spots))]]
     return _replace_groups(data, chosen, [value] * len(chosen)), f"xml {len(chosen)} <{tag}> set to {value!r}"
 
 
@@ -618,7 +647,7 @@ def xml_points(draw: Draw, data: bytes) -> tuple[bytes, str]:
     blocks = list(_POINT_BLOCK.finditer(data))
     if not blocks:
         return data, "xml points: none"
-    i = draw(st.integers(0, len(blocks) - 1))
+    i = position(draw, len(blocks))
     j = min(len(blocks), i + draw(st.integers(1, 30)))
     a, b = blocks[i].start(), blocks[j - 1].end()
     if draw(st.booleans()):
@@ -669,16 +698,16 @@ def csv_mutation(data: bytes) -> st.SearchStrategy[tuple[bytes, list[str]]]:
 
 
 def _drop_column(draw: Draw, table: list[list[str]]) -> tuple[list[list[str]], str]:
-    i = draw(st.integers(0, len(table[0]) - 1))
+    i = position(draw, len(table[0]))
     return [r[:i] + r[i + 1 :] for r in table], f"csv column {table[0][i]!r} dropped"
 
 
 def _set_cells(draw: Draw, table: list[list[str]]) -> tuple[list[list[str]], str]:
     if len(table) < 2:
         return table, "csv cells: no rows"
-    col = draw(st.integers(0, len(table[0]) - 1))
+    col = position(draw, len(table[0]))
     value = draw(st.sampled_from(_CELL_VALUES))
-    rows = range(1, len(table)) if draw(st.booleans()) else [draw(st.integers(1, len(table) - 1))]
+    rows = range(1, len(table)) if draw(st.booleans()) else [1 + position(draw, len(table) - 1)]
     for r in rows:
         if col < len(table[r]):
             table[r][col] = value
@@ -688,7 +717,7 @@ def _set_cells(draw: Draw, table: list[list[str]]) -> tuple[list[list[str]], str
 def _duplicate_rows(draw: Draw, table: list[list[str]]) -> tuple[list[list[str]], str]:
     if len(table) < 2:
         return table, "csv duplicate rows: none"
-    i = draw(st.integers(1, len(table) - 1))
+    i = 1 + position(draw, len(table) - 1)
     j = min(len(table), i + draw(st.integers(1, 20)))
     return table[:j] + table[i:j] + table[j:], f"csv rows {i}:{j} duplicated"
 

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from pipeline.ingest import gpx, safe_xml, tcx
-from pipeline.ingest.records import SAMPLE_COLUMNS, Activity, ParseContext, QuarantineError
+from pipeline.ingest.records import EARLIEST, SAMPLE_COLUMNS, Activity, ParseContext, QuarantineError
 
 CTX = ParseContext()
 TPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v1"
@@ -467,7 +467,7 @@ def gpxpy_timed_points(data: bytes) -> tuple[int, int]:
     """(timed track points, of them at a real time) as gpxpy itself reads the file."""
     doc = gpxpy.parse(data.decode("utf-8-sig"))
     times = [p.time for t in doc.tracks for s in t.segments for p in s.points if p.time is not None]
-    real = [t for t in times if (t if t.tzinfo else t.replace(tzinfo=UTC)) >= gpx.GPS_EPOCH]
+    real = [t for t in times if (t if t.tzinfo else t.replace(tzinfo=UTC)) >= EARLIEST]
     return len(times), len(real)
 
 

@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pipeline.ingest.records import (
+    EARLIEST,
+    LATEST,
     ParseContext,
     ParseResult,
     QuarantineError,
@@ -52,8 +54,6 @@ LB_TO_KG = 0.45359237
 SECONDS_PER_SET = 180  # ~40 s of work plus ~2 min 20 s rest: a typical gym set cycle
 MAX_SESSION_S = 6 * 3600  # no strength workout lasts this long; longer = timer left running
 DELIMITERS = (",", ";", "\t")
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # the plausible window, as in fit.py and gpx.py
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_REPS = 1000
 MAX_WEIGHT_KG = 1000.0  # the heaviest lifts are ~500 kg; a leg-press sled stays below this
 
@@ -142,34 +142,43 @@ def sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most fields (ties favour the comma)."""
 
     def width(delim: str) -> int:
-        return len(next(csv.reader([header_line], delimiter=delim), []))
+        try:
+            return len(next(csv.reader([header_line], delimiter=delim), []))
+        except csv.Error:  # a 128 KiB+ field (a damaged file): no delimiter splits it usefully
+            return 0
 
     return max(DELIMITERS, key=width)
 
 
 def _split_header(header_line: str, delimiter: str) -> list[str]:
-    fields = next(csv.reader([header_line], delimiter=delimiter), [])
+    try:
+        fields = next(csv.reader([header_line], delimiter=delimiter), [])
+    except csv.Error:  # see sniff_delimiter: no header anyone could recognise
+        fields = []
     return [f.strip().strip('"').strip().lower() for f in fields]
 
 
 def read_table(data: bytes) -> Table:
     """Decode and split a CSV file into a header and rows keyed by lower-cased column names.
 
-    Raises QuarantineError for an empty file or a record with more non-empty fields than the
-    header (a sign of a wrong delimiter or a damaged file)."""
+    Raises QuarantineError for an empty file, a record with more non-empty fields than the
+    header (a sign of a wrong delimiter or a damaged file) or one the csv module cannot read."""
     header_line, body, forced = _header_line(decode(data))
     if not header_line:
         raise QuarantineError("empty CSV file")
     delimiter = forced or sniff_delimiter(header_line)
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
     rows: list[Row] = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
-            raise QuarantineError(f"line {reader.line_num}: {len(record)} fields, header has {len(header)}")
-        rows.append(Row(reader.line_num, dict(zip(header, record, strict=False))))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
+                raise QuarantineError(f"line {reader.line_num}: {len(record)} fields, header has {len(header)}")
+            rows.append(Row(reader.line_num, dict(zip(header, record, strict=False))))
+    except csv.Error as err:  # e.g. a stray quote that runs the rest of the file into one 128 KiB+ field
+        raise QuarantineError(f"line {reader.line_num}: unreadable CSV ({err})") from None
     return Table(header, rows, delimiter)
 
 

@@ -76,6 +76,8 @@ from fitparse.utils import FitEOFError, FitParseError
 
 from pipeline.ingest import fit_profile
 from pipeline.ingest.records import (
+    EARLIEST,
+    LATEST,
     Activity,
     ParseContext,
     ParseResult,
@@ -89,12 +91,7 @@ FORMAT = "fit"
 _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)  # FIT date_time 0
 _FIT_EPOCH_UNIX = int(_FIT_EPOCH.timestamp())
 _RELATIVE_LIMIT = 0x10000000  # date_time values below this count seconds since device power-on
-# Plausible times (the same window as gpx.py and csv_common.py; tests/test_fuzz.py holds every
-# parser to it): a damaged timestamp easily lands in 2100-2126 (uint32 seconds) or, through a
-# device-relative time and a bogus clock reference, anywhere. A record outside the window is
-# dropped like a record without a time; an activity outside it quarantines the file.
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# The plausible window (records.EARLIEST/LATEST) in FIT seconds, for the vectorised record path.
 _EARLIEST_S = int((EARLIEST - _FIT_EPOCH).total_seconds())
 _LATEST_S = int((LATEST - _FIT_EPOCH).total_seconds())
 _MAX_REPS, _MAX_WEIGHT_KG = 1000, 1000.0  # a set beyond these is a damaged field: the value is dropped
@@ -145,7 +142,7 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     owner = _assign(samples.ts, [p.start for p in parts])
     activities = [_activity(p, samples.take(owner == i)) for i, p in enumerate(parts)]
     for a in activities:  # a session placed outside the plausible window: a wrong clock or damage
-        if not (EARLIEST <= a.start_utc and a.end_utc <= LATEST):
+        if not (EARLIEST <= a.start_utc <= LATEST and EARLIEST <= a.end_utc <= LATEST):
             raise QuarantineError(
                 f"implausible date: FIT activity runs {a.start_utc:%Y-%m-%d %H:%M} to {a.end_utc:%Y-%m-%d %H:%M} UTC "
                 "(before 1990 or after 2100: a wrong device clock or a damaged file)"
@@ -761,7 +758,8 @@ def _activity(part: _Part, samples: _Samples) -> Activity:
     start = _to_datetime(part.start)
     duration = part.elapsed
     if duration is None:
-        duration = float(samples.ts.max() - part.start) if len(samples.ts) else 0.0
+        # records before the start belong to the first session: never a negative duration
+        duration = max(float(samples.ts.max() - part.start), 0.0) if len(samples.ts) else 0.0
     distance = part.distance
     if distance is None:
         low, high = samples.nan_stat("distance_m", np.min), samples.nan_stat("distance_m", np.max)

@@ -27,7 +27,8 @@ Choices (documented because GPX leaves them open):
 - Heart rate and cadence come from extensions matched by local name (``gpxtpx:hr``,
   ``ns3:hr``, ``heartrate``; ``cad``, ``cadence``) so any prefix or extension version works.
   A heart rate of 0 (no strap contact) or 255 and above is missing, like an unreadable one;
-  so are infinite or NaN numbers (``<ele>inf</ele>``).
+  so are infinite or NaN numbers (``<ele>inf</ele>``) and elevations outside
+  -1,000..100,000 m (gpxpy's 3-D step distance overflows on ``<ele>1e308</ele>``).
 - A position of exactly 0/0 ("Null Island") is a device without a fix: the sample is kept
   with no position and adds no distance.
 """
@@ -38,7 +39,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from xml.etree.ElementTree import Element
 
 import gpxpy
@@ -47,6 +48,8 @@ from gpxpy.geo import haversine_distance
 
 from pipeline.ingest import safe_xml
 from pipeline.ingest.records import (
+    EARLIEST,
+    LATEST,
     Activity,
     ParseContext,
     ParseResult,
@@ -55,15 +58,11 @@ from pipeline.ingest.records import (
     samples_frame,
 )
 
-GPS_EPOCH = datetime(1980, 1, 6, tzinfo=UTC)
-# The plausible window for any time a parser loads (the same in fit.py and csv_common.py).
-# Fixed, not "today + 1 year": a parse must not depend on the day it runs.
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # A pause longer than this ends a recording session: a multi-day trip or an OSM trace
 # collecting years of tracks in one file must not become a 140-day "activity".
 SPLIT_GAP = timedelta(hours=4)
 
+_ELEVATION_M = (-1_000.0, 100_000.0)  # below the Dead Sea shore (-430 m) to the edge of space
 _HR_TAGS = frozenset({"hr", "heartrate", "heart_rate"})
 _CADENCE_TAGS = frozenset({"cad", "cadence", "runcadence"})
 
@@ -221,13 +220,15 @@ def _check_position(lat: float, lon: float, index: int) -> None:
 def _point(track: int, segment: int, p: gpxpy.gpx.GPXTrackPoint, ts: datetime) -> _Point:
     no_fix = p.latitude == 0 and p.longitude == 0
     hr, cad = _extension_values(p)
+    if p.elevation is not None and not _ELEVATION_M[0] <= p.elevation <= _ELEVATION_M[1]:  # NaN fails too
+        p.elevation = None  # damage, not a height: also kept out of gpxpy's moving-time distances
     return _Point(
         ts=ts,
         track=track,
         segment=segment,
         lat=math.nan if no_fix else p.latitude,
         lon=math.nan if no_fix else p.longitude,
-        ele=math.nan if p.elevation is None or not math.isfinite(p.elevation) else p.elevation,
+        ele=math.nan if p.elevation is None else p.elevation,
         hr=hr if 0 < hr < 255 else math.nan,  # 0: no strap contact; 255+: not a heart rate
         cad=cad,
         src=p,

@@ -22,6 +22,14 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     import pandas as pd
 
+# The plausible window for every time a parser loads. Fixed, not "today + 1 year", so a parse
+# never depends on the day it runs: consumer GPS/HR recorders start in the 1990s (and FIT cannot
+# express an absolute time before 1998), while a damaged uint32 FIT timestamp easily lands in
+# 2100-2126. A sample outside it is dropped like an untimed one; a whole activity or session
+# outside it quarantines the file.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
 SPORTS = ("running", "cycling", "swimming", "strength", "other")
 SET_TYPES = ("warmup", "working", "failure", "drop")
 SAMPLE_COLUMNS = (

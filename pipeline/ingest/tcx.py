@@ -19,7 +19,7 @@ Choices:
 - Speed: the TPX ``Speed`` extension where recorded, else distance step over time step.
 - Cadence: ``<Cadence>`` (bike) or the TPX ``RunCadence`` extension, as the device reports it.
 - Trackpoints without ``<Time>`` are skipped, and so are trackpoints timed outside the
-  plausible window [1990-01-01, 2100-01-01) UTC (``gpx.EARLIEST``/``gpx.LATEST``, shared by
+  plausible window [1990-01-01, 2100-01-01) UTC (``records.EARLIEST``/``records.LATEST``, shared by
   every parser): they cannot be placed. An activity whose laps or ``Id`` lie outside the
   window is quarantined (a wrong clock or damage). A heart rate of 0 (no strap contact) or
   255 and above is missing. An empty number element (``<LatitudeDegrees/>``,
@@ -40,8 +40,10 @@ from xml.etree.ElementTree import Element
 import pandas as pd
 
 from pipeline.ingest import safe_xml
-from pipeline.ingest.gpx import EARLIEST, LATEST, path_steps, step_speeds
+from pipeline.ingest.gpx import path_steps, step_speeds
 from pipeline.ingest.records import (
+    EARLIEST,
+    LATEST,
     Activity,
     ParseContext,
     ParseResult,
@@ -104,7 +106,7 @@ def _activity(el: Element) -> Activity | None:
     if span is None:
         return None
     start, end = span
-    if not (EARLIEST <= start and end <= LATEST):
+    if start < EARLIEST or end > LATEST:
         raise QuarantineError(
             f"implausible date: TCX activity runs {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
             "(before 1990 or after 2100: a wrong device clock or a damaged file)"
@@ -202,7 +204,7 @@ def _add_trackpoint(track: _Track, tp: Element, index: int, ts: datetime) -> Non
     track.lat.append(lat)
     track.lon.append(lon)
     track.ele.append(_number(_child(tp, "AltitudeMeters"), where))
-    track.dist.append(_number(_child(tp, "DistanceMeters"), where))
+    track.dist.append(_number(_child(tp, "DistanceMeters"), where, nonnegative=True))
     track.hr.append(_heart_rate(_number(_child(_child(tp, "HeartRateBpm"), "Value"), where)))
     track.cad.append(cadence)
     track.speed.append(_number(_child(extension, "Speed"), where))
@@ -218,8 +220,8 @@ def _check_position(lat: float, lon: float, where: str) -> None:
 def _read_laps(activity: Element) -> _Laps:
     laps = [lap for lap in activity if safe_xml.local_name(lap.tag) == "Lap"]
     starts = [_time(s, "Lap StartTime") for s in (lap.get("StartTime") for lap in laps) if s]
-    totals = [_number(_child(lap, "TotalTimeSeconds"), "Lap") for lap in laps]
-    dists = [_number(_child(lap, "DistanceMeters"), "Lap") for lap in laps]
+    totals = [_number(_child(lap, "TotalTimeSeconds"), "Lap", nonnegative=True) for lap in laps]
+    dists = [_number(_child(lap, "DistanceMeters"), "Lap", nonnegative=True) for lap in laps]
     avgs = [_heart_rate(_number(_child(_child(lap, "AverageHeartRateBpm"), "Value"), "Lap")) for lap in laps]
     maxes = [_heart_rate(_number(_child(_child(lap, "MaximumHeartRateBpm"), "Value"), "Lap")) for lap in laps]
     id_time = _text(_child(activity, "Id"))
@@ -271,8 +273,10 @@ def _time(text: str, what: str) -> datetime:
         raise QuarantineError(f"invalid TCX: {what} {text!r} is not a date-time") from None
 
 
-def _number(el: Element | None, where: str) -> float:
-    """The element's number; NaN when absent or empty; quarantine when it is not a number."""
+def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
+    """The element's number; NaN when absent or empty; quarantine when it is not a number
+    (or, for a time or distance, ``nonnegative``, when it is negative: such a lap would make
+    the moving time or distance negative)."""
     text = _text(el)
     if text is None:
         return math.nan
@@ -283,6 +287,8 @@ def _number(el: Element | None, where: str) -> float:
     if not math.isfinite(value):
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
         raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is not a number")
+    if nonnegative and value < 0:
+        raise QuarantineError(f"invalid TCX: {safe_xml.local_name(el.tag)} {text!r} in {where} is negative")
     return value
 
 
