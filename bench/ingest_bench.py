@@ -8,6 +8,7 @@ round by round so machine drift hits all of them alike:
   (c) reingest   `runlift ingest` of the unchanged folder again
   (d) limit      fitparse alone parsing every file in a process pool, no DB
   (e) single     `runlift ingest` of one small file into a fresh DB, on a fresh shell
+  (f) parsers    runlift's own FIT parser on every core, no DB: the limit for (b) itself
 
 and prints medians, the ratios a/b and b/d, samples/s and each command's peak RSS.
 Usage:  .venv/bin/python bench/ingest_bench.py [--rounds 3]
@@ -69,6 +70,21 @@ def limit(folder: str) -> None:
             pass
 
 
+def _runlift_parse(path: str) -> int:
+    from pipeline.ingest import fit
+    from pipeline.ingest.records import ParseContext
+
+    return sum(len(a.samples) for a in fit.parse(Path(path).read_bytes(), path, ParseContext()).activities)
+
+
+def parser_limit(folder: str) -> None:
+    """(f) runlift's FIT parser alone on every core, no DB."""
+    files = [str(p) for p in sorted(Path(folder).glob("*.fit"))]
+    with ProcessPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        for _ in pool.map(_runlift_parse, files, chunksize=4):
+            pass
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, the largest process of the command's tree) of a command."""
     t0 = time.perf_counter()
@@ -84,13 +100,15 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("mode", nargs="?", choices=["baseline", "limit"])
+    parser.add_argument("mode", nargs="?", choices=["baseline", "limit", "parsers"])
     parser.add_argument("args", nargs="*")
     opts = parser.parse_args()
     if opts.mode == "baseline":
         return baseline(*opts.args)
     if opts.mode == "limit":
         return limit(*opts.args)
+    if opts.mode == "parsers":
+        return parser_limit(*opts.args)
 
     from bench.make_archive import ensure_archive
 
@@ -98,7 +116,7 @@ def main() -> None:
     files = sorted(folder.glob("*.fit"))
     work = Path(tempfile.mkdtemp(prefix="runlift-bench-"))
     me = [sys.executable, __file__]
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in "abcde"}
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in "abcdef"}
     small = ROOT / "sample_data" / "runs" / "2026-08-09_0900_long.fit"
     try:
         for r in range(opts.rounds):
@@ -109,6 +127,7 @@ def main() -> None:
             results["c"].append(timed([RUNLIFT, "--db", str(work / f"b{r}.duckdb"), "ingest", str(folder)]))
             results["d"].append(timed(me + ["limit", str(folder)]))
             results["e"].append(timed(["sh", "-c", f"exec {RUNLIFT} --db {work}/e{r}.duckdb ingest {small}"]))
+            results["f"].append(timed(me + ["parsers", str(folder)]))
         import duckdb
 
         con = duckdb.connect(str(work / f"b{opts.rounds - 1}.duckdb"), read_only=True)
@@ -121,12 +140,13 @@ def main() -> None:
     rss = {k: max(m for _, m in v) for k, v in results.items()}
     names = {"a": "baseline (sequential parse + insert)", "b": "runlift ingest (fresh DB)",
              "c": "runlift ingest (unchanged, re-run)", "d": "limit (fitparse in a pool, no DB)",
-             "e": "runlift ingest of one small file"}
+             "e": "runlift ingest of one small file", "f": "limit (runlift's FIT parser in a pool, no DB)"}
     print(f"{len(files)} files, {samples:,} samples, {opts.rounds} rounds (median wall s, peak RSS MiB)")
-    for k in "abcde":
+    for k in "abcdef":
         print(f"  ({k}) {names[k]:<40} {med[k]:7.2f} s   {rss[k]:6.0f} MiB")
     print(f"  speed-up a/b = {med['a'] / med['b']:.2f}x   (target >= 1.7)")
-    print(f"  overhead b/d = {med['b'] / med['d']:.2f}    (target <= 1.15)")
+    print(f"  overhead b/d = {med['b'] / med['d']:.2f}    (target <= 1.15; d is stock fitparse)")
+    print(f"  overhead b/f = {med['b'] / med['f']:.2f}    (ingest vs its own parsers alone)")
     print(f"  re-ingest    = {med['c']:.2f} s  (target < 2 s);  single file = {med['e']:.2f} s (target < 3 s)")
     print(f"  throughput   = {samples / med['b']:,.0f} samples/s ingest, {samples / med['a']:,.0f} baseline")
 
