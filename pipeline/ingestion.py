@@ -141,6 +141,7 @@ class Planner:
         if item.format is None and item.reason is None:
             summary.unsupported += 1
             return "unsupported", ()
+        # a refused archive member may have no bytes to hash: it is known by its name instead
         data = item.read() if item.data is not None or item.reason is None else item.file.encode()
         sha = _sha256(data)
         if (item.file, sha, athlete_id) in self.seen:
