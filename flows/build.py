@@ -43,5 +43,5 @@ def build_flow(db: str, config_path: str | None, as_of: date | None = None) -> B
 def run_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None = None,
              as_of: date | None = None) -> tuple[Summary, BuildResult]:
     """Ingest files, then build, in one flow run."""
-    summary = ingest_in_flow(db, config_path, paths, athlete)
+    summary = ingest_in_flow(db, config_path, paths, athlete, refresh_models=False)  # the build does it
     return summary, build_task(db, config_path, as_of)

@@ -8,19 +8,20 @@ new writes nothing and skips the build.
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.build import build_task
 from flows.ingest import ingest_in_flow
 from pipeline.config import load_config
-from pipeline.ingestion import Summary
+from pipeline.ingestion import Summary, default_workers
 
 
-@flow(name="sync-inbox", log_prints=True)
+@flow(name="sync-inbox", task_runner=ProcessPoolTaskRunner(max_workers=default_workers()), log_prints=True)
 def sync_inbox_flow(db: str, config_path: str | None) -> Summary:
     """Ingest new files from the inbox, then rebuild the models and flags if anything changed."""
     inbox = load_config(config_path).inbox_dir
     inbox.mkdir(parents=True, exist_ok=True)
-    summary = ingest_in_flow(db, config_path, [str(inbox)], None)
+    summary = ingest_in_flow(db, config_path, [str(inbox)], None, refresh_models=False)
     if summary.changed:
         build_task(db, config_path, None)
     else:

@@ -7,6 +7,8 @@ in parallel without each file paying for a task run of its own.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,7 +19,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from pipeline.config import load_config
 from pipeline.db import open_for_write
 from pipeline.ingestion import Job, Parsed, Summary, default_workers, parse_job, plan_jobs, write_parsed
-from pipeline.models import build_models
+from pipeline.models import build_models, models_built
 
 BATCH = 8
 
@@ -47,24 +49,45 @@ def _md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|" else c for c in text).replace("\n", " ")
 
 
-def ingest_in_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None) -> Summary:
-    """The body shared by the ingest flow and the sync/run flows (call it inside a flow)."""
+def _batches(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
+    batch: list[Job] = []
+    for job in jobs:
+        batch.append(job)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def ingest_in_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None,
+                   refresh_models: bool = True) -> Summary:
+    """The body shared by the ingest flow and the sync/run flows (call it inside a flow).
+
+    Batches are planned lazily and only a few are in flight, so a big export is never held in
+    memory at once; the flow's process is the one DuckDB writer."""
     logger = get_run_logger()
     config = load_config(config_path)
     con = open_for_write(db, config, wait_s=60)
     try:
         summary = Summary()
-        jobs = plan_jobs(con, config, [Path(p) for p in paths], athlete, summary)
-        logger.info("%d file(s) to parse, %d already known", len(jobs), summary.skipped)
-        batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
-        futures = [parse_batch.submit(b) for b in batches]
-        for fut in futures:
-            for parsed in fut.result():
+        pending: deque = deque()
+
+        def write_next() -> None:
+            for parsed in pending.popleft().result():
                 outcome = write_parsed(con, parsed)
                 summary.count(parsed.job.file, outcome, parsed.result)
                 if outcome.status == "quarantined":
                     logger.warning("quarantined %s: %s", parsed.job.file, outcome.reason)
-        build_models(con)
+
+        for batch in _batches(plan_jobs(con, config, [Path(p) for p in paths], athlete, summary), BATCH):
+            pending.append(parse_batch.submit(batch))
+            if len(pending) > 2 * default_workers():
+                write_next()
+        while pending:
+            write_next()
+        if refresh_models and (summary.changed or not models_built(con)):
+            build_models(con)
     finally:
         con.close()
     logger.info("ingest: %d new, %d duplicate, %d skipped, %d quarantined",

@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.build import build_task
 from pipeline import api
-from pipeline.config import load_config
+from pipeline.config import ConfigError, load_config
 from pipeline.report.email import SmtpSettings
 
 
@@ -51,7 +51,10 @@ def report_flow(db: str, config_path: str | None, week: str | None = None, out: 
                 send: bool = False) -> list[api.WrittenReport]:
     """`runlift report` as a tracked run: write (and optionally send) the report of the last build."""
     config = load_config(config_path)
+    if send and SmtpSettings.from_env() is None:  # a setup error: no point retrying it
+        raise ConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
     written = api.write_reports(db, config, week, None if out is None else Path(out))
     if send:
         send_task(config_path, written)
+    create_markdown_artifact(written[0].report.markdown if written else "no report", key="runlift-report")
     return written

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pipeline.config import Config, ConfigError
 from pipeline.db import connect, open_for_write, publish_snapshot
 from pipeline.ingestion import Summary, ingest_paths
-from pipeline.models import Model, build_models, discover, models_built
+from pipeline.models import build_models, models_built
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -36,22 +36,16 @@ def init_db(db: Path, config: Config) -> None:
 
 
 def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
-           on_item: Callable[[str, str], None] | None = None, workers: int | None = None) -> Summary:
-    """Load files into the DB, then refresh the SQL models so the views show them."""
+           on_item: Callable[[str, str], None] | None = None, workers: int | None = None,
+           refresh_models: bool = True) -> Summary:
+    """Load files into the DB, then refresh the SQL models so the views show them (callers that
+    build right after pass ``refresh_models=False``: the build runs the models anyway)."""
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
         summary = ingest_paths(con, config, paths, athlete=athlete, workers=workers, on_item=on_item)
-        if summary.changed or not models_built(con):
+        if refresh_models and (summary.changed or not models_built(con)):
             build_models(con)
         return summary
-    finally:
-        con.close()
-
-
-def refresh_models(db: Path, config: Config, timings: dict[str, float] | None = None) -> list[Model]:
-    con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
-    try:
-        return build_models(con, timings=timings)
     finally:
         con.close()
 
@@ -64,10 +58,6 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple]]:
         return [d[0] for d in cur.description or []], cur.fetchall()
     finally:
         con.close()
-
-
-def list_models() -> list[Model]:
-    return discover()
 
 
 def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:

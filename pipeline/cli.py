@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,7 @@ from rich.table import Table
 from pipeline.config import TEMPLATE, Config, ConfigError, load_config
 from pipeline.db import DatabaseBusyError
 from pipeline.models import ModelError
+from pipeline.report.data import ReportError
 from pipeline.report.email import DeliveryError, EmailConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -33,17 +35,24 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
+DEFAULT_CONFIG = Path("runlift.toml")
+
+
 class State:
     db: Path = Path("runlift.duckdb")
-    config_path: Path = Path("runlift.toml")
+    config_path: Path = DEFAULT_CONFIG
 
     @classmethod
     def config(cls) -> Config:
+        """The config; only the implicit ./runlift.toml may be missing (defaults then)."""
+        if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
+            raise ConfigError(f"{cls.config_path}: no such config file")
         return load_config(cls.config_path)
 
 
-USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, DeliveryError, EmailConfigError, FileNotFoundError,
-               PermissionError)
+# OSError covers a missing or unwritable path, a full disk; ValueError subclasses named here only
+USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, DeliveryError, EmailConfigError, ReportError, OSError,
+               BrokenProcessPool)
 
 
 def main() -> None:
@@ -89,7 +98,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for runlift.toml
     out.print(f"created {db}")
 
 
-def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool):
+def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline import api
@@ -107,7 +116,7 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool):
         def on_item(file: str, status: str) -> None:
             progress.update(task, advance=1, description=f"{status}: {Path(file.split('!')[-1]).name}")
 
-        return api.ingest(State.db, config, paths, athlete=athlete, on_item=on_item)
+        return api.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models)
 
 
 def _print_summary(summary) -> None:
@@ -245,7 +254,7 @@ def run(
     else:
         from pipeline import api
 
-        summary = _progress_ingest(paths, athlete, False)
+        summary = _progress_ingest(paths, athlete, False, refresh_models=False)  # the build runs them
         result = api.build(State.db, config, _as_of(as_of))
     _print_summary(summary)
     _print_build(result)

@@ -35,7 +35,7 @@ class DemoResult:
 
 def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path = Path("reports")) -> DemoResult:
     config = load_config(sample_dir / "runlift.toml")
-    summary = api.ingest(db, config, [sample_dir])
+    summary = api.ingest(db, config, [sample_dir], refresh_models=False)  # the build runs them
     result = api.build(db, config, DEMO_AS_OF)
     reports = api.write_reports(db, config, DEMO_REPORT_WEEK, report_dir)
     _, weeks = api.query(db, """

@@ -3,7 +3,7 @@
 The three steps are separate functions so the plain CLI (a process pool, here) and the
 Prefect flow (tasks, ``flows/``) run the same code:
 
-1. :func:`plan` walks the paths, hashes every file and decides what needs parsing
+1. :func:`plan_jobs` walks the paths, hashes every file and decides what needs parsing
    (files already in ``ingest_log`` with the same content are skipped — that is what makes a
    re-run cheap and idempotent);
 2. :func:`parse_job` parses one file in whatever process it is given — the parsers are pure
@@ -57,6 +57,7 @@ class Parsed:
     job: Job
     result: ParseResult | None
     reason: str | None
+    transient: bool = False  # the file could not be read this time: not logged, retried next run
 
 
 @dataclass
@@ -85,6 +86,9 @@ class Summary:
         if outcome.status == "loaded":
             self.new += 1
             self.loaded_now.add(file)
+        elif outcome.status == "skipped":
+            self.skipped += 1
+            self.quarantine_reasons.append((file, outcome.reason or ""))
         elif outcome.status == "duplicate":
             self.duplicate += 1
         else:
@@ -137,10 +141,16 @@ class Planner:
         self.contexts: dict[str, ParseContext] = {}
 
     def decide(self, item: Item, summary: Summary) -> tuple[str, Job | tuple]:
-        athlete_id = athlete_for(item, self.config, self.athlete)
         if item.format is None and item.reason is None:
             summary.unsupported += 1
             return "unsupported", ()
+        try:
+            athlete_id = athlete_for(item, self.config, self.athlete)
+        except ConfigError as err:
+            if self.athlete is not None:
+                raise  # --athlete names no configured athlete: a user error for the whole run
+            # a file in the inbox root of a multi-athlete setup: logged, the rest loads
+            athlete_id, item.reason = None, str(err).split(": ", 1)[1]
         # a refused archive member may have no bytes to hash: it is known by its name instead
         data = item.read() if item.data is not None or item.reason is None else item.file.encode()
         sha = _sha256(data)
@@ -190,6 +200,9 @@ def parse_job(job: Job) -> Parsed:
     """Parse one file; any failure becomes a quarantine reason, never an exception."""
     try:
         data = job.data if job.data is not None else job.path.read_bytes()
+    except OSError as err:  # vanished or unreadable mid-sync: nothing about the file is known yet
+        return Parsed(job, None, f"cannot read the file: {err.strerror or err}", transient=True)
+    try:
         with time_limit(PARSE_TIMEOUT_S):
             return Parsed(job, parse(data, job.file, job.format, job.ctx), None)
     except (QuarantineError, ParseTimeout) as err:
@@ -200,6 +213,8 @@ def parse_job(job: Job) -> Parsed:
 
 def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     job = parsed.job
+    if parsed.transient:
+        return Loaded("skipped", f"{parsed.reason} (not logged; tried again next run)")
     if parsed.result is None:
         return quarantine(con, job.file, job.sha256, job.format, parsed.reason or "unreadable file",
                           job.athlete_id)
@@ -232,9 +247,9 @@ def _parallel(jobs: Iterable[Job], workers: int) -> Iterator[Parsed]:
 
 
 def plan_jobs(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
-              summary: Summary) -> list[Job]:
-    """All jobs to parse (what is known or refused is logged/counted on the way)."""
-    return list(_planned(con, config, paths, athlete, summary, lambda file, status: None))
+              summary: Summary) -> Iterator[Job]:
+    """The jobs to parse, lazily (what is known or refused is logged and counted on the way)."""
+    return _planned(con, config, paths, athlete, summary, lambda file, status: None)
 
 
 def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,

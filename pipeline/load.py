@@ -42,7 +42,7 @@ STRAVA_SPORTS = {
 
 @dataclass
 class Loaded:
-    status: str  # loaded | duplicate | quarantined
+    status: str  # loaded | duplicate | quarantined | skipped (a transient read error: not logged)
     reason: str | None = None
     superseded: list[str] = field(default_factory=list)  # earlier files this one made duplicates
 
@@ -168,18 +168,19 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
     superseded: list[str] = []
     for aid in ids:
         new = con.execute(
-            "SELECT sport, start_utc, end_utc, source_format, n_hr_samples, n_samples, source_file "
-            "FROM raw.activities WHERE activity_id = ?", [aid]).fetchone()
-        sport, start, end, fmt, n_hr, n, file = new
+            "SELECT sport, start_utc, end_utc, source_format, n_hr_samples, n_samples, source_file, file_sha256 "
+            "FROM raw.activities WHERE activity_id = ?", [aid]).fetchall()[0]
+        sport, start, end, fmt, n_hr, n, file, sha = new
         old = con.execute(
             """SELECT activity_id, source_format, n_hr_samples, n_samples, source_file
                FROM raw.activities
-               WHERE athlete_id = ? AND sport = ? AND activity_id <> ? AND duplicate_of IS NULL
+               WHERE athlete_id = ? AND sport = ? AND file_sha256 <> ? AND duplicate_of IS NULL
                  AND start_utc < ? AND end_utc > ?
                  AND epoch(least(end_utc, ?::TIMESTAMPTZ) - greatest(start_utc, ?::TIMESTAMPTZ))
                      >= 0.5 * least(epoch(end_utc - start_utc), epoch(?::TIMESTAMPTZ - ?::TIMESTAMPTZ))
                ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sport, aid, end, start, end, start, end, start]).fetchone()
+            [athlete_id, sport, sha, end, start, end, start, end, start]).fetchall()
+        old = old[0] if old else None
         if old is None:
             continue
         old_id, old_fmt, old_hr, old_n, old_file = old
@@ -206,16 +207,19 @@ def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str)
 
 def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
     for sid in ids:
-        start, end, fmt, complete, n = con.execute(
-            "SELECT start_utc, end_utc, source_format, n_complete_sets, n_sets "
-            "FROM raw.strength_sessions WHERE session_id = ?", [sid]).fetchone()
+        # sessions of the same file are different workouts, however close; a re-export of a log
+        # repeats its old workouts under a new hash, and those do merge
+        start, end, fmt, complete, n, sha = con.execute(
+            "SELECT start_utc, end_utc, source_format, n_complete_sets, n_sets, file_sha256 "
+            "FROM raw.strength_sessions WHERE session_id = ?", [sid]).fetchall()[0]
         old = con.execute(
             f"""SELECT session_id, source_format, n_complete_sets, n_sets FROM raw.strength_sessions
-               WHERE athlete_id = ? AND session_id <> ? AND duplicate_of IS NULL
+               WHERE athlete_id = ? AND file_sha256 <> ? AND duplicate_of IS NULL
                  AND ((start_utc < ? AND end_utc > ?)
                       OR abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60})
                ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sid, end, start, start]).fetchone()
+            [athlete_id, sha, end, start, start]).fetchall()
+        old = old[0] if old else None
         if old is None:
             continue
         old_id, old_fmt, old_complete, old_n = old

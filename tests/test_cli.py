@@ -140,3 +140,16 @@ def test_csv_output_neutralises_formulas(tmp_path: Path) -> None:
     cli(db, "ingest", str(tmp_path))
     out = cli(db, "sql", "select title from activities order by start_utc", "--format", "csv").splitlines()
     assert out == ["title", "\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1+1", "'-2", "'@SUM(A1)", "plain"]
+
+
+def test_more_user_errors_are_one_line(tmp_path: Path) -> None:
+    missing_cfg = run_process("--config", str(tmp_path / "nosuch.toml"), "build")
+    assert missing_cfg.returncode == 1 and "no such config file" in missing_cfg.stderr
+    db = tmp_path / "d.duckdb"
+    cli(db, "init", str(tmp_path))
+    cli(db, "--config", str(tmp_path / "runlift.toml"), "build", "--as-of", "2026-10-26")
+    bad_week = run_process("--db", str(db), "report", "--week", "2026-W54")
+    (tmp_path / "file").write_text("x")
+    bad_out = run_process("--db", str(db), "report", "--week", "2026-W40", "--out", str(tmp_path / "file"))
+    for r in (bad_week, bad_out):
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

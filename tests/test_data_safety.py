@@ -136,7 +136,7 @@ def test_sigkill_trials_during_ingest(tmp_path: Path) -> None:
     outcomes = {"killed mid-run": 0, "finished first": 0}
     for trial in range(20):
         db = tmp_path / f"k{trial}.duckdb"
-        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(tmp_path / "none.toml"),
+        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
                "ingest", str(folder)]
         killed = _kill_after(cmd, rng.uniform(0.3, 6.0))
         outcomes["killed mid-run" if killed else "finished first"] += 1
@@ -183,3 +183,10 @@ def test_sigkill_trials_during_build(tmp_path: Path) -> None:
         assert _flags(db) == final
     print(f"\nbuild kill trials: {outcomes}")
     assert outcomes["killed mid-run"] >= 10
+
+
+def _empty_config(folder: Path) -> Path:
+    """A config with every default (athlete "me" in UTC), as the in-process ``Config()``."""
+    cfg = folder / "runlift.toml"
+    cfg.write_text("# defaults\n")
+    return cfg

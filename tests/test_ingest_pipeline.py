@@ -194,7 +194,7 @@ def test_sigkill_mid_ingest_leaves_whole_files_and_rerun_completes(tmp_path: Pat
     n, points = 80, 3000
     _many_runs(tmp_path / "runs", n, points)
     db = tmp_path / "k.duckdb"
-    cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(tmp_path / "none.toml"),
+    cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
            "ingest", str(tmp_path / "runs")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -256,3 +256,25 @@ def test_the_whole_corpus_ingests_without_a_crash(tmp_path: Path) -> None:
     # every activity that loaded is whole: its samples are all there
     assert rows(db, """SELECT count(*) FROM raw.activities a WHERE n_samples <>
                        (SELECT count(*) FROM raw.samples s WHERE s.activity_id = a.activity_id)""") == [(0,)]
+
+
+def test_close_sessions_of_one_log_stay_apart_but_a_reexport_merges(tmp_path: Path) -> None:
+    log = ("date,time,exercise,set,reps,weight_kg,set_type,rpe,duration_min,title\n"
+           "2026-05-04,07:00,Back Squat,1,5,80,,,15,Lower\n"
+           "2026-05-04,07:20,Plank,1,1,0,,,15,Core\n")
+    (tmp_path / "a.csv").write_text(log)
+    db = tmp_path / "s.duckdb"
+    api.ingest(db, BERLIN, [tmp_path / "a.csv"])
+    assert rows(db, "SELECT title FROM strength_sessions ORDER BY start_utc") == [("Lower",), ("Core",)]
+    assert rows(db, "SELECT exercise FROM strength_sets ORDER BY exercise") == [("back squat",), ("plank",)]
+    # a later export of the same log (new content: one more workout) repeats both: they merge
+    (tmp_path / "b.csv").write_text(log + "2026-05-06,07:00,Step Up,1,8,10,,,15,Lower\n")
+    api.ingest(db, BERLIN, [tmp_path / "b.csv"])
+    assert rows(db, "SELECT title FROM strength_sessions ORDER BY start_utc") == [("Lower",), ("Core",), ("Lower",)]
+
+
+def _empty_config(folder: Path) -> Path:
+    """A config with every default (athlete "me" in UTC), as the in-process ``Config()``."""
+    cfg = folder / "runlift.toml"
+    cfg.write_text("# defaults\n")
+    return cfg

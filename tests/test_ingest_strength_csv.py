@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import csv_common, hevy, simple_csv, strong
+from pipeline.ingest import csv_common, dispatch, hevy, simple_csv, strong
 from pipeline.ingest.exercises import ExerciseInfo, classify, load_rules
 from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
 
@@ -338,19 +338,17 @@ def test_sniff(data: bytes, fmt: str | None) -> None:
 def test_unknown_header_is_quarantined() -> None:
     data = b"Activity Date,Activity Name,Distance,Elapsed Time,Moving Time,Max Speed,Average Speed,Max HR\n1,2\n"
     with pytest.raises(QuarantineError) as err:
-        csv_common.parse_csv(data, "x.csv", ctx())
+        dispatch.parse(data, "x.csv", "csv", ctx())
     assert str(err.value) == "unknown CSV header: " + data.decode().splitlines()[0][:80]
     with pytest.raises(QuarantineError, match="unknown CSV header"):
         strong.parse(SIMPLE, "log.csv", ctx())  # a parser refuses another format's file
 
 
-def test_parse_csv_dispatches_and_bom_semicolon_work() -> None:
+def test_dispatch_picks_the_csv_parser_and_bom_semicolon_work() -> None:
     data = b"\xef\xbb\xbf" + SIMPLE.replace(b",", b";")
-    result = csv_common.parse_csv(data, "log.csv", ctx())
+    result = dispatch.parse(data, "log.csv", dispatch.detect_format("log.csv", data), ctx())
     assert result.format == "simple_csv" and len(all_sets(result)) == 5
-    assert csv_common.parse_csv(STRONG_CLASSIC, "s.csv", ctx()).format == "strong_csv"
-    assert hevy.matches(["title", "start_time", "end_time", "exercise_title", "set_type", "weight_kg"])
-    assert not simple_csv.matches(["title", "start_time"])
+    assert dispatch.parse(STRONG_CLASSIC, "s.csv", "csv", ctx()).format == "strong_csv"
 
 
 def test_cp1252_names_and_empty_file() -> None:

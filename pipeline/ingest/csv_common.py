@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import importlib
 import io
 import math
 import re
@@ -42,8 +41,6 @@ from zoneinfo import ZoneInfo
 from pipeline.ingest.records import (
     EARLIEST,
     LATEST,
-    ParseContext,
-    ParseResult,
     QuarantineError,
     StrengthSession,
     StrengthSet,
@@ -64,11 +61,6 @@ SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
     ("hevy_csv", frozenset({"title", "start_time", "exercise_title", "set_type"})),
     ("simple_csv", frozenset({"date", "time", "exercise", "reps"})),
 )
-PARSER_MODULES = {
-    "strong_csv": "pipeline.ingest.strong",
-    "hevy_csv": "pipeline.ingest.hevy",
-    "simple_csv": "pipeline.ingest.simple_csv",
-}
 
 _WEIGHT_UNITS = {"kg": 1.0, "kgs": 1.0} | dict.fromkeys(("lb", "lbs", "pound", "pounds"), LB_TO_KG)
 _MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -218,15 +210,8 @@ def detect_format(data: bytes) -> str:
     fmt = sniff(data)
     if fmt is None:
         header_line, _, _ = _header_line(_head_text(data))
-        raise QuarantineError(f"unknown CSV header: {header_line[:80]}")
+        raise QuarantineError(f"unknown CSV header: {header_line[:80]}" if header_line else "empty CSV file")
     return fmt
-
-
-def parse_csv(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
-    """Parse any supported strength-log CSV, picking the parser from the header."""
-    # Imported by name here because the parser modules import this one.
-    module = importlib.import_module(PARSER_MODULES[detect_format(data)])
-    return module.parse(data, name, ctx)
 
 
 def require_format(table: Table, fmt: str) -> None:

@@ -39,10 +39,6 @@ SET_TYPES = {
 WEIGHT_COLUMNS = (("weight_kg", "kg"), ("weight_lbs", "lbs"), ("weight_lb", "lb"))
 
 
-def matches(header: list[str]) -> bool:
-    return cc.sniff_header([h.lower() for h in header]) == FORMAT
-
-
 def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     table = cc.read_table(data)
     cc.require_format(table, FORMAT)

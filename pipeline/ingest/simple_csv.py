@@ -58,10 +58,6 @@ SET_TYPES = {
 }
 
 
-def matches(header: list[str]) -> bool:
-    return cc.sniff_header([h.lower() for h in header]) == FORMAT
-
-
 def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     table = cc.read_table(data)
     cc.require_format(table, FORMAT)

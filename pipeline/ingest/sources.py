@@ -122,7 +122,8 @@ def _strava_titles(zf: zipfile.ZipFile) -> dict[str, tuple[str | None, str | Non
     if member is None:
         return {}
     try:
-        text = _read_capped(zf.open(member), 64 * 1024 * 1024).decode("utf-8-sig", errors="replace")
+        with zf.open(member) as fh:
+            text = _read_capped(fh, 64 * 1024 * 1024).decode("utf-8-sig", errors="replace")
     except (TooLarge, zipfile.BadZipFile, OSError):
         return {}
     titles: dict[str, tuple[str | None, str | None]] = {}
@@ -158,7 +159,8 @@ def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Pat
                     if detect_format(lower, fh.read(4096)) is None:
                         yield Item(name, None, disk_path=disk_path)  # not an activity file: not read
                         continue
-            data = _read_capped(zf.open(info))
+            with zf.open(info) as fh:
+                data = _read_capped(fh)
             if lower.endswith(".gz"):
                 data = gunzip(data)
                 lower = lower.removesuffix(".gz")

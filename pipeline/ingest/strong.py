@@ -43,10 +43,6 @@ _CLOCK_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
 _UNIT_IN_HEADER_RE = re.compile(r"^weight(?: \((kg|kgs|lb|lbs)\))?$")
 
 
-def matches(header: list[str]) -> bool:
-    return cc.sniff_header([h.lower() for h in header]) == FORMAT
-
-
 def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     table = cc.read_table(data)
     cc.require_format(table, FORMAT)

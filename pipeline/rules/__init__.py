@@ -20,5 +20,5 @@ def evaluate(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> lis
     for athlete in config.all_athletes:
         ctx = RuleContext(con, config, athlete, as_of)
         for spec in REGISTRY.values():
-            flags.extend(f for f in spec.fn(ctx) if f.date < as_of or f.date == as_of)
+            flags.extend(f for f in spec.fn(ctx) if f.date <= as_of)
     return sorted(flags, key=lambda f: (f.date, f.rule, f.athlete, f.message))

@@ -30,6 +30,7 @@ counts as (
 phased as (
     select
         c.*,
+        c.week_start + 6 < b.as_of as complete,
         case
             when c.after_race_week then 'recovery'
             when c.next_race is null or c.next_race - c.week_start >= 84 then 'off'
@@ -39,6 +40,7 @@ phased as (
             else 'base'
         end as phase
     from counts as c
+    cross join stg_build as b
 )
 select
     p.athlete_id,
@@ -54,10 +56,9 @@ select
         else ath.strength_target_per_week
     end as strength_target,
     p.runs,
-    p.week_start + 6 < b.as_of as complete,
-    p.week_start = cast(date_trunc('week', sp.first_activity_date) as date) as is_first_week,
-    case when p.week_start + 6 < b.as_of then p.strength_sessions >= strength_target end as met
+    p.complete,
+    p.week_start = sp.series_start as is_first_week,
+    case when p.complete then p.strength_sessions >= strength_target end as met
 from phased as p
 join raw.athletes as ath using (athlete_id)
 join int_athlete_spans as sp using (athlete_id)
-cross join stg_build as b
