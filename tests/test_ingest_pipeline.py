@@ -278,3 +278,26 @@ def _empty_config(folder: Path) -> Path:
     cfg = folder / "runlift.toml"
     cfg.write_text("# defaults\n")
     return cfg
+
+
+def test_multi_athlete_inbox(tmp_path: Path) -> None:
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[[athletes]]\nid = "ana"\ntimezone = "Europe/Berlin"\n'
+                   '[[athletes]]\nid = "ben"\ntimezone = "America/New_York"\n[inbox]\npath = "inbox"\n')
+    from pipeline.config import load_config
+
+    config = load_config(cfg)
+    for folder in ("inbox/ana", "inbox/ben"):
+        (tmp_path / folder).mkdir(parents=True)
+    t0 = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)
+    (tmp_path / "inbox/ana/run.gpx").write_text(gpx_run(t0))
+    (tmp_path / "inbox/ben/run.gpx").write_text(gpx_run(t0 + timedelta(days=1)))
+    (tmp_path / "inbox/whose.gpx").write_text(gpx_run(t0 + timedelta(days=2)))
+    (tmp_path / "inbox/README.txt").write_text("notes")
+    db = tmp_path / "m.duckdb"
+    summary = api.ingest(db, config, [tmp_path / "inbox"])
+    assert (summary.new, summary.quarantined, summary.unsupported) == (2, 1, 1)
+    assert rows(db, "SELECT athlete_id, local_date FROM activities ORDER BY athlete_id") == [
+        ("ana", datetime(2026, 5, 4).date()), ("ben", datetime(2026, 5, 5).date())]
+    (reason,), = rows(db, "SELECT reason FROM ingest_log WHERE status = 'quarantined'")
+    assert reason == "several athletes configured; pass --athlete or use inbox/<athlete-id>/"
