@@ -154,9 +154,13 @@ class Config(_Strict):
         known = ", ".join(a.id for a in self.all_athletes)
         raise ConfigError(f"unknown athlete {athlete_id!r} (configured: {known})")
 
-    def a_races(self, athlete_id: str) -> list[date]:
-        """Dates of the A races that drive phases and taper rules for one athlete."""
-        return sorted(r.date for r in self.races if r.priority == "A" and r.athlete in (None, athlete_id))
+    def races_for(self, athlete_id: str) -> list[Race]:
+        """The races of one athlete (a race without ``athlete`` is everyone's), by date."""
+        return sorted((r for r in self.races if r.athlete in (None, athlete_id)), key=lambda r: r.date)
+
+    def a_races(self, athlete_id: str) -> list[Race]:
+        """The A races that drive phases and taper rules for one athlete, by date."""
+        return [r for r in self.races_for(athlete_id) if r.priority == "A"]
 
 
 def _key_path(loc: tuple[object, ...]) -> str:

@@ -143,12 +143,7 @@ def sync_athletes(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         for a in config.all_athletes
     ]
     con.executemany("INSERT OR REPLACE INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    races = [
-        (a.id, r.date, r.name, r.priority)
-        for a in config.all_athletes
-        for r in config.races
-        if r.athlete in (None, a.id)
-    ]
+    races = [(a.id, r.date, r.name, r.priority) for a in config.all_athletes for r in config.races_for(a.id)]
     con.execute("DELETE FROM raw.races")
     if races:
         con.executemany("INSERT INTO raw.races VALUES (?, ?, ?, ?)", races)

@@ -13,7 +13,7 @@ from datetime import date
 
 import duckdb
 
-from pipeline.config import Athlete, Config, Rules
+from pipeline.config import Athlete, Config, Race, Rules
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -50,7 +50,7 @@ class RuleContext:
     def rules(self) -> Rules:
         return self.config.rules
 
-    def a_races(self) -> list[date]:
+    def a_races(self) -> list[Race]:
         return self.config.a_races(self.athlete.id)
 
     def rows(self, sql: str, params: list) -> list[dict]:

@@ -13,10 +13,9 @@ from pipeline.rules.base import Flag, RuleContext, num, rule
 
 def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
     """(race date, race label, sessions in its taper window ordered by start) per A race."""
-    names = {r.date: r.name for r in ctx.config.races
-             if r.priority == "A" and r.athlete in (None, ctx.athlete.id)}
     out = []
-    for race in ctx.a_races():
+    for a_race in ctx.a_races():
+        race, name = a_race.date, a_race.name
         cur = ctx.con.execute("""
             SELECT session_id, local_date, start_local, duration_s
             FROM strength_sessions
@@ -24,7 +23,6 @@ def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
             ORDER BY start_utc""",
             [ctx.athlete.id, race - timedelta(days=ctx.rules.taper_days), race - timedelta(days=1)])
         cols = [d[0] for d in cur.description]
-        name = names.get(race)
         label = f"the A race {name} on {race}" if name and name != "Race" else f"the A race on {race}"
         out.append((race, label, [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]))
     return out
