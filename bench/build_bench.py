@@ -53,7 +53,7 @@ def main() -> None:
     opts = parser.parse_args()
 
     from bench.make_archive import ensure_archive
-    from pipeline import api
+    from pipeline import commands
     from pipeline.config import parse_config
 
     work = Path(tempfile.mkdtemp(prefix="runlift-build-bench-"))
@@ -63,16 +63,17 @@ def main() -> None:
         config = parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin", "threshold_hr": 165}})
         cfg = work / "runlift.toml"
         cfg.write_text('[athlete]\nid = "me"\ntimezone = "Europe/Berlin"\nthreshold_hr = 165\n')
-        api.ingest(db, config, [ensure_archive(120), work / "strength.csv"])
+        commands.ingest(db, config, [ensure_archive(120), work / "strength.csv"])
         walls = []
         for _ in range(opts.rounds):
             t0 = time.perf_counter()
             subprocess.run([RUNLIFT, "--db", str(db), "--config", str(cfg), "build", "--as-of", AS_OF.isoformat()],
                            check=True, capture_output=True)
             walls.append(time.perf_counter() - t0)
-        result = api.build(db, config, AS_OF)
-        _, counts = api.query(db, "select (select count(*) from samples), (select count(*) from strength_sessions), "
-                                  "(select count(*) from daily_load), (select count(*) from flags)")
+        result = commands.build(db, config, AS_OF)
+        _, counts = commands.query(db, "select (select count(*) from samples), "
+                                   "(select count(*) from strength_sessions), "
+                                   "(select count(*) from daily_load), (select count(*) from flags)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     samples, sessions, days, flags = counts[0]

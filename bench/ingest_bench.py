@@ -71,8 +71,8 @@ def limit(folder: str) -> None:
 
 
 def _runlift_parse(path: str) -> int:
-    from pipeline.ingest import fit
-    from pipeline.ingest.records import ParseContext
+    from pipeline.parsers import fit
+    from pipeline.parsers.records import ParseContext
 
     return sum(len(a.samples) for a in fit.parse(Path(path).read_bytes(), path, ParseContext()).activities)
 

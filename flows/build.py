@@ -11,10 +11,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.ingest import ingest_in_flow
-from pipeline import api
+from pipeline import commands
 from pipeline.build import BuildResult
 from pipeline.config import load_config
-from pipeline.ingestion import Summary, default_workers
+from pipeline.ingest import Summary, default_workers
 
 
 def build_markdown(result: BuildResult) -> str:
@@ -27,7 +27,7 @@ def build_markdown(result: BuildResult) -> str:
 @task(name="build models and rules", retries=3, retry_delay_seconds=[5, 15, 45], cache_policy=NO_CACHE)
 def build_task(db: str, config_path: str | None, as_of: date | None) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
-    result = api.build(db, load_config(config_path), as_of)
+    result = commands.build(db, load_config(config_path), as_of)
     get_run_logger().info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
     create_markdown_artifact(build_markdown(result), key="runlift-build")
     return result

@@ -13,7 +13,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from flows.build import build_task
 from flows.ingest import ingest_in_flow
 from pipeline.config import load_config
-from pipeline.ingestion import Summary, default_workers
+from pipeline.ingest import Summary, default_workers
 
 
 @flow(name="sync-inbox", task_runner=ProcessPoolTaskRunner(max_workers=default_workers()), log_prints=True)

@@ -1,6 +1,6 @@
 """Prefect flow for `runlift ingest` (and the ingest half of `run` / `sync-inbox`).
 
-Thin over :mod:`pipeline.ingestion`: planning and writing happen in the flow's process (one
+Thin over :mod:`pipeline.ingest`: planning and writing happen in the flow's process (one
 DuckDB writer); parsing is a task per batch of files on a process pool, so the parsers run
 in parallel without each file paying for a task run of its own.
 """
@@ -18,7 +18,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 
 from pipeline.config import load_config
 from pipeline.db import open_for_write
-from pipeline.ingestion import Job, Parsed, Summary, default_workers, parse_job, plan_jobs, write_parsed
+from pipeline.ingest import Job, Parsed, Summary, default_workers, parse_job, plan_jobs, write_parsed
 from pipeline.models import build_models, models_built
 
 BATCH = 8

@@ -11,22 +11,23 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.build import build_task
-from pipeline import api
-from pipeline.config import ConfigError, load_config
+from pipeline import commands
+from pipeline.config import load_config
+from pipeline.errors import EmailConfigError
 from pipeline.report.email import SmtpSettings
 
 
 @task(name="write reports", cache_policy=NO_CACHE)
-def write_task(db: str, config_path: str | None, week: str | None) -> list[api.WrittenReport]:
-    written = api.write_reports(db, load_config(config_path), week)
+def write_task(db: str, config_path: str | None, week: str | None) -> list[commands.WrittenReport]:
+    written = commands.write_reports(db, load_config(config_path), week)
     for w in written:
         get_run_logger().info("wrote %s", ", ".join(str(p) for p in w.paths.values()))
     return written
 
 
 @task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], cache_policy=NO_CACHE)
-def send_task(config_path: str | None, written: list[api.WrittenReport]) -> int:
-    return api.send_reports(load_config(config_path), written)
+def send_task(config_path: str | None, written: list[commands.WrittenReport]) -> int:
+    return commands.send_reports(load_config(config_path), written)
 
 
 @flow(name="weekly-report", log_prints=True)
@@ -48,12 +49,12 @@ def weekly_report_flow(db: str, config_path: str | None, week: str | None = None
 
 @flow(name="report", log_prints=True)
 def report_flow(db: str, config_path: str | None, week: str | None = None, out: str | None = None,
-                send: bool = False) -> list[api.WrittenReport]:
+                send: bool = False) -> list[commands.WrittenReport]:
     """`runlift report` as a tracked run: write (and optionally send) the report of the last build."""
     config = load_config(config_path)
     if send and SmtpSettings.from_env() is None:  # a setup error: no point retrying it
-        raise ConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
-    written = api.write_reports(db, config, week, None if out is None else Path(out))
+        raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
+    written = commands.write_reports(db, config, week, None if out is None else Path(out))
     if send:
         send_task(config_path, written)
     create_markdown_artifact(written[0].report.markdown if written else "no report", key="runlift-report")

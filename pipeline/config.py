@@ -16,9 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-
-class ConfigError(Exception):
-    """A user error in the configuration; the message is one line naming the key."""
+from pipeline.errors import ConfigError
 
 
 class _Strict(BaseModel):

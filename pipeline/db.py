@@ -1,6 +1,6 @@
 """The DuckDB file: connecting, the raw schema that ingest writes, and the athletes table.
 
-Raw tables live in the ``raw`` schema and are written only by :mod:`pipeline.load`; analysts
+Raw tables live in the ``raw`` schema and are written only by :mod:`pipeline.writer`; analysts
 query the views and marts in ``main`` that the SQL models build from them (``sql/``).
 ``ingest_log`` is the one raw table in ``main``: it is itself part of the contract.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import Config
+from pipeline.errors import DatabaseBusyError
 
 SCHEMA_VERSION = 1
 
@@ -103,9 +104,6 @@ CREATE TABLE IF NOT EXISTS raw.strength_sets (
 );
 """
 
-
-class DatabaseBusyError(Exception):
-    """Another process holds the DuckDB file's write lock."""
 
 
 def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:

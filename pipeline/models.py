@@ -21,13 +21,12 @@ import duckdb
 import yaml
 
 from pipeline.db import transaction
+from pipeline.errors import ModelError
+from pipeline.resources import sql_dir
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = sql_dir()
 LAYERS = ("staging", "intermediate", "marts")
 
-
-class ModelError(Exception):
-    """A model failed to build or one of its data tests failed (message names both)."""
 
 
 @dataclass

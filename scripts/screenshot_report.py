@@ -24,8 +24,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.app.demo import SAMPLE_DIR, run_demo  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.demo import SAMPLE_DIR, run_demo  # noqa: E402
 from pipeline.report.render import render_report, write_report  # noqa: E402
 
 WIDTH, HEIGHT = 760, 3000

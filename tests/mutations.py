@@ -42,7 +42,7 @@ from pathlib import Path
 from fitparse.profile import MESSAGE_TYPES
 from hypothesis import strategies as st
 
-from pipeline.ingest.fit import fit_crc
+from pipeline.parsers.fit import fit_crc
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"

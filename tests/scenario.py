@@ -6,7 +6,7 @@
     flags = sc.build(tmp_path, as_of="2026-09-14")
     assert summary(flags) == [("spacing.too_close", date(2026, 9, 8), "error"), ...]
 
-Everything goes through the real code path: ParseResult records -> ``pipeline.load.load_result``
+Everything goes through the real code path: ParseResult records -> ``pipeline.writer.load_result``
 into a DB from ``pipeline.db.open_for_write`` -> ``pipeline.build.build`` (models + rules).
 Local times are read in the athlete's zone (ambiguous autumn times take the first, summer-time
 occurrence); durations are real elapsed minutes, so a session across a DST change ends at the
@@ -25,9 +25,9 @@ import duckdb
 from pipeline.build import build
 from pipeline.config import Config, parse_config
 from pipeline.db import open_for_write
-from pipeline.ingest.records import Activity, ParseResult, StrengthSession, StrengthSet, samples_frame
-from pipeline.load import load_result
+from pipeline.parsers.records import Activity, ParseResult, StrengthSession, StrengthSet, samples_frame
 from pipeline.rules.base import Flag
+from pipeline.writer import load_result
 
 SAMPLE_EVERY_S = 10
 SPEED_MPS = 3.0

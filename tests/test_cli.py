@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.app.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = Path(__file__).parent / "snapshots" / "demo_flags.json"
@@ -93,7 +93,7 @@ def test_init_writes_a_valid_commented_config_and_db(tmp_path: Path) -> None:
 
 
 def run_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pipeline.app.cli", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from gpxgen import gpx_run
 
-from pipeline import api
+from pipeline import commands
 from pipeline.config import Config, load_config
 from pipeline.db import DatabaseBusyError, snapshot_path
 
@@ -47,17 +47,17 @@ def test_a_reader_in_another_process_makes_writers_wait_then_fail_clearly(
     db = tmp_path / "c.duckdb"
     run = tmp_path / "run.gpx"
     run.write_text(gpx_run(datetime(2026, 5, 4, 6, 0, tzinfo=UTC)))
-    api.ingest(db, Config(), [run])
+    commands.ingest(db, Config(), [run])
     before = _table_counts(db)
     (tmp_path / "new.gpx").write_text(gpx_run(datetime(2026, 5, 5, 6, 0, tzinfo=UTC)))
-    monkeypatch.setattr(api, "LOCK_WAIT_S", 1.5)
+    monkeypatch.setattr(commands, "LOCK_WAIT_S", 1.5)
     analyst = _hold_open(db)
     try:
         t = time.perf_counter()
         with pytest.raises(DatabaseBusyError, match="locked by another process"):
-            api.ingest(db, Config(), [tmp_path / "new.gpx"])
+            commands.ingest(db, Config(), [tmp_path / "new.gpx"])
         assert 1.4 < time.perf_counter() - t < 15  # waited with backoff, then gave up
-        cli = subprocess.run([sys.executable, "-m", "pipeline.cli", "--db", str(db), "build"], cwd=ROOT,
+        cli = subprocess.run([sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "build"], cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
         assert cli.returncode == 1 and len(cli.stderr.strip().splitlines()) == 1
         assert "locked by another process" in cli.stderr
@@ -65,20 +65,20 @@ def test_a_reader_in_another_process_makes_writers_wait_then_fail_clearly(
         analyst.kill()
         analyst.wait()
     assert _table_counts(db) == before  # nothing half-written
-    assert api.ingest(db, Config(), [tmp_path / "new.gpx"]).new == 1  # and it goes through afterwards
+    assert commands.ingest(db, Config(), [tmp_path / "new.gpx"]).new == 1  # and it goes through afterwards
 
 
 def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    api.ingest(db, SAMPLE_CONFIG, [SAMPLE / "runs"])
-    api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+    commands.ingest(db, SAMPLE_CONFIG, [SAMPLE / "runs"])
+    commands.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
     snap = snapshot_path(db)
     assert snap == tmp_path / "s.snapshot.duckdb"
     analyst = _hold_open(snap)
     try:
         # the analyst holds the snapshot: ingest and build of the live DB are not blocked
-        api.ingest(db, SAMPLE_CONFIG, [SAMPLE / "strength"])
-        api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+        commands.ingest(db, SAMPLE_CONFIG, [SAMPLE / "strength"])
+        commands.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
     finally:
         analyst.kill()
         analyst.wait()
@@ -130,20 +130,20 @@ def _whole_files(db: Path) -> tuple[int, int]:
 def test_sigkill_trials_during_ingest(tmp_path: Path) -> None:
     folder = _runs(tmp_path / "runs", 60, 2000)
     reference = tmp_path / "ref.duckdb"
-    api.ingest(reference, Config(), [folder])
+    commands.ingest(reference, Config(), [folder])
     expected = _whole_files(reference)
     rng = random.Random(20261126)
     outcomes = {"killed mid-run": 0, "finished first": 0}
     for trial in range(20):
         db = tmp_path / f"k{trial}.duckdb"
-        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
+        cmd = [sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
                "ingest", str(folder)]
         killed = _kill_after(cmd, rng.uniform(0.3, 6.0))
         outcomes["killed mid-run" if killed else "finished first"] += 1
         if db.exists():
             logged, samples = _whole_files(db)  # opens, holds whole files only
             assert samples == logged * 2000
-        api.ingest(db, Config(), [folder])
+        commands.ingest(db, Config(), [folder])
         assert _whole_files(db) == expected
     print(f"\ningest kill trials: {outcomes}")
     assert outcomes["killed mid-run"] >= 15
@@ -160,26 +160,26 @@ def _flags(db: Path) -> list[tuple]:
 @pytest.mark.slow
 def test_sigkill_trials_during_build(tmp_path: Path) -> None:
     base = tmp_path / "base.duckdb"
-    api.ingest(base, SAMPLE_CONFIG, [SAMPLE])
-    api.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())  # an earlier build: fewer flags
+    commands.ingest(base, SAMPLE_CONFIG, [SAMPLE])
+    commands.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())  # an earlier build: fewer flags
     previous = _flags(base)
-    api.build(base, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+    commands.build(base, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
     final = _flags(base)
-    api.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())
+    commands.build(base, SAMPLE_CONFIG, datetime(2026, 9, 14).date())
     assert previous != final
     rng = random.Random(7)
     outcomes = {"killed mid-run": 0, "finished first": 0}
     for trial in range(20):
         db = tmp_path / f"b{trial}.duckdb"
         db.write_bytes(base.read_bytes())
-        cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(SAMPLE / "runlift.toml"),
+        cmd = [sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(SAMPLE / "runlift.toml"),
                "build", "--as-of", AS_OF]
         killed = _kill_after(cmd, rng.uniform(0.2, 2.5))
         outcomes["killed mid-run" if killed else "finished first"] += 1
         # the previous build's results stay until a new build completes
         assert _flags(db) in (previous, final)
         if killed:
-            api.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
+            commands.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
         assert _flags(db) == final
     print(f"\nbuild kill trials: {outcomes}")
     assert outcomes["killed mid-run"] >= 10

@@ -32,7 +32,7 @@ def test_ingest_flow_loads_then_is_a_no_op(tmp_path: Path) -> None:
 
 def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     from flows.build import run_flow
-    from pipeline.demo import DEMO_AS_OF
+    from pipeline.app.demo import DEMO_AS_OF
 
     db = str(tmp_path / "r.duckdb")
     summary, result = run_flow(db, CONFIG, [str(SAMPLE)], None, DEMO_AS_OF)

@@ -2,7 +2,7 @@
 quarantined, and never crash, hang or half-load.
 
 Each case (``tests/mutations.py``) goes through format detection and
-``pipeline.ingest.dispatch.parse`` exactly as ``parse_job`` would call them, under
+``pipeline.parsers.parse`` exactly as ``parse_job`` would call them, under
 ``time_limit``. The only acceptable outcomes are
 
 - a :class:`QuarantineError` with a reason, or
@@ -52,10 +52,11 @@ from conftest import CORPUS, corpus_rows
 from hypothesis import HealthCheck, given, settings
 from mutations import Case, Seed, cases, load_seeds
 
-from pipeline import api
+from pipeline import commands
 from pipeline.config import parse_config
-from pipeline.ingest.dispatch import detect_format, parse
-from pipeline.ingest.records import (  # noqa: E402
+from pipeline.ingest import ParseTimeout, time_limit
+from pipeline.parsers import detect_format, parse
+from pipeline.parsers.records import (  # noqa: E402
     EARLIEST,
     LATEST,
     SAMPLE_COLUMNS,
@@ -67,7 +68,6 @@ from pipeline.ingest.records import (  # noqa: E402
     QuarantineError,
     StrengthSession,
 )
-from pipeline.ingestion import ParseTimeout, time_limit
 
 PARSE_LIMIT_S = 10.0
 MAX_REPS = 1000
@@ -221,7 +221,7 @@ def _one(db: Path, sql: str, params: list) -> list[tuple]:
 
 
 def check_whole_file_in_db(db: Path, path: Path, parsed: ParseResult | None) -> str:
-    """After ``api.ingest`` of one file: its ingest_log row exists and agrees with what the
+    """After ``commands.ingest`` of one file: its ingest_log row exists and agrees with what the
     parser gave (``parsed``; None = quarantined); every activity has exactly n_samples sample
     rows and every session n_sets set rows; a quarantined file has no rows at all."""
     file = str(path)
@@ -245,7 +245,7 @@ def check_whole_file_in_db(db: Path, path: Path, parsed: ParseResult | None) -> 
 
 
 def test_fuzzed_files_load_whole_or_not_at_all() -> None:
-    """A few mutated files through ``api.ingest`` into a fresh DuckDB each."""
+    """A few mutated files through ``commands.ingest`` into a fresh DuckDB each."""
     statuses: Counter[str] = Counter()
 
     @settings(CI, max_examples=24)
@@ -256,7 +256,7 @@ def test_fuzzed_files_load_whole_or_not_at_all() -> None:
             path.write_bytes(case.data)
             db = Path(tmp) / "fuzz.duckdb"
             _, _, parsed = run_case(case)
-            api.ingest(db, CONFIG, [path], workers=1)
+            commands.ingest(db, CONFIG, [path], workers=1)
             statuses[check_whole_file_in_db(db, path, parsed)] += 1
 
     ingest_one()

@@ -11,9 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import api
+from pipeline import commands, sources
 from pipeline.config import Config
-from pipeline.ingest import sources
 
 
 def _log(db: Path) -> list[tuple]:
@@ -33,7 +32,7 @@ def test_password_protected_member_is_quarantined_with_a_reason(tmp_path: Path) 
         data[data.find(sig) + offset] |= 0x1
     archive.write_bytes(bytes(data))
     db = tmp_path / "p.duckdb"
-    assert api.ingest(db, Config(), [archive]).quarantined == 1
+    assert commands.ingest(db, Config(), [archive]).quarantined == 1
     assert _log(db) == [(f"{archive}!activities/run.gpx", "quarantined",
                          "password-protected archive member; cannot read")]
 
@@ -73,5 +72,5 @@ def test_gzip_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     comp = zlib.compressobj(9, zlib.DEFLATED, 31)
     bomb.write_bytes(comp.compress(b"\0" * (64 << 20)) + comp.flush())
     db = tmp_path / "g.duckdb"
-    assert api.ingest(db, Config(), [bomb]).quarantined == 1
+    assert commands.ingest(db, Config(), [bomb]).quarantined == 1
     assert "zip bomb" in _log(db)[0][2]

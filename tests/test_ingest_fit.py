@@ -24,8 +24,8 @@ from fit_tool.profile.profile_type import FileType, Manufacturer, SetType, Sport
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import fit, fit_profile
-from pipeline.ingest.records import SAMPLE_COLUMNS, SPORTS, ParseContext, ParseResult, QuarantineError
+from pipeline.parsers import fit, fit_profile
+from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, ParseContext, ParseResult, QuarantineError
 
 FIT_EPOCH_UNIX = 631065600
 START = datetime(2026, 9, 8, 22, 30, tzinfo=UTC)  # 00:30 on 9 September in Berlin

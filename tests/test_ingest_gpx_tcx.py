@@ -25,8 +25,8 @@ import gpxpy.gpx
 import pandas as pd
 import pytest
 
-from pipeline.ingest import gpx, safe_xml, tcx
-from pipeline.ingest.records import EARLIEST, SAMPLE_COLUMNS, Activity, ParseContext, QuarantineError
+from pipeline.parsers import gpx, safe_xml, tcx
+from pipeline.parsers.records import EARLIEST, SAMPLE_COLUMNS, Activity, ParseContext, QuarantineError
 
 CTX = ParseContext()
 TPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v1"

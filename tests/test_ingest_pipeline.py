@@ -17,9 +17,8 @@ import duckdb
 import pytest
 from gpxgen import BILLION_LAUGHS, gpx_run
 
-from pipeline import api
+from pipeline import commands, sources
 from pipeline.config import Config, parse_config
-from pipeline.ingest import sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -46,14 +45,14 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    api.ingest(db, parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"},
+    commands.ingest(db, parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"},
                                  "sources": {"strong": {"weight_unit": "kg"}}}), [SAMPLE])
     return db
 
 
 def test_second_ingest_changes_no_row(sample_db: Path) -> None:
     before = counts(sample_db)
-    summary = api.ingest(sample_db, BERLIN, [SAMPLE])
+    summary = commands.ingest(sample_db, BERLIN, [SAMPLE])
     assert (summary.new, summary.duplicate, summary.quarantined) == (0, 0, 0)
     assert summary.skipped == before["ingest_log"]
     assert counts(sample_db) == before
@@ -88,12 +87,12 @@ def test_order_does_not_matter_for_duplicates(tmp_path: Path) -> None:
     fit = SAMPLE / "runs" / "2026-09-09_0700_easy.fit"
     gpx = SAMPLE / "runs" / "2026-09-09_0700_easy.gpx"
     db = tmp_path / "r.duckdb"
-    api.ingest(db, BERLIN, [gpx])
-    api.ingest(db, BERLIN, [fit])
+    commands.ingest(db, BERLIN, [gpx])
+    commands.ingest(db, BERLIN, [fit])
     assert rows(db, "SELECT source_format FROM activities") == [("fit",)]
     assert sorted(rows(db, "SELECT status FROM ingest_log")) == [("duplicate",), ("loaded",)]
     # in one run, GPX first: the summary counts the GPX as the duplicate once the FIT arrives
-    one_run = api.ingest(tmp_path / "one.duckdb", BERLIN, [gpx, fit], workers=1)
+    one_run = commands.ingest(tmp_path / "one.duckdb", BERLIN, [gpx, fit], workers=1)
     assert (one_run.new, one_run.duplicate) == (1, 1)
 
 
@@ -127,7 +126,7 @@ def test_zip_export_members(tmp_path: Path) -> None:
         "notes.json": b"{}",
     }, symlink="link.gpx")
     db = tmp_path / "z.duckdb"
-    summary = api.ingest(db, BERLIN, [archive])
+    summary = commands.ingest(db, BERLIN, [archive])
     assert (summary.new, summary.quarantined, summary.unsupported) == (3, 3, 1)
     log = dict(rows(db, "SELECT file, coalesce(reason, status) FROM ingest_log"))
     a = str(archive)
@@ -145,7 +144,7 @@ def test_zip_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     archive = _zip(tmp_path / "bomb.zip", {"big.gpx": b"\0" * (8 << 20)})
     assert archive.stat().st_size < 64 * 1024
     db = tmp_path / "b.duckdb"
-    summary = api.ingest(db, BERLIN, [archive])
+    summary = commands.ingest(db, BERLIN, [archive])
     assert summary.quarantined == 1
     assert "zip bomb" in rows(db, "SELECT reason FROM ingest_log")[0][0]
 
@@ -155,7 +154,7 @@ def test_entity_bomb_quarantined_fast(tmp_path: Path) -> None:
     bomb.write_text(BILLION_LAUGHS)
     db = tmp_path / "e.duckdb"
     t = time.perf_counter()
-    summary = api.ingest(db, BERLIN, [bomb])
+    summary = commands.ingest(db, BERLIN, [bomb])
     assert time.perf_counter() - t < 5
     assert summary.quarantined == 1
     assert "DOCTYPE" in rows(db, "SELECT reason FROM ingest_log")[0][0]
@@ -166,7 +165,7 @@ def test_same_content_under_another_name_is_a_duplicate(tmp_path: Path) -> None:
     (tmp_path / "a.gpx").write_text(text)
     (tmp_path / "b.gpx").write_text(text)
     db = tmp_path / "d.duckdb"
-    summary = api.ingest(db, BERLIN, [tmp_path / "a.gpx", tmp_path / "b.gpx"])
+    summary = commands.ingest(db, BERLIN, [tmp_path / "a.gpx", tmp_path / "b.gpx"])
     assert (summary.new, summary.duplicate) == (1, 1)
     assert rows(db, "SELECT reason FROM ingest_log WHERE status = 'duplicate'")[0][0].startswith("same content as")
 
@@ -194,7 +193,7 @@ def test_sigkill_mid_ingest_leaves_whole_files_and_rerun_completes(tmp_path: Pat
     n, points = 80, 3000
     _many_runs(tmp_path / "runs", n, points)
     db = tmp_path / "k.duckdb"
-    cmd = [sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
+    cmd = [sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(_empty_config(tmp_path)),
            "ingest", str(tmp_path / "runs")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -209,15 +208,15 @@ def test_sigkill_mid_ingest_leaves_whole_files_and_rerun_completes(tmp_path: Pat
     proc.wait()
     done = _assert_whole_files(db, points)
     assert 0 <= done < n
-    summary = api.ingest(db, Config(), [tmp_path / "runs"])
+    summary = commands.ingest(db, Config(), [tmp_path / "runs"])
     assert summary.new == n - done and summary.skipped == done
     assert _assert_whole_files(db, points) == n
     assert counts(db)["raw.samples"] == n * points
 
 
 def test_a_hanging_parse_is_cut_off_and_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import ingestion
-    from pipeline.ingest import gpx
+    from pipeline import ingest as ingestion
+    from pipeline.parsers import gpx
 
     def hang(data: bytes, name: str, ctx: object) -> None:
         while True:
@@ -228,7 +227,7 @@ def test_a_hanging_parse_is_cut_off_and_quarantined(tmp_path: Path, monkeypatch:
     (tmp_path / "slow.gpx").write_text(gpx_run(datetime(2026, 5, 4, 5, 0, tzinfo=UTC), points=5))
     db = tmp_path / "h.duckdb"
     t = time.perf_counter()
-    summary = api.ingest(db, BERLIN, [tmp_path / "slow.gpx"], workers=1)
+    summary = commands.ingest(db, BERLIN, [tmp_path / "slow.gpx"], workers=1)
     assert time.perf_counter() - t < 10 and summary.quarantined == 1
     assert rows(db, "SELECT reason FROM ingest_log") == [("parsing took longer than 0.5 s; refused",)]
 
@@ -240,7 +239,7 @@ def test_the_whole_corpus_ingests_without_a_crash(tmp_path: Path) -> None:
     if not manifest:
         pytest.skip("shared corpus not present")
     db = tmp_path / "corpus.duckdb"
-    summary = api.ingest(db, BERLIN, [CORPUS])
+    summary = commands.ingest(db, BERLIN, [CORPUS])
     status = {Path(f).relative_to(CORPUS).as_posix(): (s, r) for f, s, r in rows(db, "SELECT file, status, reason "
                                                                                     "FROM ingest_log")}
     assert len(status) == len(manifest) and summary.quarantined == sum(s == "quarantined" for s, _ in status.values())
@@ -264,12 +263,12 @@ def test_close_sessions_of_one_log_stay_apart_but_a_reexport_merges(tmp_path: Pa
            "2026-05-04,07:20,Plank,1,1,0,,,15,Core\n")
     (tmp_path / "a.csv").write_text(log)
     db = tmp_path / "s.duckdb"
-    api.ingest(db, BERLIN, [tmp_path / "a.csv"])
+    commands.ingest(db, BERLIN, [tmp_path / "a.csv"])
     assert rows(db, "SELECT title FROM strength_sessions ORDER BY start_utc") == [("Lower",), ("Core",)]
     assert rows(db, "SELECT exercise FROM strength_sets ORDER BY exercise") == [("back squat",), ("plank",)]
     # a later export of the same log (new content: one more workout) repeats both: they merge
     (tmp_path / "b.csv").write_text(log + "2026-05-06,07:00,Step Up,1,8,10,,,15,Lower\n")
-    api.ingest(db, BERLIN, [tmp_path / "b.csv"])
+    commands.ingest(db, BERLIN, [tmp_path / "b.csv"])
     assert rows(db, "SELECT title FROM strength_sessions ORDER BY start_utc") == [("Lower",), ("Core",), ("Lower",)]
 
 
@@ -295,7 +294,7 @@ def test_multi_athlete_inbox(tmp_path: Path) -> None:
     (tmp_path / "inbox/whose.gpx").write_text(gpx_run(t0 + timedelta(days=2)))
     (tmp_path / "inbox/README.txt").write_text("notes")
     db = tmp_path / "m.duckdb"
-    summary = api.ingest(db, config, [tmp_path / "inbox"])
+    summary = commands.ingest(db, config, [tmp_path / "inbox"])
     assert (summary.new, summary.quarantined, summary.unsupported) == (2, 1, 1)
     assert rows(db, "SELECT athlete_id, local_date FROM activities ORDER BY athlete_id") == [
         ("ana", datetime(2026, 5, 4).date()), ("ben", datetime(2026, 5, 5).date())]

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import csv_common, dispatch, hevy, simple_csv, strong
-from pipeline.ingest.exercises import ExerciseInfo, classify, load_rules
-from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+import pipeline.parsers as parsers
+from pipeline.exercises import ExerciseInfo, classify, load_rules
+from pipeline.parsers import csv_common, hevy, simple_csv, strong
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -338,7 +339,7 @@ def test_sniff(data: bytes, fmt: str | None) -> None:
 def test_unknown_header_is_quarantined() -> None:
     data = b"Activity Date,Activity Name,Distance,Elapsed Time,Moving Time,Max Speed,Average Speed,Max HR\n1,2\n"
     with pytest.raises(QuarantineError) as err:
-        dispatch.parse(data, "x.csv", "csv", ctx())
+        parsers.parse(data, "x.csv", "csv", ctx())
     assert str(err.value) == "unknown CSV header: " + data.decode().splitlines()[0][:80]
     with pytest.raises(QuarantineError, match="unknown CSV header"):
         strong.parse(SIMPLE, "log.csv", ctx())  # a parser refuses another format's file
@@ -346,9 +347,9 @@ def test_unknown_header_is_quarantined() -> None:
 
 def test_dispatch_picks_the_csv_parser_and_bom_semicolon_work() -> None:
     data = b"\xef\xbb\xbf" + SIMPLE.replace(b",", b";")
-    result = dispatch.parse(data, "log.csv", dispatch.detect_format("log.csv", data), ctx())
+    result = parsers.parse(data, "log.csv", parsers.detect_format("log.csv", data), ctx())
     assert result.format == "simple_csv" and len(all_sets(result)) == 5
-    assert dispatch.parse(STRONG_CLASSIC, "s.csv", "csv", ctx()).format == "strong_csv"
+    assert parsers.parse(STRONG_CLASSIC, "s.csv", "csv", ctx()).format == "strong_csv"
 
 
 def test_cp1252_names_and_empty_file() -> None:

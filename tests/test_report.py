@@ -1,6 +1,6 @@
 """The weekly report on the sample data: numbers, flags, compliance block, charts, escaping, files.
 
-One demo DB per module (``pipeline.demo.run_demo``: sample_data/ built as of 2026-10-26). The
+One demo DB per module (``pipeline.app.demo.run_demo``: sample_data/ built as of 2026-10-26). The
 expected numbers come from sample_data/README.md (weeks table, planted situations) and from SQL
 run here against the views, independently of ``pipeline.report.data``.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.app.demo import SAMPLE_DIR, run_demo
 from pipeline.config import ConfigError, load_config
-from pipeline.demo import SAMPLE_DIR, run_demo
 from pipeline.report import Report
 from pipeline.report import render as render_mod
 from pipeline.report.data import ReportError, gather

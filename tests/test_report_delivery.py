@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from gpxgen import gpx_run
 from test_email import PASSWORD, USER, Handler, authenticator, free_port
 
-from pipeline import api
+from pipeline import commands
 from pipeline.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,13 +35,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                                                name=HOSTILE.replace("<", "&lt;").replace(">", "&gt;")))
     config = load_config(cfg)
     db = tmp / "d.duckdb"
-    api.ingest(db, config, [SAMPLE, extra])
-    api.build(db, config, datetime(2026, 10, 26).date())
+    commands.ingest(db, config, [SAMPLE, extra])
+    commands.build(db, config, datetime(2026, 10, 26).date())
     return db, cfg
 
 
 def _report(db: Path, cfg: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(cfg), "report",
+    return subprocess.run([sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(cfg), "report",
                            "--week", "2026-W38", "--send"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120)
 

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from gpxgen import gpx_run
 
+from pipeline.app.serve import deployments
 from pipeline.config import load_config
-from pipeline.serve import deployments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def test_serve_runs_a_scheduled_sync_and_stops_its_server(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--db", str(db), "--config", str(cfg), "serve"],
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(cfg), "serve"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     port = None
     try:

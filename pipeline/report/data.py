@@ -28,15 +28,13 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from pipeline.config import Config
+from pipeline.errors import ReportError
 
 SEVERITIES = ("error", "warning", "info")
 BLOCK_MAX_WEEKS = 12
 LOAD_WEEKS = 12
 _WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 
-
-class ReportError(ValueError):
-    """A user error in the report's arguments (a malformed ISO week); one line."""
 
 
 def week_monday(week: str) -> date:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from pipeline.errors import DeliveryError, EmailConfigError
 from pipeline.report import Report
 
 log = logging.getLogger("runlift.email")
@@ -44,12 +45,6 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-class EmailConfigError(Exception):
-    """A malformed ``RUNLIFT_SMTP_*`` variable (the message names the variable)."""
-
-
-class DeliveryError(Exception):
-    """The report could not be delivered; a one-line message without credentials."""
 
 
 @dataclass(frozen=True)

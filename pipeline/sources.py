@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pipeline.ingest.dispatch import detect_format
+from pipeline.parsers import detect_format
 
 MAX_MEMBER_BYTES = 128 * 1024 * 1024  # a 24 h 1 Hz GPX is ~30 MB; a bomb stops here
 # members worth reading whole; anything else (an export's JSON, photos) is sniffed from its head

@@ -74,8 +74,8 @@ from fitparse.records import (
 )
 from fitparse.utils import FitEOFError, FitParseError
 
-from pipeline.ingest import fit_profile
-from pipeline.ingest.records import (
+from pipeline.parsers import fit_profile
+from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     Activity,

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipeline.db import transaction
-from pipeline.ingest.exercises import classify
-from pipeline.ingest.records import Activity, ParseResult, StrengthSession
+from pipeline.exercises import classify
+from pipeline.parsers.records import Activity, ParseResult, StrengthSession
 
 if TYPE_CHECKING:
     import pandas as pd

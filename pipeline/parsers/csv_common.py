@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from pipeline.ingest.records import (
+from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     QuarantineError,
@@ -205,7 +205,7 @@ def sniff(data: bytes) -> str | None:
     return sniff_header(_split_header(header_line, forced or sniff_delimiter(header_line)))
 
 
-def detect_format(data: bytes) -> str:
+def csv_flavour(data: bytes) -> str:
     """Like :func:`sniff` but an unknown header is a QuarantineError naming its start."""
     fmt = sniff(data)
     if fmt is None:

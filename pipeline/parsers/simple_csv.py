@@ -37,8 +37,8 @@ Example::
 
 from __future__ import annotations
 
-from pipeline.ingest import csv_common as cc
-from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers import csv_common as cc
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 
 FORMAT = "simple_csv"
 COLUMNS = ("date", "time", "exercise", "set", "reps", "weight_kg", "set_type", "rpe", "duration_min", "title")

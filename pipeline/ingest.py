@@ -8,7 +8,7 @@ Prefect flow (tasks, ``flows/``) run the same code:
    re-run cheap and idempotent);
 2. :func:`parse_job` parses one file in whatever process it is given — the parsers are pure
    Python and hold the GIL, so parallelism means processes;
-3. :func:`write_parsed` loads one parsed file in one transaction (``pipeline.load``).
+3. :func:`write_parsed` loads one parsed file in one transaction (``pipeline.writer``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import duckdb
 
 from pipeline.config import Config, ConfigError
 from pipeline.db import transaction
-from pipeline.ingest.dispatch import parse
-from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
-from pipeline.ingest.sources import Item, items_from_paths
-from pipeline.load import Loaded, load_result, log_entry, quarantine
+from pipeline.parsers import parse
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.sources import Item, items_from_paths
+from pipeline.writer import Loaded, load_result, log_entry, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
@@ -234,7 +234,7 @@ def _log_without_parsing(con: duckdb.DuckDBPyConnection, kind: str, args: tuple,
 def _parallel(jobs: Iterable[Job], workers: int) -> Iterator[Parsed]:
     """Parse jobs in a process pool, keeping a bounded number in flight (memory stays flat)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.ingest.dispatch", "pipeline.ingest.fit", "pandas"])
+    ctx.set_forkserver_preload(["pipeline.parsers", "pipeline.parsers.fit", "pandas"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         pending: set[Future[Parsed]] = set()
         for job in jobs:

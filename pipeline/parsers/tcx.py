@@ -1,6 +1,6 @@
 """Garmin Training Center (TCX) files -> one :class:`Activity` per ``<Activity>`` element.
 
-The tree comes from :mod:`pipeline.ingest.safe_xml` (no DTD, no entities) and is walked by
+The tree comes from :mod:`pipeline.parsers.safe_xml` (no DTD, no entities) and is walked by
 local element name, so the default namespace, ``ns3:``/``ext:``/``tpx:`` prefixes and
 extension versions all read the same.
 
@@ -39,9 +39,9 @@ from xml.etree.ElementTree import Element
 
 import pandas as pd
 
-from pipeline.ingest import safe_xml
-from pipeline.ingest.gpx import path_steps, step_speeds
-from pipeline.ingest.records import (
+from pipeline.parsers import safe_xml
+from pipeline.parsers.gpx import path_steps, step_speeds
+from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     Activity,

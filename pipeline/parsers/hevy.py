@@ -11,7 +11,7 @@ Rules:
 - times are ``6 Oct 2026, 18:00`` or ISO (``2026-10-06T18:00:00``, with or without an
   offset/``Z``). Naive times are local in ``[sources.hevy] timezone``
   (``ParseContext.hevy_timezone``): unset or ``"local"`` means the athlete's zone, an IANA
-  name such as ``"UTC"`` overrides it. DST policy as in :mod:`pipeline.ingest.csv_common`;
+  name such as ``"UTC"`` overrides it. DST policy as in :mod:`pipeline.parsers.csv_common`;
 - ``set_type``: normal → working, warmup → warmup, failure → failure, dropset → drop;
 - ``weight_lbs`` is converted to kg; rows with neither reps nor load (cardio) are not sets;
 - ``description`` becomes the session notes.
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pipeline.ingest import csv_common as cc
-from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers import csv_common as cc
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 
 FORMAT = "hevy_csv"
 SET_TYPES = {

@@ -1,4 +1,4 @@
-"""`runlift` command line: thin wrappers over :mod:`pipeline.api`.
+"""`runlift` command line: thin wrappers over :mod:`pipeline.commands`.
 
 Exit codes (SPEC): 0 success, 1 user error (one line on stderr, no traceback), 2 usage.
 Prefect is imported only when a verb runs as a flow (``--prefect`` or ``PREFECT_API_URL``).
@@ -22,11 +22,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import TEMPLATE, Config, ConfigError, load_config
-from pipeline.db import DatabaseBusyError
-from pipeline.models import ModelError
-from pipeline.report.data import ReportError
-from pipeline.report.email import DeliveryError, EmailConfigError
+from pipeline.config import TEMPLATE, Config, load_config
+from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
@@ -50,9 +47,8 @@ class State:
         return load_config(cls.config_path)
 
 
-# OSError covers a missing or unwritable path, a full disk; ValueError subclasses named here only
-USER_ERRORS = (ConfigError, DatabaseBusyError, ModelError, DeliveryError, EmailConfigError, ReportError, OSError,
-               BrokenProcessPool)
+# OSError covers a missing or unwritable path, a full disk
+USER_ERRORS = (UserError, OSError, BrokenProcessPool)
 
 
 def main() -> None:
@@ -84,7 +80,7 @@ def _use_prefect(flag: bool) -> bool:
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="Folder for runlift.toml and the DB.")] = Path(".")) -> None:
     """Write a commented runlift.toml and an empty DB with the schema."""
-    from pipeline import api
+    from pipeline import commands
 
     directory.mkdir(parents=True, exist_ok=True)
     cfg_path = directory / "runlift.toml"
@@ -94,14 +90,14 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for runlift.toml
         cfg_path.write_text(TEMPLATE, encoding="utf-8")
         out.print(f"wrote {cfg_path}")
     db = State.db if State.db.is_absolute() or directory == Path(".") else directory / State.db
-    api.init_db(db, load_config(cfg_path))
+    commands.init_db(db, load_config(cfg_path))
     out.print(f"created {db}")
 
 
 def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from pipeline import api
+    from pipeline import commands
 
     config = State.config()
     if _use_prefect(prefect):
@@ -116,7 +112,7 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         def on_item(file: str, status: str) -> None:
             progress.update(task, advance=1, description=f"{status}: {Path(file.split('!')[-1]).name}")
 
-        return api.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models)
+        return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models)
 
 
 def _print_summary(summary) -> None:
@@ -182,16 +178,16 @@ def sql(
     format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
 ) -> None:
     """Run a read-only query against the DB (analyst convenience)."""
-    from pipeline import api
+    from pipeline import commands
 
     if format not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
     if not State.db.exists():
-        raise ConfigError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
+        raise MissingDatabaseError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
     try:
-        columns, rows = api.query(State.db, query)
+        columns, rows = commands.query(State.db, query)
     except duckdb.Error as e:
-        raise ConfigError(f"query failed: {str(e).splitlines()[0]}") from None
+        raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
     if format == "table":
         table = Table(*columns)
         for r in rows:
@@ -231,9 +227,9 @@ def build(as_of: AsOf = None, prefect: PrefectFlag = False) -> None:
 
         result = build_flow(str(State.db), str(State.config_path), _as_of(as_of))
     else:
-        from pipeline import api
+        from pipeline import commands
 
-        result = api.build(State.db, config, _as_of(as_of))
+        result = commands.build(State.db, config, _as_of(as_of))
     _print_build(result)
 
 
@@ -252,10 +248,10 @@ def run(
         summary, result = run_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete,
                                    _as_of(as_of))
     else:
-        from pipeline import api
+        from pipeline import commands
 
         summary = _progress_ingest(paths, athlete, False, refresh_models=False)  # the build runs them
-        result = api.build(State.db, config, _as_of(as_of))
+        result = commands.build(State.db, config, _as_of(as_of))
     _print_summary(summary)
     _print_build(result)
 
@@ -277,7 +273,7 @@ def flags(
     format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
 ) -> None:
     """List the flags of the last build (exit 0 whatever it finds)."""
-    from pipeline import api
+    from pipeline import commands
 
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("use table, json or csv", param_hint="--format")
@@ -289,7 +285,7 @@ def flags(
             since_date = date.fromisoformat(since)
         except ValueError:
             raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
-    found = api.read_flags(State.db, week=week, since=since_date, rule=rule)
+    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule)
     if format == "json":
         print(json.dumps(found, indent=1, ensure_ascii=False))
     elif format == "csv":
@@ -310,7 +306,7 @@ def report(
     prefect: PrefectFlag = False,
 ) -> None:
     """Write the weekly report (Markdown + HTML with charts) of the last build; --send e-mails it."""
-    from pipeline import api
+    from pipeline import commands
 
     if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
         raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
@@ -321,9 +317,9 @@ def report(
         written = report_flow(str(State.db), str(State.config_path), week,
                               None if out_dir is None else str(out_dir), send)
     else:
-        written = api.write_reports(State.db, config, week, out_dir)
+        written = commands.write_reports(State.db, config, week, out_dir)
         if send:
-            api.send_reports(config, written)
+            commands.send_reports(config, written)
     for w in written:
         out.print(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values()), highlight=False)
     if send:
@@ -333,7 +329,7 @@ def report(
 @app.command()
 def serve() -> None:
     """Long-running: serve the sync-inbox (interval) and weekly-report (cron) deployments."""
-    from pipeline import serve as serving
+    from pipeline.app import serve as serving
 
     config = State.config()
 
@@ -347,7 +343,7 @@ def serve() -> None:
 @app.command()
 def demo() -> None:
     """Ingest sample_data/, build, print the weekly table and the flags (offline)."""
-    from pipeline import demo as demo_lib
+    from pipeline.app import demo as demo_lib
 
     result = demo_lib.run_demo(State.db)
     _print_summary(result.summary)

@@ -1,6 +1,6 @@
 """What the CLI verbs and the Prefect flows do, as plain functions over a DB path and a config.
 
-The CLI (``pipeline/cli.py``) only parses options and prints; the flows (``flows/``) wrap the
+The CLI (``pipeline/app/cli.py``) only parses options and prints; the flows (``flows/``) wrap the
 same steps in tasks. Nothing here imports Prefect.
 """
 
@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pipeline.config import Config, ConfigError
+from pipeline.config import Config
 from pipeline.db import connect, open_for_write, publish_snapshot
-from pipeline.ingestion import Summary, ingest_paths
+from pipeline.errors import EmailConfigError, MissingDatabaseError
+from pipeline.ingest import Summary, ingest_paths
 from pipeline.models import build_models, models_built
 
 if TYPE_CHECKING:
@@ -122,13 +123,13 @@ def write_reports(db: Path, config: Config, week: str | None = None, out: Path |
     from pipeline.report.render import last_complete_week, render_report, write_report
 
     if not Path(db).exists():
-        raise ConfigError(f"{db}: no such database (run `runlift run PATH` first)")
+        raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
         if week is None:
             as_of = last_build_as_of(con)
             if as_of is None:
-                raise ConfigError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
+                raise MissingDatabaseError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
             week = last_complete_week(as_of)
         reports = [render_report(con, config, a.id, week) for a in config.all_athletes]
     finally:
@@ -142,7 +143,7 @@ def send_reports(config: Config, written: list[WrittenReport]) -> int:
 
     settings = SmtpSettings.from_env()
     if settings is None:
-        raise ConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
+        raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
     for w in written:
         send_report(w.report, list(config.report.email_to), settings)
     return len(written)

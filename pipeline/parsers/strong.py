@@ -17,7 +17,7 @@ Layouts read (columns are found by name, so their order does not matter):
 
 Rules:
 - a session is the rows sharing (``Date``, ``Workout Name``); ``Date`` is the naive local
-  start time in the athlete's zone (DST policy in :mod:`pipeline.ingest.csv_common`);
+  start time in the athlete's zone (DST policy in :mod:`pipeline.parsers.csv_common`);
   end = start + ``Duration`` ("1h 5m", "45m", "1h", "26s", "1:05:00" or plain seconds); a
   missing duration, or one over 6 h (a timer left running: real exports hold "83h 31m"), is
   replaced by 3 minutes per set (``csv_common.session_end``);
@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.ingest import csv_common as cc
-from pipeline.ingest.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers import csv_common as cc
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 
 FORMAT = "strong_csv"
 SET_ORDER_TYPES = {"w": "warmup", "d": "drop", "f": "failure"}

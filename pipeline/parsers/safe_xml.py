@@ -24,7 +24,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as DefusedET
 
-from pipeline.ingest.records import QuarantineError
+from pipeline.parsers.records import QuarantineError
 
 DTD_REFUSED = "XML with a DOCTYPE/entity declarations is refused (possible entity bomb)"
 

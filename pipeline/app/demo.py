@@ -13,12 +13,13 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipeline import api
+from pipeline import commands
 from pipeline.build import BuildResult
 from pipeline.config import load_config
-from pipeline.ingestion import Summary
+from pipeline.ingest import Summary
+from pipeline.resources import sample_dir
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = sample_dir()
 DEMO_AS_OF = date(2026, 10, 26)
 
 
@@ -30,15 +31,15 @@ class DemoResult:
     summary: Summary
     build: BuildResult
     weeks: list[tuple]
-    reports: list[api.WrittenReport]
+    reports: list[commands.WrittenReport]
 
 
 def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path = Path("reports")) -> DemoResult:
     config = load_config(sample_dir / "runlift.toml")
-    summary = api.ingest(db, config, [sample_dir], refresh_models=False)  # the build runs them
-    result = api.build(db, config, DEMO_AS_OF)
-    reports = api.write_reports(db, config, DEMO_REPORT_WEEK, report_dir)
-    _, weeks = api.query(db, """
+    summary = commands.ingest(db, config, [sample_dir], refresh_models=False)  # the build runs them
+    result = commands.build(db, config, DEMO_AS_OF)
+    reports = commands.write_reports(db, config, DEMO_REPORT_WEEK, report_dir)
+    _, weeks = commands.query(db, """
         select c.iso_week, c.phase, c.runs, round(l.run_km, 1), round(l.trimp), c.strength_sessions,
                c.strength_target, c.met
         from weekly_compliance c join weekly_load l using (athlete_id, iso_week)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
-SPORTS = ("running", "cycling", "swimming", "strength", "other")
-SET_TYPES = ("warmup", "working", "failure", "drop")
+Sport = Literal["running", "cycling", "swimming", "strength", "other"]
+SetType = Literal["warmup", "working", "failure", "drop"]
+Format = Literal["fit", "gpx", "tcx", "strong_csv", "hevy_csv", "simple_csv"]
+SPORTS: tuple[Sport, ...] = get_args(Sport)
+SET_TYPES: tuple[SetType, ...] = get_args(SetType)
 SAMPLE_COLUMNS = (
     "ts_utc",
     "lat",
@@ -65,7 +68,7 @@ class ParseContext:
 class Activity:
     """One recorded activity (a run, a ride, a strength session on a watch ...)."""
 
-    sport: str  # one of SPORTS
+    sport: Sport
     sub_sport: str | None
     title: str | None
     start_utc: datetime
@@ -88,11 +91,11 @@ class Activity:
 @dataclass
 class StrengthSet:
     """One set as logged. ``exercise`` is the name as the source spells it;
-    the loader normalises it (see ``pipeline/ingest/exercises.py``)."""
+    the loader normalises it (see ``pipeline/exercises.py``)."""
 
     set_index: int  # order within the session, from 0
     exercise: str
-    set_type: str  # one of SET_TYPES
+    set_type: SetType
     reps: int | None
     weight_kg: float | None
     rpe: float | None = None
@@ -114,7 +117,7 @@ class StrengthSession:
 class ParseResult:
     """Everything one file holds. ``format`` is the source format name stored in the DB."""
 
-    format: str  # fit | gpx | tcx | strong_csv | hevy_csv | simple_csv
+    format: Format
     activities: list[Activity] = field(default_factory=list)
     sessions: list[StrengthSession] = field(default_factory=list)
 

@@ -46,8 +46,8 @@ import gpxpy
 import gpxpy.gpx
 from gpxpy.geo import haversine_distance
 
-from pipeline.ingest import safe_xml
-from pipeline.ingest.records import (
+from pipeline.parsers import safe_xml
+from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     Activity,

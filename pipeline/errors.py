@@ -1,0 +1,40 @@
+"""Errors a user can act on: each is printed as one line (``runlift: ...``, exit 1), never a
+traceback. Library code raises a :class:`UserError` subclass; the CLI catches the base class."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A one-line error for the person running runlift; ``str(err)`` is the whole message."""
+
+
+class ConfigError(UserError):
+    """A problem with the configuration or the command's arguments; the message names the key."""
+
+
+class MissingDatabaseError(UserError):
+    """The DuckDB file the command reads does not exist (or holds no build yet)."""
+
+
+class DatabaseBusyError(UserError):
+    """Another process holds the DuckDB file's write lock."""
+
+
+class QueryError(UserError):
+    """An analyst's SQL query failed (``runlift sql``)."""
+
+
+class ModelError(UserError):
+    """A SQL model failed to build or one of its data tests failed (the message names both)."""
+
+
+class ReportError(UserError):
+    """A user error in the report's arguments (a malformed ISO week)."""
+
+
+class EmailConfigError(UserError):
+    """SMTP is not configured, or a ``RUNLIFT_SMTP_*`` variable is malformed (names the variable)."""
+
+
+class DeliveryError(UserError):
+    """The report could not be delivered; a one-line message without credentials."""
