@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 
 from prefect import flow, get_run_logger, task
@@ -15,12 +14,13 @@ from pipeline import commands
 from pipeline.build import BuildResult
 from pipeline.config import load_config
 from pipeline.ingest import Summary, default_workers
+from pipeline.wording import SEVERITIES, severity_counts
 
 
 def build_markdown(result: BuildResult) -> str:
-    counts = Counter(f.severity for f in result.flags)
+    counts = severity_counts(f.severity for f in result.flags)
     lines = [f"# runlift build (as of {result.as_of})", "", "| severity | flags |", "|---|---|"]
-    lines += [f"| {sev} | {counts.get(sev, 0)} |" for sev in ("error", "warning", "info")]
+    lines += [f"| {sev} | {counts.get(sev, 0)} |" for sev in SEVERITIES]
     return "\n".join(lines)
 
 

@@ -40,7 +40,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
     db, output = demo_db
     assert "ingest: 50 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
-    assert "2026-W35" in output and "build: as of 2026-10-26: 3 error, 1 info, 6 warning" in output
+    assert "2026-W35" in output and "build: as of 2026-10-26: 3 errors, 6 warnings, 1 info" in output
     assert "spacing.too_close" in output
     assert "report 2026-W38: reports/me-2026-W38.html (and me-2026-W38.md)" in output
     assert (db.parent / "reports" / "me-2026-W38.html").read_text().startswith("<!DOCTYPE html>")

@@ -15,7 +15,7 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -24,6 +24,10 @@ from rich.table import Table
 
 from pipeline.config import TEMPLATE, Config, load_config
 from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
+from pipeline.wording import counts_text, severity_counts
+
+if TYPE_CHECKING:
+    from pipeline.build import BuildResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
@@ -210,11 +214,8 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="Judge weeks ending be
 PrefectFlag = Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")]
 
 
-def _print_build(result) -> None:
-    by_sev: dict[str, int] = {}
-    for f in result.flags:
-        by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items())) or "no flags"
+def _print_build(result: BuildResult) -> None:
+    counts = counts_text(severity_counts(f.severity for f in result.flags))
     out.print(f"build: as of {result.as_of}: {counts}")
 
 

@@ -29,8 +29,8 @@ import duckdb
 
 from pipeline.config import Config
 from pipeline.errors import ReportError
+from pipeline.wording import SEVERITIES, iso_week
 
-SEVERITIES = ("error", "warning", "info")
 BLOCK_MAX_WEEKS = 12
 LOAD_WEEKS = 12
 _WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
@@ -48,14 +48,9 @@ def week_monday(week: str) -> date:
         raise ReportError(f"invalid ISO week {week!r}: {m.group(1)} has no week {m.group(2)}") from None
 
 
-def iso_week_of(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def last_complete_week(as_of: date) -> str:
     """The ISO week of the latest Sunday strictly before ``as_of`` (the last complete week)."""
-    return iso_week_of(as_of - timedelta(days=as_of.isoweekday()))
+    return iso_week(as_of - timedelta(days=as_of.isoweekday()))
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -269,7 +264,7 @@ def _flags(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> dict[str,
 
 
 def _load(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[LoadWeek], list[DayAcwr]]:
-    first_week = iso_week_of(week_monday(week) - timedelta(weeks=LOAD_WEEKS - 1))
+    first_week = iso_week(week_monday(week) - timedelta(weeks=LOAD_WEEKS - 1))
     rows = con.execute("""
         SELECT iso_week, run_km, trimp, load FROM weekly_load
         WHERE athlete_id = ? AND iso_week BETWEEN ? AND ? ORDER BY iso_week""",

@@ -28,7 +28,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipeline.config import Config
 from pipeline.report import Report, charts
 from pipeline.report.data import (
-    SEVERITIES,
     ReportData,
     ReportError,
     TimelineItem,
@@ -36,6 +35,7 @@ from pipeline.report.data import (
     last_build_as_of,
     last_complete_week,
 )
+from pipeline.wording import SEVERITIES, counts_text, iso_week, plural
 
 __all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_report",
            "subject_line", "write_report"]
@@ -91,18 +91,6 @@ def _md_code(value: object) -> MdSafe:
 # ---------------------------------------------------------------- wording
 
 
-def _plural(n: int, word: str) -> str:
-    if word == "info":
-        return f"{n} info"
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def counts_text(counts: dict[str, int]) -> str:
-    """``"2 errors, 1 warning"``; ``"no flags"`` when there are none."""
-    parts = [_plural(counts.get(sev, 0), sev) for sev in SEVERITIES if counts.get(sev, 0)]
-    return ", ".join(parts) if parts else "no flags"
-
-
 def subject_line(week: str, counts: dict[str, int]) -> str:
     """E-mail subject, e.g. ``"runlift · 2026-W37 · 2 errors, 1 warning"``."""
     return f"runlift · {week} · {counts_text(counts)}"
@@ -154,14 +142,14 @@ def _status(data: ReportData) -> tuple[str, str]:
     counts = data.severity_counts
     s = data.summary
     if counts["error"]:
-        return "error", f"{_plural(counts['error'], 'error')} to fix" + (
-            f", {_plural(counts['warning'], 'warning')} to look at" if counts["warning"] else "")
+        return "error", f"{plural(counts['error'], 'error')} to fix" + (
+            f", {plural(counts['warning'], 'warning')} to look at" if counts["warning"] else "")
     if counts["warning"]:
-        return "warning", f"{_plural(counts['warning'], 'warning')} to look at"
+        return "warning", f"{plural(counts['warning'], 'warning')} to look at"
     if s.strength_target is not None and s.met is False and not s.is_first_week:
         return "warning", "strength target missed"
     if counts["info"]:
-        return "info", f"{_plural(counts['info'], 'info')} note" + ("s" if counts["info"] > 1 else "")
+        return "info", f"{plural(counts['info'], 'info')} note" + ("s" if counts["info"] > 1 else "")
     return "ok", "clean week: nothing flagged"
 
 
@@ -231,7 +219,7 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
     peaks: dict[str, float] = {}
     for d in data.acwr_days:
         if d.acwr is not None:
-            wk = f"{d.local_date.isocalendar()[0]}-W{d.local_date.isocalendar()[1]:02d}"
+            wk = iso_week(d.local_date)
             peaks[wk] = max(peaks.get(wk, 0.0), d.acwr)
     load = [{"week": w.iso_week, "km": _num(w.km, 1), "trimp": f"{w.trimp:.0f}",
              "peak_acwr": _num(peaks.get(w.iso_week), 2), "current": w.iso_week == data.week}

@@ -18,7 +18,7 @@ from pipeline.rules.base import REGISTRY, Flag, RuleContext
 def evaluate(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> list[Flag]:
     flags: list[Flag] = []
     for athlete in config.all_athletes:
-        ctx = RuleContext(con, config, athlete, as_of)
         for spec in REGISTRY.values():
+            ctx = RuleContext(con, config, athlete, as_of, spec)
             flags.extend(f for f in spec.fn(ctx) if f.date <= as_of)
     return sorted(flags, key=lambda f: (f.date, f.rule, f.athlete, f.message))

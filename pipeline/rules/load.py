@@ -7,7 +7,8 @@ load = Banister TRIMP of the runs, or run minutes for a run without heart rate. 
 
 from __future__ import annotations
 
-from pipeline.rules.base import Flag, RuleContext, num, rule
+from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.wording import number, plural
 
 
 @rule("load.acwr_high", "warning")
@@ -34,11 +35,11 @@ def acwr_high(ctx: RuleContext) -> list[Flag]:
         GROUP BY iso_week ORDER BY first_day""", [ctx.athlete.id, limit, ctx.as_of])
     flags = []
     for week, day, acwr, acute, chronic, max_acwr, days_over in cur.fetchall():
-        flags.append(Flag(
-            "load.acwr_high", "warning", ctx.athlete.id, day,
+        flags.append(ctx.flag(
+            day,
             f"Load spike on {day.strftime('%a')} {day.isoformat()}: 7-day load {acute:.0f} is {acwr:.2f} times "
-            f"the 4-week average of {chronic / 4:.0f} per week (ACWR limit {num(limit)}); "
-            f"{days_over} day{'s' if days_over != 1 else ''} over the limit this week",
+            f"the 4-week average of {chronic / 4:.0f} per week (ACWR limit {number(limit)}); "
+            f"{plural(days_over, 'day')} over the limit this week",
             {"iso_week": week, "acwr": round(float(acwr), 2), "acute_7d": round(float(acute), 1),
              "chronic_28d": round(float(chronic), 1), "max_acwr": round(float(max_acwr), 2),
              "days_over": int(days_over)}))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, plural, rule
+from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.wording import plural
 
 _SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
 
@@ -50,7 +51,7 @@ def too_light(ctx: RuleContext) -> list[Flag]:
         GROUP BY ALL HAVING min(x.reps) >= ?
         ORDER BY s.start_utc""", [ctx.athlete.id, span[1], limit])
     return [
-        Flag("program.too_light", "warning", ctx.athlete.id, r["local_date"],
+        ctx.flag(r["local_date"],
              f"All {plural(r['working_sets'], 'working set')} in {_at(r)} had {limit} or more reps "
              f"(fewest {r['min_reps']}): too light to build strength; go heavy with 3-6 reps at 70-85 % 1RM",
              {"session_id": r["session_id"], "working_sets": int(r["working_sets"]),
@@ -77,7 +78,7 @@ def to_failure(ctx: RuleContext) -> list[Flag]:
         GROUP BY ALL
         ORDER BY s.start_utc""", [ctx.athlete.id])
     return [
-        Flag("program.to_failure", "warning", ctx.athlete.id, r["local_date"],
+        ctx.flag(r["local_date"],
              f"{plural(r['sets'], 'set')} to failure in {_at(r)} ({r['exercises']}): "
              "stop 1-2 reps short of failure (RPE 8-9, not 10)",
              {"session_id": r["session_id"], "sets": int(r["sets"]), "failure_sets": int(r["failure_sets"]),
@@ -105,7 +106,7 @@ def no_unilateral(ctx: RuleContext) -> list[Flag]:
         GROUP BY ALL HAVING NOT bool_or(coalesce(x.is_unilateral, false))
         ORDER BY s.start_utc""", [ctx.athlete.id])
     return [
-        Flag("program.no_unilateral", "info", ctx.athlete.id, r["local_date"],
+        ctx.flag(r["local_date"],
              f"No unilateral exercise in {_at(r)} ({r['exercises']}): include at least 1, "
              "such as split squats or step-ups",
              {"session_id": r["session_id"], "sets": int(r["sets"])})
@@ -138,8 +139,8 @@ def beginner_too_heavy(ctx: RuleContext) -> list[Flag]:
     flags = []
     for r in rows:
         week = (r["local_date"] - first).days // 7 + 1
-        flags.append(Flag(
-            "program.beginner_too_heavy", "warning", ctx.athlete.id, r["local_date"],
+        flags.append(ctx.flag(
+            r["local_date"],
             f"{r['min_reps']}-rep set in {_at(r)} ({r['exercises']}) in beginner week {week} of "
             f"{ctx.rules.beginner_weeks}: stay at 12-15 reps through {(end - timedelta(days=1)).isoformat()}, "
             "heavy sets of 6 reps or fewer after that",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from pipeline.rules.base import Flag, RuleContext, num, rule
+from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.wording import number
 
 _PAIRS = """
     SELECT session_id, activity_id, gap_hours, "order", run_is_quality, same_local_day, local_date,
@@ -67,8 +68,7 @@ def too_close(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.min_gap_hours
     return [
-        Flag("spacing.too_close", "error", ctx.athlete.id, p["local_date"],
-             f"{_what(p)} (minimum {num(limit)} h)", _evidence(p))
+        ctx.flag(p["local_date"], f"{_what(p)} (minimum {number(limit)} h)", _evidence(p))
         for p in _pairs(ctx, "gap_hours < ?", [limit])
     ]
 
@@ -83,8 +83,7 @@ def suboptimal(ctx: RuleContext) -> list[Flag]:
     """
     low, high = ctx.rules.min_gap_hours, ctx.rules.optimal_gap_hours
     return [
-        Flag("spacing.suboptimal", "warning", ctx.athlete.id, p["local_date"],
-             f"{_what(p)} (optimal at least {num(high)} h)", _evidence(p))
+        ctx.flag(p["local_date"], f"{_what(p)} (optimal at least {number(high)} h)", _evidence(p))
         for p in _pairs(ctx, "gap_hours >= ? AND gap_hours < ?", [low, high])
     ]
 
@@ -102,8 +101,8 @@ def before_quality(ctx: RuleContext) -> list[Flag]:
     flags = []
     for p in _pairs(ctx, "\"order\" = 'strength_first' AND same_local_day AND run_is_quality", []):
         ev = _evidence(p) | {"quality_reason": p["quality_reason"]}
-        flags.append(Flag(
-            "spacing.before_quality", "error", ctx.athlete.id, p["local_date"],
+        flags.append(ctx.flag(
+            p["local_date"],
             f"Strength at {_clock(p['session_start_local'], p['local_date'])} came before {_run(p)} "
             "on the same day (lift after quality runs, not before)", ev))
     return flags

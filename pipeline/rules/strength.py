@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, plural, rule
+from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.wording import plural
 
 
 @rule("strength.missed_sessions", "warning")
@@ -30,8 +31,8 @@ def missed_sessions(ctx: RuleContext) -> list[Flag]:
           AND strength_sessions < strength_target
         ORDER BY week_start""", [ctx.athlete.id])
     return [
-        Flag(
-            "strength.missed_sessions", "warning", ctx.athlete.id, r["week_start"],
+        ctx.flag(
+            r["week_start"],
             f"Week {r['iso_week']}: {plural(r['strength_sessions'], 'strength session')}, "
             f"target {r['strength_target']} ({r['phase']} phase)",
             {"iso_week": r["iso_week"], "strength_sessions": int(r["strength_sessions"]),
@@ -83,8 +84,8 @@ def detraining(ctx: RuleContext) -> list[Flag]:
             [ctx.athlete.id, last, fire]).fetchall()[0]
         if recent_runs == 0 or phase in ("taper", "recovery"):
             continue
-        flags.append(Flag(
-            "strength.detraining", "error", ctx.athlete.id, fire,
+        flags.append(ctx.flag(
+            fire,
             f"{limit} days without strength since {last.isoformat()} (limit {limit} days), "
             f"while running continued: {plural(runs, 'run')}",
             {"last_session_id": s["session_id"], "last_strength_date": last.isoformat(),

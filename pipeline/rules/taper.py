@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, num, rule
+from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.wording import number, plural
 
 
 def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
@@ -40,9 +41,9 @@ def too_many_sessions(ctx: RuleContext) -> list[Flag]:
     flags = []
     for race, label, sessions in _windows(ctx):
         if len(sessions) > 1:
-            flags.append(Flag(
-                "taper.too_many_sessions", "error", ctx.athlete.id, sessions[1]["local_date"],
-                f"{len(sessions)} strength sessions in the {ctx.rules.taper_days} days before {label} "
+            flags.append(ctx.flag(
+                sessions[1]["local_date"],
+                f"{plural(len(sessions), 'strength session')} in the {ctx.rules.taper_days} days before {label} "
                 "(taper: at most 1)",
                 {"race_date": race.isoformat(), "sessions": len(sessions),
                  "session_ids": [s["session_id"] for s in sessions]}))
@@ -65,10 +66,10 @@ def long_session(ctx: RuleContext) -> list[Flag]:
             minutes = float(s["duration_s"]) / 60
             if minutes > limit:
                 days = (race - s["local_date"]).days
-                flags.append(Flag(
-                    "taper.long_session", "warning", ctx.athlete.id, s["local_date"],
-                    f"{num(round(minutes, 1))}-min strength session {days} day{'s' if days != 1 else ''} before "
-                    f"{label} (taper limit {num(limit)} min)",
+                flags.append(ctx.flag(
+                    s["local_date"],
+                    f"{number(round(minutes, 1))}-min strength session {plural(days, 'day')} before "
+                    f"{label} (taper limit {number(limit)} min)",
                     {"session_id": s["session_id"], "race_date": race.isoformat(),
                      "minutes": round(minutes, 1), "days_before_race": days}))
     return flags
