@@ -41,9 +41,9 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     file VARCHAR NOT NULL,          -- as given; archive members as archive.zip!member/path
     sha256 VARCHAR NOT NULL,
     format VARCHAR,
-    status VARCHAR NOT NULL,        -- loaded | duplicate | quarantined
+    status VARCHAR NOT NULL,        -- loaded | duplicate | quarantined | ignored
     reason VARCHAR,
-    "at" TIMESTAMPTZ NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL,
     athlete_id VARCHAR,
     activities INTEGER,
     sessions INTEGER
@@ -126,8 +126,17 @@ def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> d
             delay = min(delay * 2, 5.0)
 
 
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a DB written by an earlier version up to the current raw schema."""
+    old_at = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+                         "AND table_name = 'ingest_log' AND column_name = 'at'").fetchone()
+    if old_at and old_at[0]:  # contract v2: "at" is an SQL reserved word
+        con.execute('ALTER TABLE ingest_log RENAME COLUMN "at" TO ingested_at')
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL)
+    _migrate(con)
     con.execute(
         "INSERT INTO raw.meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
         [str(SCHEMA_VERSION)],

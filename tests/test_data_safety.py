@@ -190,3 +190,22 @@ def _empty_config(folder: Path) -> Path:
     cfg = folder / "runlift.toml"
     cfg.write_text("# defaults\n")
     return cfg
+
+
+def test_a_v1_database_is_migrated_to_the_v2_names(tmp_path: Path) -> None:
+    """Contract v2 renamed ``ingest_log.at`` (an SQL reserved word): an old DB keeps its rows."""
+    db = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute('CREATE TABLE ingest_log (file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, format VARCHAR, '
+                'status VARCHAR NOT NULL, reason VARCHAR, "at" TIMESTAMPTZ NOT NULL, athlete_id VARCHAR, '
+                'activities INTEGER, sessions INTEGER)')
+    con.execute("INSERT INTO ingest_log VALUES ('a.fit', 'abc', 'fit', 'loaded', NULL, "
+                "TIMESTAMPTZ '2026-09-01 10:00:00+00', 'me', 1, 0)")
+    con.close()
+    commands.init_db(db, Config())
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT file, ingested_at FROM ingest_log").fetchall() == [
+            ("a.fit", datetime(2026, 9, 1, 10, tzinfo=UTC))]
+    finally:
+        con.close()

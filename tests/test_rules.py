@@ -244,7 +244,7 @@ def test_spacing_messages(tmp_path):
     ]
     assert flags[1].evidence == {"session_id": flags[1].evidence["session_id"],
                                  "activity_id": flags[1].evidence["activity_id"],
-                                 "gap_hours": 1.25, "order": "strength_first"}
+                                 "gap_hours": 1.25, "which_first": "strength_first"}
 
 
 def test_spacing_flag_dated_on_the_later_start_across_midnight(tmp_path):

@@ -154,7 +154,7 @@ class Gap:
     start_local: datetime  # end of the earlier one
     end_local: datetime  # start of the later one
     gap_hours: float
-    order: str  # strength_first | run_first
+    which_first: str  # strength_first | run_first
 
 
 @dataclass
@@ -306,16 +306,16 @@ def _timeline(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[T
 def _gaps(con: duckdb.DuckDBPyConnection, athlete: str, week: str, optimal: float) -> list[Gap]:
     monday = week_monday(week)
     rows = con.execute("""
-        SELECT local_date, "order",
-               CASE WHEN "order" = 'strength_first' THEN session_start_local + (session_end_utc - session_start_utc)
+        SELECT local_date, which_first,
+               CASE WHEN which_first = 'strength_first' THEN session_start_local + (session_end_utc - session_start_utc)
                     ELSE run_start_local + (run_end_utc - run_start_utc) END,
-               CASE WHEN "order" = 'strength_first' THEN run_start_local ELSE session_start_local END,
+               CASE WHEN which_first = 'strength_first' THEN run_start_local ELSE session_start_local END,
                gap_hours
         FROM spacing
         WHERE athlete_id = ? AND same_local_day AND gap_hours < ? AND local_date BETWEEN ? AND ?
         ORDER BY local_date, session_id, activity_id""",
                        [athlete, optimal, monday, monday + timedelta(days=6)]).fetchall()
-    return [Gap(d, start, end, float(g), order) for d, order, start, end, g in rows]
+    return [Gap(d, start, end, float(g), first) for d, first, start, end, g in rows]
 
 
 def _race_label(con: duckdb.DuckDBPyConnection, athlete: str, race_date: date | None) -> str | None:

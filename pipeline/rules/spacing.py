@@ -14,7 +14,7 @@ from pipeline.rules.base import Flag, RuleContext, rule
 from pipeline.wording import number
 
 _PAIRS = """
-    SELECT session_id, activity_id, gap_hours, "order", run_is_quality, same_local_day, local_date,
+    SELECT session_id, activity_id, gap_hours, which_first, run_is_quality, same_local_day, local_date,
            session_start_local, run_start_local, run_title, quality_reason
     FROM spacing
     WHERE athlete_id = ? AND {where}
@@ -47,14 +47,14 @@ def _what(p: dict) -> str:
     """What happened between the pair, in the order it happened."""
     if p["gap_hours"] <= 0:
         return f"Strength at {_clock(p['session_start_local'], p['local_date'])} overlapped {_run(p)}"
-    if p["order"] == "strength_first":
+    if p["which_first"] == "strength_first":
         return f"Strength ended {_gap(p['gap_hours'])} before {_run(p)}"
     return f"Strength started {_gap(p['gap_hours'])} after {_run(p)} ended"
 
 
 def _evidence(p: dict) -> dict:
     return {"session_id": p["session_id"], "activity_id": p["activity_id"],
-            "gap_hours": round(float(p["gap_hours"]), 2), "order": p["order"]}
+            "gap_hours": round(float(p["gap_hours"]), 2), "which_first": p["which_first"]}
 
 
 @rule("spacing.too_close", "error")
@@ -99,7 +99,7 @@ def before_quality(ctx: RuleContext) -> list[Flag]:
     day (lift after quality runs, not before)``.
     """
     flags = []
-    for p in _pairs(ctx, "\"order\" = 'strength_first' AND same_local_day AND run_is_quality", []):
+    for p in _pairs(ctx, "which_first = 'strength_first' AND same_local_day AND run_is_quality", []):
         ev = _evidence(p) | {"quality_reason": p["quality_reason"]}
         flags.append(ctx.flag(
             p["local_date"],

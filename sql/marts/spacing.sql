@@ -17,7 +17,7 @@ with pairs as (
         r.is_quality as run_is_quality,
         r.title as run_title,
         r.quality_reason,
-        case when s.start_utc <= r.start_utc then 'strength_first' else 'run_first' end as "order",
+        case when s.start_utc <= r.start_utc then 'strength_first' else 'run_first' end as which_first,
         greatest(
             0,
             epoch(greatest(s.start_utc, r.start_utc)
@@ -35,10 +35,10 @@ select
     session_id,
     activity_id,
     gap_hours,
-    "order",
+    which_first,
     run_is_quality,
     session_local_date = run_local_date as same_local_day,
-    case when "order" = 'strength_first' then run_local_date else session_local_date end as local_date,
+    case when which_first = 'strength_first' then run_local_date else session_local_date end as local_date,
     session_start_utc,
     session_end_utc,
     run_start_utc,
