@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import yaml
@@ -57,6 +58,21 @@ def _references(sql: str) -> set[str]:
     return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
 
 
+_MODEL_KEYS = {"grain", "description", "columns"}
+_COLUMN_KEYS = {"name", "description", "tests"}
+
+
+def _check_meta(name: str, meta: dict[str, Any]) -> None:
+    """Unknown keys are refused: in a YAML flow mapping an unquoted comma silently splits a
+    description into a stray key, and the docs an analyst reads would lose half a sentence."""
+    stray = set(meta) - _MODEL_KEYS
+    for col in meta.get("columns", []):
+        stray |= set(col) - _COLUMN_KEYS
+    if stray:
+        raise ModelError(f"model {name}: unknown yml key {sorted(map(str, stray))[0]!r} "
+                         "(quote descriptions that contain a comma)")
+
+
 def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     """All models in run order (dependencies first, then layer, then name)."""
     models: dict[str, Model] = {}
@@ -65,6 +81,7 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
             sql = path.read_text(encoding="utf-8")
             meta_path = path.with_suffix(".yml")
             meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+            _check_meta(path.stem, meta)
             models[path.stem] = Model(
                 name=path.stem, layer=layer, sql=sql, materialized=_materialization(sql, layer),
                 grain=meta.get("grain", ""), description=meta.get("description", ""),
@@ -108,6 +125,23 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, m: Model) -> None:
         [m.name]).fetchone()
     if kind and (kind[0] == "VIEW") == (other == "VIEW"):
         con.execute(f'DROP {other} "{m.name}" CASCADE')
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(con: duckdb.DuckDBPyConnection, m: Model) -> None:
+    """The yml's descriptions, stored in DuckDB itself so every client (a BI tool, the duckdb CLI)
+    shows them: ``duckdb_views()``/``duckdb_tables()`` and ``duckdb_columns()``."""
+    kind = "VIEW" if m.materialized == "view" else "TABLE"
+    try:
+        con.execute(f'COMMENT ON {kind} "{m.name}" IS {_sql_string(m.description)}')
+        for col in m.columns:
+            if col.get("description"):
+                con.execute(f'COMMENT ON COLUMN "{m.name}"."{col["name"]}" IS {_sql_string(col["description"])}')
+    except duckdb.Error as err:  # a yml column the model does not have: the docs drifted
+        raise ModelError(f"model {m.name}: its yml does not match the model: {err}") from None
 
 
 def _data_tests(m: Model) -> list[tuple[str, str]]:
@@ -167,6 +201,7 @@ def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Mod
             con.execute(f'CREATE OR REPLACE {kind} "{m.name}" AS {_body(m.sql)}')
         except duckdb.Error as err:
             raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+        _comment(con, m)
         if timings is not None:
             timings[m.name] = time.perf_counter() - t0
     t0 = time.perf_counter()

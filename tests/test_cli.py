@@ -153,3 +153,12 @@ def test_more_user_errors_are_one_line(tmp_path: Path) -> None:
     bad_out = run_process("--db", str(db), "report", "--week", "2026-W40", "--out", str(tmp_path / "file"))
     for r in (bad_week, bad_out):
         assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_models_name_prints_its_columns_with_descriptions(tmp_path: Path) -> None:
+    out = cli(tmp_path / "x.duckdb", "models", "activities")
+    assert "activities (marts, table)" in out
+    # the whole description, after its comma (a YAML flow-mapping comma once cut it in half)
+    assert "Strava activities.csv); FIT files have none." in out
+    res = run_process("models", "nope")
+    assert res.returncode == 2 and "no model 'nope'" in res.stderr

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.config import TEMPLATE, Config, load_config
@@ -141,14 +142,29 @@ def ingest(
 
 
 @app.command()
-def models() -> None:
+def models(
+    name: Annotated[str | None, typer.Argument(help="A model: print its columns and their descriptions.")] = None,
+) -> None:
     """The SQL models in run order with their grain and description (the analyst's map)."""
     from pipeline.models import discover
 
-    for i, m in enumerate(discover(), 1):
-        out.print(f"[bold]{i:2}. {m.name}[/] [dim]({m.layer}, {m.materialized})[/]", highlight=False)
-        out.print(f"    grain: {m.grain}", highlight=False)
-        out.print(f"    {m.description}", highlight=False)
+    found = discover()
+    if name is None:
+        for i, m in enumerate(found, 1):
+            out.print(f"[bold]{i:2}. {m.name}[/] [dim]({m.layer}, {m.materialized})[/]", highlight=False)
+            out.print(f"    grain: {escape(m.grain)}", highlight=False)
+            out.print(f"    {escape(m.description)}", highlight=False)
+        return
+    model = next((m for m in found if m.name == name), None)
+    if model is None:
+        raise typer.BadParameter(f"no model {name!r}; `runlift models` lists them", param_hint="NAME")
+    out.print(f"[bold]{model.name}[/] [dim]({model.layer}, {model.materialized})[/]", highlight=False)
+    out.print(f"grain: {escape(model.grain)}", highlight=False)
+    out.print(escape(model.description), highlight=False)
+    table = Table("column", "description")
+    for col in model.columns:
+        table.add_row(escape(col["name"]), escape(col.get("description", "")))
+    out.print(table)
 
 
 def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
