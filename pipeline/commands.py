@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
@@ -19,6 +19,7 @@ from pipeline.db import connect, open_for_write, publish_snapshot
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.ingest import Summary, ingest_paths
 from pipeline.models import build_models, models_built
+from pipeline.wording import SEVERITIES
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -79,18 +80,19 @@ def today_for(config: Config) -> date:
     return datetime.now(ZoneInfo(config.all_athletes[0].timezone)).date()
 
 
-def read_flags(db: Path, week: str | None = None, since: date | None = None,
-               rule: str | None = None) -> list[dict]:
-    """Flags of the last build in the SPEC JSON shape, sorted by date then rule."""
+def read_flags(db: Path, week: str | None = None, since: date | None = None, rule: str | None = None,
+               severity: str | None = None, athlete: str | None = None) -> list[dict[str, Any]]:
+    """Flags of the last build in the SPEC JSON shape, sorted by date then rule. ``rule`` is an id
+    or a family (``spacing``); ``severity`` is the lowest severity shown."""
     if not Path(db).exists():
-        return []
+        raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
         exists = con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_schema = 'main' AND table_name = 'flags'").fetchone()[0]
-        if not exists:
+                             "WHERE table_schema = 'main' AND table_name = 'flags'").fetchone()
+        if not exists or not exists[0]:
             return []
-        where, params = ["true"], []
+        where, params = ["true"], list[object]()
         if week:
             where.append("week = ?")
             params.append(week)
@@ -100,6 +102,13 @@ def read_flags(db: Path, week: str | None = None, since: date | None = None,
         if rule:
             where.append("(rule = ? OR rule LIKE ? || '.%')")
             params += [rule, rule]
+        if severity:
+            shown = SEVERITIES[: SEVERITIES.index(severity) + 1]
+            where.append(f"severity IN ({', '.join('?' for _ in shown)})")
+            params += shown
+        if athlete:
+            where.append("athlete_id = ?")
+            params.append(athlete)
         rows = con.execute(
             f"SELECT rule, severity, athlete_id, date, week, message, CAST(evidence AS VARCHAR) FROM flags "
             f"WHERE {' AND '.join(where)} ORDER BY date, rule, athlete_id, message", params).fetchall()

@@ -162,3 +162,31 @@ def test_models_name_prints_its_columns_with_descriptions(tmp_path: Path) -> Non
     assert "Strava activities.csv); FIT files have none." in out
     res = run_process("models", "nope")
     assert res.returncode == 2 and "no model 'nope'" in res.stderr
+
+
+def test_flags_severity_is_the_lowest_shown_and_athlete_filters(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    every = json.loads(cli(db, "flags", "--format", "json"))
+    by_severity = {s: [f for f in every if f["severity"] == s] for s in ("error", "warning", "info")}
+    assert [len(by_severity[s]) for s in ("error", "warning", "info")] == [3, 6, 1]
+    assert json.loads(cli(db, "flags", "--severity", "error", "--format", "json")) == by_severity["error"]
+    warning_up = json.loads(cli(db, "flags", "--severity", "warning", "--format", "json"))
+    assert warning_up == [f for f in every if f["severity"] != "info"]
+    assert json.loads(cli(db, "flags", "--severity", "info", "--format", "json")) == every
+    assert json.loads(cli(db, "flags", "--athlete", "me", "--format", "json")) == every
+    assert json.loads(cli(db, "flags", "--athlete", "someone-else", "--format", "json")) == []
+
+
+def test_flags_usage_and_user_errors(tmp_path: Path, demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    unknown = run_process("--db", str(db), "flags", "--rule", "spacing.too_far")
+    assert unknown.returncode == 2 and "unknown rule 'spacing.too_far'" in unknown.stderr
+    assert "spacing.too_close" in unknown.stderr  # the ids are listed
+    assert run_process("--db", str(db), "flags", "--severity", "loud").returncode == 2
+    for args in (["flags"], ["sql", "select 1"], ["report"]):
+        missing = run_process("--db", str(tmp_path / "none.duckdb"), *args, cwd=tmp_path)
+        assert missing.returncode == 1, args
+        assert missing.stderr.startswith("runlift: ") and "no such database" in missing.stderr
+        assert len(missing.stderr.splitlines()) == 1
+        no_config = run_process("--db", str(db), "--config", str(tmp_path / "gone.toml"), *args, cwd=tmp_path)
+        assert no_config.returncode == 1 and no_config.stderr == f"runlift: {tmp_path / 'gone.toml'}: no such config file\n"

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from pipeline.config import TEMPLATE, Config, load_config
 from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
-from pipeline.wording import counts_text, severity_counts
+from pipeline.wording import SEVERITIES, counts_text, severity_counts
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -50,6 +50,12 @@ class State:
         if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
             raise ConfigError(f"{cls.config_path}: no such config file")
         return load_config(cls.config_path)
+
+
+def _require_explicit_config() -> None:
+    """Commands that need no config still refuse a --config/RUNLIFT_CONFIG that names no file."""
+    if State.config_path != DEFAULT_CONFIG and not State.config_path.exists():
+        raise ConfigError(f"{State.config_path}: no such config file")
 
 
 # OSError covers a missing or unwritable path, a full disk
@@ -202,6 +208,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    _require_explicit_config()
     if not State.db.exists():
         raise MissingDatabaseError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
     try:
@@ -287,13 +294,23 @@ def flags(
     week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W37.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only flags dated on or after (YYYY-MM-DD).")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="Rule id, or a family such as 'spacing'.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="Lowest severity shown: error, warning or info.")
+                        ] = None,
+    athlete: Annotated[str | None, typer.Option("--athlete", help="Only this athlete's flags.")] = None,
     format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
 ) -> None:
     """List the flags of the last build (exit 0 whatever it finds)."""
     from pipeline import commands
+    from pipeline.rules import REGISTRY
 
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("use table, json or csv", param_hint="--format")
+    if severity is not None and severity not in SEVERITIES:
+        raise typer.BadParameter(f"use {', '.join(SEVERITIES)}", param_hint="--severity")
+    families = {r.split(".")[0] for r in REGISTRY}
+    if rule is not None and rule not in REGISTRY and rule not in families:
+        raise typer.BadParameter(f"unknown rule {rule!r}; rules: {', '.join(sorted(REGISTRY))}", param_hint="--rule")
+    _require_explicit_config()
     if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
         raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
     since_date = None
@@ -302,7 +319,8 @@ def flags(
             since_date = date.fromisoformat(since)
         except ValueError:
             raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
-    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule)
+    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule, severity=severity,
+                                athlete=athlete)
     if format == "json":
         print(json.dumps(found, indent=1, ensure_ascii=False))
     elif format == "csv":
