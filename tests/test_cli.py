@@ -189,4 +189,5 @@ def test_flags_usage_and_user_errors(tmp_path: Path, demo_db: tuple[Path, str]) 
         assert missing.stderr.startswith("runlift: ") and "no such database" in missing.stderr
         assert len(missing.stderr.splitlines()) == 1
         no_config = run_process("--db", str(db), "--config", str(tmp_path / "gone.toml"), *args, cwd=tmp_path)
-        assert no_config.returncode == 1 and no_config.stderr == f"runlift: {tmp_path / 'gone.toml'}: no such config file\n"
+        assert no_config.returncode == 1
+        assert no_config.stderr == f"runlift: {tmp_path / 'gone.toml'}: no such config file\n"
