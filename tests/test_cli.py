@@ -30,11 +30,13 @@ def cli(db: Path, *args: str) -> str:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     work = tmp_path_factory.mktemp("demo")
     here = os.getcwd()
-    os.chdir(work)  # the demo writes its report to ./reports/
-    try:
-        return work / "demo.duckdb", cli(work / "demo.duckdb", "demo")
+    os.chdir(work)
+    try:  # --db is the user's own DB: the demo keeps to its folder and never touches it
+        output = cli(work / "mine.duckdb", "demo", "my-demo")
     finally:
         os.chdir(here)
+    assert not (work / "mine.duckdb").exists() and not (work / "runlift.duckdb").exists()
+    return work / "my-demo" / "runlift.duckdb", output
 
 
 def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
@@ -42,7 +44,7 @@ def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
     assert "ingest: 50 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
     assert "2026-W35" in output and "build: as of 2026-10-26: 3 errors, 6 warnings, 1 info" in output
     assert "spacing.too_close" in output
-    assert "report 2026-W38: reports/me-2026-W38.html (and me-2026-W38.md)" in output
+    assert "report 2026-W38: my-demo/reports/me-2026-W38.html (and me-2026-W38.md)" in output
     assert (db.parent / "reports" / "me-2026-W38.html").read_text().startswith("<!DOCTYPE html>")
 
 

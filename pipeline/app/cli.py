@@ -376,11 +376,15 @@ def serve() -> None:
 
 
 @app.command()
-def demo() -> None:
-    """Ingest sample_data/, build, print the weekly table and the flags (offline)."""
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo's own DB and reports.")] = Path("runlift-demo"),
+) -> None:
+    """Ingest sample_data/ into DIR/runlift.duckdb, build, print the weekly table and the flags, and
+    write a report to DIR/reports/ (offline; never touches --db)."""
     from pipeline.app import demo as demo_lib
 
-    result = demo_lib.run_demo(State.db)
+    directory.mkdir(parents=True, exist_ok=True)
+    result = demo_lib.run_demo(directory / "runlift.duckdb", report_dir=directory / "reports")
     _print_summary(result.summary)
     out.print(demo_lib.week_table(result.weeks))
     _print_build(result.build)
