@@ -29,10 +29,11 @@ from __future__ import annotations
 import csv
 import re
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import NamedTuple
 
-TABLE_PATH = Path(__file__).with_name("exercise_map.csv")
+TABLE_PATH = Path(str(files("pipeline") / "exercise_map.csv"))
 _SEPARATORS_RE = re.compile(r"[_\-\u2010-\u2015]+")
 _SPACES_RE = re.compile(r"\s+")
 _TRAILING_PARENS_RE = re.compile(r"\s*\([^()]*\)\s*$")

@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 from datetime import date, datetime
+from importlib.resources import files
 from pathlib import Path
 
 import duckdb
@@ -40,7 +41,7 @@ from pipeline.wording import SEVERITIES, counts_text, iso_week, plural
 __all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_report",
            "subject_line", "write_report"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(str(files("pipeline.report") / "templates"))
 IMAGE_NAMES = ("load_chart", "week_timeline")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
