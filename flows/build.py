@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.ingest import ingest_in_flow
+from flows.runners import parse_task_runner
 from pipeline import commands
 from pipeline.build import BuildResult
 from pipeline.config import load_config
-from pipeline.ingest import Summary, default_workers
+from pipeline.ingest import Summary
 from pipeline.wording import SEVERITIES, severity_counts
 
 
@@ -27,7 +28,7 @@ def build_markdown(result: BuildResult) -> str:
 @task(name="build models and rules", retries=3, retry_delay_seconds=[5, 15, 45], cache_policy=NO_CACHE)
 def build_task(db: str, config_path: str | None, as_of: date | None) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
-    result = commands.build(db, load_config(config_path), as_of)
+    result = commands.build(Path(db), load_config(config_path), as_of)
     get_run_logger().info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
     create_markdown_artifact(build_markdown(result), key="runlift-build")
     return result
@@ -39,7 +40,7 @@ def build_flow(db: str, config_path: str | None, as_of: date | None = None) -> B
     return build_task(db, config_path, as_of)
 
 
-@flow(name="run", task_runner=ProcessPoolTaskRunner(max_workers=default_workers()), log_prints=True)
+@flow(name="run", task_runner=parse_task_runner(), log_prints=True)
 def run_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None = None,
              as_of: date | None = None) -> tuple[Summary, BuildResult]:
     """Ingest files, then build, in one flow run."""

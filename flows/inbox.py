@@ -8,15 +8,15 @@ new writes nothing and skips the build.
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.build import build_task
 from flows.ingest import ingest_in_flow
+from flows.runners import parse_task_runner
 from pipeline.config import load_config
-from pipeline.ingest import Summary, default_workers
+from pipeline.ingest import Summary
 
 
-@flow(name="sync-inbox", task_runner=ProcessPoolTaskRunner(max_workers=default_workers()), log_prints=True)
+@flow(name="sync-inbox", task_runner=parse_task_runner(), log_prints=True)
 def sync_inbox_flow(db: str, config_path: str | None) -> Summary:
     """Ingest new files from the inbox, then rebuild the models and flags if anything changed."""
     inbox = load_config(config_path).inbox_dir

@@ -14,8 +14,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ProcessPoolTaskRunner
 
+from flows.runners import parse_task_runner
 from pipeline.config import load_config
 from pipeline.db import open_for_write
 from pipeline.ingest import Job, Parsed, Summary, default_workers, parse_job, plan_jobs, write_parsed
@@ -96,7 +96,7 @@ def ingest_in_flow(db: str, config_path: str | None, paths: list[str], athlete: 
     return summary
 
 
-@flow(name="ingest", task_runner=ProcessPoolTaskRunner(max_workers=default_workers()), log_prints=True)
+@flow(name="ingest", task_runner=parse_task_runner(), log_prints=True)
 def ingest_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None = None) -> Summary:
     """Ingest watch exports and strength logs into the runlift DuckDB file."""
     return ingest_in_flow(db, config_path, paths, athlete)

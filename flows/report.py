@@ -19,7 +19,7 @@ from pipeline.report.email import SmtpSettings
 
 @task(name="write reports", cache_policy=NO_CACHE)
 def write_task(db: str, config_path: str | None, week: str | None) -> list[commands.WrittenReport]:
-    written = commands.write_reports(db, load_config(config_path), week)
+    written = commands.write_reports(Path(db), load_config(config_path), week)
     for w in written:
         get_run_logger().info("wrote %s", ", ".join(str(p) for p in w.paths.values()))
     return written
@@ -54,7 +54,7 @@ def report_flow(db: str, config_path: str | None, week: str | None = None, out: 
     config = load_config(config_path)
     if send and SmtpSettings.from_env() is None:  # a setup error: no point retrying it
         raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
-    written = commands.write_reports(db, config, week, None if out is None else Path(out))
+    written = commands.write_reports(Path(db), config, week, None if out is None else Path(out))
     if send:
         send_task(config_path, written)
     create_markdown_artifact(written[0].report.markdown if written else "no report", key="runlift-report")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -128,10 +129,15 @@ def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> d
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a DB written by an earlier version up to the current raw schema."""
-    old_at = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
-                         "AND table_name = 'ingest_log' AND column_name = 'at'").fetchone()
-    if old_at and old_at[0]:  # contract v2: "at" is an SQL reserved word
+    if scalar(con, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+                   "AND table_name = 'ingest_log' AND column_name = 'at'"):  # contract v2: "at" is an SQL reserved word
         con.execute('ALTER TABLE ingest_log RENAME COLUMN "at" TO ingested_at')
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row of a query, None when it returns no row."""
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

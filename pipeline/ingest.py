@@ -27,15 +27,27 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import Config, ConfigError
+from pipeline.config import Config
 from pipeline.db import transaction
+from pipeline.errors import ConfigError
 from pipeline.parsers import parse
 from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 from pipeline.sources import Item, items_from_paths
-from pipeline.writer import Loaded, load_result, log_entry, quarantine
+from pipeline.writer import IngestStatus, Loaded, load_result, log_entry, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """What identifies one file handled: its name as given, its content hash, its detected format
+    (None when runlift does not read it) and the athlete it belongs to (None when unknown)."""
+
+    file: str  # as given; archive members as archive.zip!member/path
+    sha256: str
+    format: str | None
+    athlete_id: str | None
 
 
 @dataclass
@@ -50,6 +62,12 @@ class Job:
     path: Path | None = None
     data: bytes | None = None
     strava: tuple[str | None, str | None] | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None, "a job carries its bytes or its path"
+        return self.path.read_bytes()
 
 
 @dataclass
@@ -123,11 +141,42 @@ def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
                 return folder
     if len(ids) == 1:
         return ids[0]
-    raise ConfigError(f"{item.file}: several athletes configured; pass --athlete or use inbox/<athlete-id>/")
+    raise NoAthleteError(item.file)
+
+
+class NoAthleteError(ConfigError):
+    """A file whose athlete cannot be told; ``reason`` is what its quarantine entry says."""
+
+    reason = "several athletes configured; pass --athlete or use inbox/<athlete-id>/"
+
+    def __init__(self, file: str) -> None:
+        super().__init__(f"{file}: {self.reason}")
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Known:
+    """The file is in ``ingest_log`` with this content already: nothing to do."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Not a file runlift reads (a photo, an export's JSON)."""
+
+
+@dataclass(frozen=True)
+class LogOnly:
+    """Logged without parsing: refused before parsing, or the same content as a loaded file."""
+
+    source: SourceFile
+    status: IngestStatus  # quarantined | duplicate
+    reason: str
+
+
+Decision = Known | Unsupported | LogOnly | Job
 
 
 class Planner:
@@ -140,34 +189,36 @@ class Planner:
         self.loaded = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
         self.contexts: dict[str, ParseContext] = {}
 
-    def decide(self, item: Item, summary: Summary) -> tuple[str, Job | tuple]:
+    def decide(self, item: Item, summary: Summary) -> Decision:
         if item.format is None and item.reason is None:
             summary.unsupported += 1
-            return "unsupported", ()
+            return Unsupported()
+        athlete_id: str | None
+        reason = item.reason
         try:
             athlete_id = athlete_for(item, self.config, self.athlete)
-        except ConfigError as err:
+        except NoAthleteError as err:
             if self.athlete is not None:
                 raise  # --athlete names no configured athlete: a user error for the whole run
             # a file in the inbox root of a multi-athlete setup: logged, the rest loads
-            athlete_id, item.reason = None, str(err).split(": ", 1)[1]
+            athlete_id, reason = None, err.reason
         # a refused archive member may have no bytes to hash: it is known by its name instead
         data = item.read() if item.data is not None or item.reason is None else item.file.encode()
-        sha = _sha256(data)
-        if (item.file, sha, athlete_id) in self.seen:
+        source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
+        if (source.file, source.sha256, athlete_id) in self.seen:
             summary.skipped += 1
-            return "skip", ()
-        self.seen.add((item.file, sha, athlete_id))
-        if item.reason is not None:
-            return "refuse", (item.file, sha, item.format, item.reason, athlete_id)
-        first = self.loaded.get((sha, athlete_id))
+            return Known()
+        self.seen.add((source.file, source.sha256, athlete_id))
+        if reason is not None or athlete_id is None:
+            return LogOnly(source, "quarantined", reason or "no athlete for this file")
+        first = self.loaded.get((source.sha256, athlete_id))
         if first is not None:
-            return "same_content", (item.file, sha, item.format, f"same content as {first}", athlete_id)
-        self.loaded[(sha, athlete_id)] = item.file
+            return LogOnly(source, "duplicate", f"same content as {first}")
+        self.loaded[(source.sha256, athlete_id)] = item.file
         ctx = self.contexts.setdefault(athlete_id, context_for(self.config, athlete_id))
         # plain files travel to workers as paths, archive members as bytes
-        return "parse", Job(item.file, item.format, sha, athlete_id, ctx, path=item.path,
-                            data=item.data if item.path is None else None, strava=item.strava)
+        return Job(source.file, item.format or "", source.sha256, athlete_id, ctx, path=item.path,
+                   data=item.data if item.path is None else None, strava=item.strava)
 
 
 class ParseTimeout(Exception):
@@ -199,7 +250,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 def parse_job(job: Job) -> Parsed:
     """Parse one file; any failure becomes a quarantine reason, never an exception."""
     try:
-        data = job.data if job.data is not None else job.path.read_bytes()
+        data = job.data if job.data is not None else job.read()
     except OSError as err:  # vanished or unreadable mid-sync: nothing about the file is known yet
         return Parsed(job, None, f"cannot read the file: {err.strerror or err}", transient=True)
     try:
@@ -221,14 +272,14 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     return load_result(con, job.athlete_id, job.file, job.sha256, parsed.result, job.strava)
 
 
-def _log_without_parsing(con: duckdb.DuckDBPyConnection, kind: str, args: tuple, summary: Summary) -> None:
-    file, sha, fmt, reason, athlete_id = args
-    if kind == "refuse":
-        summary.count(file, quarantine(con, file, sha, fmt, reason, athlete_id))
+def _log_without_parsing(con: duckdb.DuckDBPyConnection, entry: LogOnly, summary: Summary) -> None:
+    src = entry.source
+    if entry.status == "quarantined":
+        summary.count(src.file, quarantine(con, src.file, src.sha256, src.format, entry.reason, src.athlete_id))
     else:
         with transaction(con):
-            log_entry(con, file, sha, fmt, "duplicate", reason, athlete_id)
-        summary.count(file, Loaded("duplicate", reason))
+            log_entry(con, src.file, src.sha256, src.format, "duplicate", entry.reason, src.athlete_id)
+        summary.count(src.file, Loaded("duplicate", entry.reason))
 
 
 def _parallel(jobs: Iterable[Job], workers: int) -> Iterator[Parsed]:
@@ -259,13 +310,15 @@ def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], 
             raise ConfigError(f"{p}: no such file or directory")
     planner = Planner(con, config, athlete)
     for item in items_from_paths(paths):
-        kind, payload = planner.decide(item, summary)
-        if kind == "parse":
-            yield payload
+        decision = planner.decide(item, summary)
+        if isinstance(decision, Job):
+            yield decision
+            continue
+        if isinstance(decision, LogOnly):
+            _log_without_parsing(con, decision, summary)
+            notify(item.file, decision.status)
         else:
-            if kind in ("refuse", "same_content"):
-                _log_without_parsing(con, kind, payload, summary)
-            notify(item.file, kind)
+            notify(item.file, "skipped" if isinstance(decision, Known) else "unsupported")
 
 
 def default_workers() -> int:

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from pipeline.db import transaction
+from pipeline.db import scalar, transaction
 from pipeline.errors import ModelError
 from pipeline.resources import sql_dir
 
@@ -109,8 +109,8 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
 
 def models_built(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a model build has run on this DB (the analyst tables exist)."""
-    return con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_schema = 'main' AND table_name = 'activities'").fetchone()[0] > 0
+    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = 'main' AND table_name = 'activities'"))
 
 
 def _body(sql: str) -> str:
@@ -150,6 +150,8 @@ def _data_tests(m: Model) -> list[tuple[str, str]]:
     for col in m.columns:
         c = f'"{col["name"]}"'
         for test in col.get("tests", []):
+            kind: str
+            arg: Any
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
@@ -175,7 +177,7 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
     count = 0
     for m in models:
         for name, sql in _data_tests(m):
-            bad = con.execute(sql).fetchone()[0]
+            bad = scalar(con, sql)
             count += 1
             if bad:
                 raise ModelError(f"model {m.name}: data test {name} failed for {bad} row(s)")

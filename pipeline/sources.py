@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from pipeline.parsers import detect_format
 
@@ -51,7 +52,11 @@ class TooLarge(Exception):
     pass
 
 
-def _read_capped(stream: io.BufferedIOBase, limit: int | None = None) -> bytes:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _read_capped(stream: _Readable, limit: int | None = None) -> bytes:
     limit = MAX_MEMBER_BYTES if limit is None else limit
     out = bytearray()
     while chunk := stream.read(_CHUNK):

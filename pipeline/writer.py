@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 
 from pipeline.db import transaction
 from pipeline.exercises import classify
-from pipeline.parsers.records import Activity, ParseResult, StrengthSession
+from pipeline.parsers.records import Activity, ParseResult, Sport, StrengthSession
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,16 +33,21 @@ if TYPE_CHECKING:
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
 SESSION_MATCH_MINUTES = 30
 # Strava's activities.csv "Activity Type" -> our sport, for files whose own type says nothing
-STRAVA_SPORTS = {
+STRAVA_SPORTS: dict[str, Sport] = {
     "run": "running", "trail run": "running", "virtual run": "running",
     "ride": "cycling", "virtual ride": "cycling", "e-bike ride": "cycling",
     "swim": "swimming", "weight training": "strength",
 }
 
 
+# what ingest_log says of a file (SPEC); "skipped" is never logged: a transient read error
+IngestStatus = Literal["loaded", "duplicate", "quarantined", "ignored"]
+Outcome = Literal["loaded", "duplicate", "quarantined", "ignored", "skipped"]
+
+
 @dataclass
 class Loaded:
-    status: str  # loaded | duplicate | quarantined | skipped (a transient read error: not logged)
+    status: Outcome
     reason: str | None = None
     superseded: list[str] = field(default_factory=list)  # earlier files this one made duplicates
 
@@ -57,7 +62,7 @@ def log_entry(
     file: str,
     sha256: str,
     fmt: str | None,
-    status: str,
+    status: IngestStatus,
     reason: str | None,
     athlete_id: str | None,
     activities: int = 0,
@@ -88,7 +93,7 @@ def _apply_strava(activity: Activity, strava: tuple[str | None, str | None] | No
 
 
 def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
-                     ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     import pandas as pd  # only when there is something to write: keeps re-runs quick to start
 
     rows, samples = [], []
@@ -179,8 +184,7 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
                  AND epoch(least(end_utc, ?::TIMESTAMPTZ) - greatest(start_utc, ?::TIMESTAMPTZ))
                      >= 0.5 * least(epoch(end_utc - start_utc), epoch(?::TIMESTAMPTZ - ?::TIMESTAMPTZ))
                ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sport, sha, end, start, end, start, end, start]).fetchall()
-        old = old[0] if old else None
+            [athlete_id, sport, sha, end, start, end, start, end, start]).fetchone()
         if old is None:
             continue
         old_id, old_fmt, old_hr, old_n, old_file = old
@@ -197,12 +201,13 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
 
 def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> bool:
     """A file all of whose activities lost to a richer recording is logged as a duplicate."""
-    return con.execute(
+    changed = con.execute(
         """UPDATE ingest_log SET status = 'duplicate', reason = ?
            WHERE file = ? AND status = 'loaded' AND sessions = 0
              AND NOT EXISTS (SELECT 1 FROM raw.activities a
                              WHERE a.source_file = ? AND a.duplicate_of IS NULL)""",
-        [reason, file, file]).fetchone()[0] > 0
+        [reason, file, file]).fetchone()
+    return bool(changed and changed[0])
 
 
 def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
@@ -218,8 +223,7 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
                  AND ((start_utc < ? AND end_utc > ?)
                       OR abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60})
                ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sha, end, start, start]).fetchall()
-        old = old[0] if old else None
+            [athlete_id, sha, end, start, start]).fetchone()
         if old is None:
             continue
         old_id, old_fmt, old_complete, old_n = old
@@ -252,7 +256,8 @@ def load_result(con: duckdb.DuckDBPyConnection, athlete_id: str, file: str, sha2
         _insert(con, "raw.strength_sets", set_frame)
         lost, superseded = _dedup_activities(con, athlete_id, act_ids)
         _dedup_sessions(con, athlete_id, ses_ids)
-        status, reason = "loaded", None
+        status: IngestStatus = "loaded"
+        reason: str | None = None
         if acts and len(lost) == len(acts) and not sessions:
             status, reason = "duplicate", lost[0]
         log_entry(con, file, sha256, result.format, status, reason, athlete_id, len(acts), len(sessions))

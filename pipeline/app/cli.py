@@ -30,8 +30,13 @@ from pipeline.wording import SEVERITIES, counts_text, severity_counts
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="runlift: watch exports and strength logs into DuckDB, rules and a weekly report.",
+)
 # piped output (a file, a CI log) gets wide lines instead of rich's 80-column default
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -78,8 +83,12 @@ def _fail(message: str) -> None:
 
 @app.callback()
 def _global(
-    db: Annotated[Path, typer.Option(envvar="RUNLIFT_DB", help="DuckDB file.")] = Path("runlift.duckdb"),
-    config: Annotated[Path, typer.Option(envvar="RUNLIFT_CONFIG", help="Config file.")] = Path("runlift.toml"),
+    db: Annotated[Path, typer.Option(envvar="RUNLIFT_DB", metavar="PATH", help="DuckDB file.")] = Path(
+        "runlift.duckdb"
+    ),
+    config: Annotated[Path, typer.Option(envvar="RUNLIFT_CONFIG", metavar="PATH", help="Config file.")] = Path(
+        "runlift.toml"
+    ),
 ) -> None:
     State.db, State.config_path = db, config
 
@@ -89,7 +98,9 @@ def _use_prefect(flag: bool) -> bool:
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder for runlift.toml and the DB.")] = Path(".")) -> None:
+def init(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for runlift.toml and the DB.")] = Path("."),
+) -> None:
     """Write a commented runlift.toml and an empty DB with the schema."""
     from pipeline import commands
 
@@ -115,8 +126,13 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         from flows.ingest import ingest_flow
 
         return ingest_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} files"),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} files"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("ingesting", total=None)
 
@@ -139,8 +155,8 @@ def _print_summary(summary) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders (recursive), .gz or .zip.")],
-    athlete: Annotated[str | None, typer.Option(help="Athlete id the files belong to.")] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files, folders (recursive), .gz or .zip.")],
+    athlete: Annotated[str | None, typer.Option(metavar="ID", help="Athlete id the files belong to.")] = None,
     prefect: Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")] = False,
 ) -> None:
     """Load watch exports and strength logs; idempotent; bad files are quarantined."""
@@ -149,7 +165,9 @@ def ingest(
 
 @app.command()
 def models(
-    name: Annotated[str | None, typer.Argument(help="A model: print its columns and their descriptions.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="A model: print its columns and their descriptions.")
+    ] = None,
 ) -> None:
     """The SQL models in run order with their grain and description (the analyst's map)."""
     from pipeline.models import discover
@@ -200,8 +218,8 @@ def _csv_cell(value: object) -> object:
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
-    format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="A read-only SQL query.")],
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | csv | json")] = "table",
 ) -> None:
     """Run a read-only query against the DB (analyst convenience)."""
     from pipeline import commands
@@ -233,7 +251,9 @@ def _as_of(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
 
 
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Judge weeks ending before this date (default: today).")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", metavar="DATE", help="Judge weeks ending before this date (default: today).")
+]
 PrefectFlag = Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")]
 
 
@@ -259,9 +279,9 @@ def build(as_of: AsOf = None, prefect: PrefectFlag = False) -> None:
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders (recursive), .gz or .zip.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files, folders (recursive), .gz or .zip.")],
     as_of: AsOf = None,
-    athlete: Annotated[str | None, typer.Option(help="Athlete id the files belong to.")] = None,
+    athlete: Annotated[str | None, typer.Option(metavar="ID", help="Athlete id the files belong to.")] = None,
     prefect: PrefectFlag = False,
 ) -> None:
     """Ingest, then build (one flow run when Prefect is configured)."""
@@ -269,8 +289,9 @@ def run(
     if _use_prefect(prefect):
         from flows.build import run_flow
 
-        summary, result = run_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete,
-                                   _as_of(as_of))
+        summary, result = run_flow(
+            str(State.db), str(State.config_path), [str(p) for p in paths], athlete, _as_of(as_of)
+        )
     else:
         from pipeline import commands
 
@@ -284,20 +305,26 @@ def _flag_table(flags: list[dict]) -> Table:
     table = Table("date", "week", "severity", "rule", "message", show_lines=False)
     style = {"error": "red", "warning": "yellow", "info": "cyan"}
     for f in flags:
-        table.add_row(f["date"], f["week"], f"[{style.get(f['severity'], '')}]{f['severity']}[/]", f["rule"],
-                      f["message"])
+        table.add_row(
+            f["date"], f["week"], f"[{style.get(f['severity'], '')}]{f['severity']}[/]", f["rule"], f["message"]
+        )
     return table
 
 
 @app.command()
 def flags(
-    week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W37.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only flags dated on or after (YYYY-MM-DD).")] = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="Rule id, or a family such as 'spacing'.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", help="Lowest severity shown: error, warning or info.")
-                        ] = None,
-    athlete: Annotated[str | None, typer.Option("--athlete", help="Only this athlete's flags.")] = None,
-    format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W37.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE", help="Only flags dated on or after (YYYY-MM-DD).")
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", metavar="ID", help="Rule id, or a family such as 'spacing'.")
+    ] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", metavar="LEVEL", help="Lowest severity shown: error, warning or info.")
+    ] = None,
+    athlete: Annotated[str | None, typer.Option("--athlete", metavar="ID", help="Only this athlete's flags.")] = None,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | json | csv")] = "table",
 ) -> None:
     """List the flags of the last build (exit 0 whatever it finds)."""
     from pipeline import commands
@@ -319,8 +346,7 @@ def flags(
             since_date = date.fromisoformat(since)
         except ValueError:
             raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
-    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule, severity=severity,
-                                athlete=athlete)
+    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule, severity=severity, athlete=athlete)
     if format == "json":
         print(json.dumps(found, indent=1, ensure_ascii=False))
     elif format == "csv":
@@ -335,8 +361,12 @@ def flags(
 
 @app.command()
 def report(
-    week: Annotated[str | None, typer.Option("--week", help="ISO week (default: the last complete week).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report files ([report] out).")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", metavar="YYYY-Www", help="ISO week (default: the last complete week).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder for the report files ([report] out).")
+    ] = None,
     send: Annotated[bool, typer.Option("--send", help="E-mail it (SMTP from RUNLIFT_SMTP_* variables).")] = False,
     prefect: PrefectFlag = False,
 ) -> None:
@@ -349,8 +379,9 @@ def report(
     if _use_prefect(prefect):
         from flows.report import report_flow
 
-        written = report_flow(str(State.db), str(State.config_path), week,
-                              None if out_dir is None else str(out_dir), send)
+        written = report_flow(
+            str(State.db), str(State.config_path), week, None if out_dir is None else str(out_dir), send
+        )
     else:
         written = commands.write_reports(State.db, config, week, out_dir)
         if send:
@@ -369,15 +400,19 @@ def serve() -> None:
     config = State.config()
 
     def ready(api_url: str) -> None:
-        out.print(f"Prefect API {api_url}: serving sync-inbox every {config.inbox.interval_minutes:g} min and "
-                  f"weekly-report on '{config.report.cron}' ({config.all_athletes[0].timezone}); Ctrl-C stops")
+        out.print(
+            f"Prefect API {api_url}: serving sync-inbox every {config.inbox.interval_minutes:g} min and "
+            f"weekly-report on '{config.report.cron}' ({config.all_athletes[0].timezone}); Ctrl-C stops"
+        )
 
     serving.serve(State.db, State.config_path, config, on_ready=ready)
 
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Folder for the demo's own DB and reports.")] = Path("runlift-demo"),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the demo's own DB and reports.")] = Path(
+        "runlift-demo"
+    ),
 ) -> None:
     """Ingest sample_data/ into DIR/runlift.duckdb, build, print the weekly table and the flags, and
     write a report to DIR/reports/ (offline; never touches --db)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.parsers.records import Format, ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
 
 Parser = Callable[[bytes, str, ParseContext], ParseResult]
 
@@ -51,7 +51,7 @@ def _simple_csv(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     return simple_csv.parse(data, name, ctx)
 
 
-PARSERS: dict[Format, Parser] = {
+PARSERS: dict[str, Parser] = {  # keyed by Format
     "fit": _fit,
     "gpx": _gpx,
     "tcx": _tcx,
@@ -94,7 +94,7 @@ def parse(data: bytes, name: str, fmt: str, ctx: ParseContext) -> ParseResult:
         from pipeline.parsers.csv_common import csv_flavour
 
         fmt = csv_flavour(data)
-    parser = PARSERS.get(fmt)  # type: ignore[call-overload]
+    parser = PARSERS.get(fmt)
     if parser is None:
         raise QuarantineError(f"unsupported format {fmt!r}")
     return parser(data, name, ctx)

@@ -42,6 +42,7 @@ from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     QuarantineError,
+    SetType,
     StrengthSession,
     StrengthSet,
     as_utc,
@@ -380,7 +381,7 @@ class SessionDraft:
     def add_set(
         self,
         exercise: str,
-        set_type: str,
+        set_type: SetType,
         reps: int | None,
         weight_kg: float | None,
         rpe: float | None = None,

@@ -55,6 +55,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,15 +80,17 @@ from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     Activity,
+    Format,
     ParseContext,
     ParseResult,
     QuarantineError,
+    Sport,
     StrengthSession,
     StrengthSet,
     samples_frame,
 )
 
-FORMAT = "fit"
+FORMAT: Format = "fit"
 _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)  # FIT date_time 0
 _FIT_EPOCH_UNIX = int(_FIT_EPOCH.timestamp())
 _RELATIVE_LIMIT = 0x10000000  # date_time values below this count seconds since device power-on
@@ -286,7 +289,7 @@ class _Layout:
     """A definition compiled once: one struct for the whole data message."""
 
     size: int
-    unpack: Callable[[bytes], tuple]
+    unpack: Callable[[bytes], tuple[Any, ...]]
     slots: list[_Slot]
     timestamp: _Slot | None  # the message's own timestamp field, if it has one
     sample_slots: list[int]  # indexes of the record fields that feed samples (directly or via components)
@@ -319,7 +322,7 @@ def _feeds_samples(def_mesg: DefinitionMessage, fd: FieldDefinition) -> bool:
     return f.name in _RECORD_FIELDS or any(c.name in _RECORD_FIELDS for c in f.components or ())
 
 
-def _has_subfields(def_mesg: DefinitionMessage, f: object) -> bool:
+def _has_subfields(def_mesg: DefinitionMessage, f: Any) -> bool:
     targets = [def_mesg.mesg_type.fields.get(c.def_num) for c in f.components or ()]
     return any(t is not None and t.subfields for t in [f, *targets])
 
@@ -337,7 +340,7 @@ class _RecordColumns:
     cadence: list[float | None] = field(default_factory=list)
     altitude: list[float | None] = field(default_factory=list)
 
-    def append(self, ts: int | None, v: dict[str, object]) -> None:
+    def append(self, ts: int | None, v: dict[str, Any]) -> None:
         get = v.get
         self.timestamp.append(ts)
         self.lat.append(get("position_lat"))
@@ -350,7 +353,7 @@ class _RecordColumns:
         self.altitude.append(_first_present(get("enhanced_altitude"), get("altitude")))
 
 
-def _first_present(a: object, b: object) -> object:
+def _first_present(a: Any, b: Any) -> Any:
     return a if a is not None else b
 
 
@@ -375,12 +378,12 @@ class _FitReader(FitFile):
         DEV_TYPES.clear()  # fitparse keeps developer field types in a module global: none may leak between files
         self._layouts: dict[int, _Layout] = {}
         self.records = _RecordColumns()
-        self.summary: dict[str, list] = defaultdict(list)
+        self.summary: dict[str, list[DataMessage]] = defaultdict(list)
         super().__init__(data, check_crc=False, data_processor=_RawValues())
 
     def position(self) -> int:
         """Bytes read so far (for quarantine reasons)."""
-        return self._file.tell() if self._file else self._filesize
+        return int(self._file.tell() if self._file else self._filesize)
 
     def _parse_definition_message(self, header: MessageHeader) -> DefinitionMessage:
         # fitparse 1.2's own code plus two tolerances real devices need: a field whose size is no
@@ -446,7 +449,7 @@ class _FitReader(FitFile):
             DEV_TYPES[index] = {"dev_data_index": index, "application_id": None, "fields": {}}
         return message
 
-    def _advance_clock(self, layout: _Layout, values: tuple, header: MessageHeader) -> int | None:
+    def _advance_clock(self, layout: _Layout, values: tuple[Any, ...], header: MessageHeader) -> int | None:
         """The message's timestamp, keeping fitparse's compressed-timestamp state as its decoder does."""
         ts = None
         if layout.timestamp is not None:
@@ -459,10 +462,10 @@ class _FitReader(FitFile):
             )
         return ts
 
-    def _decode_samples(self, def_mesg: DefinitionMessage, layout: _Layout, values: tuple) -> dict[str, object]:
+    def _decode_samples(self, def_mesg: DefinitionMessage, layout: _Layout, values: tuple[Any, ...]) -> dict[str, Any]:
         """fitparse's profile logic (subfields, components, scale, offset), for the kept fields only."""
         raws = [_slot_raw(slot, values) for slot in layout.slots] if layout.needs_raws else []
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}
         for i in layout.sample_slots:
             slot = layout.slots[i]
             raw = raws[i] if raws else _slot_raw(slot, values)
@@ -475,7 +478,7 @@ class _FitReader(FitFile):
         return out
 
     def _decode_component(
-        self, def_mesg: DefinitionMessage, raws: list, component: ComponentField, raw: object, out: dict
+        self, def_mesg: DefinitionMessage, raws: list[Any], component: ComponentField, raw: Any, out: dict[str, Any]
     ) -> None:
         try:
             value = component.render(raw)
@@ -493,7 +496,7 @@ class _FitReader(FitFile):
         _put(out, target.name, target.render(value))
 
 
-def _slot_raw(slot: _Slot, values: tuple) -> object:
+def _slot_raw(slot: _Slot, values: tuple[Any, ...]) -> Any:
     if slot.count == 0:
         return None
     if not slot.array:
@@ -504,7 +507,7 @@ def _slot_raw(slot: _Slot, values: tuple) -> object:
     return tuple(slot.parse(v) for v in chunk)
 
 
-def _put(out: dict[str, object], name: str, value: object) -> None:
+def _put(out: dict[str, Any], name: str, value: Any) -> None:
     """Like fitparse's get_values(), except that a missing value never hides a present one."""
     if isinstance(value, tuple):  # an array where one value is expected: the first valid element
         value = next((v for v in value if v is not None), None)
@@ -578,8 +581,8 @@ class _Clock:
             local, system = _int(m.get_raw_value("local_timestamp")), _int(m.get_raw_value("timestamp"))
             if local is not None and system is not None and local >= _RELATIVE_LIMIT > system:
                 naive = _to_datetime(local).replace(tzinfo=None)
-                utc = naive.replace(tzinfo=self._ctx.zone).astimezone(UTC)
-                return int((utc - _FIT_EPOCH).total_seconds()) - system
+                local_utc = naive.replace(tzinfo=self._ctx.zone).astimezone(UTC)
+                return int((local_utc - _FIT_EPOCH).total_seconds()) - system
         return None
 
 
@@ -601,7 +604,7 @@ class _Samples:
             raw = np.where(raw < _RELATIVE_LIMIT, raw + clock.offset(), raw)
         full = len(keep) == len(rec.timestamp)
 
-        def column(values: list, scale: float = 1.0) -> np.ndarray:
+        def column(values: list[Any], scale: float = 1.0) -> np.ndarray[Any, Any]:
             values = values if full else [values[i] for i in keep]
             try:
                 arr = np.array(values, dtype=np.float64)  # None -> NaN
@@ -700,8 +703,8 @@ def _session_parts(reader: _FitReader, clock: _Clock) -> list[_Part]:
 
 def _derived_parts(reader: _FitReader, samples: _Samples, clock: _Clock) -> list[_Part]:
     """No session message: one activity spanning the laps and records (if they span any time)."""
-    laps = [(clock.seconds(m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
-    laps = [(start, m) for start, m in laps if start is not None]
+    timed = [(clock.seconds(m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
+    laps = [(start, m) for start, m in timed if start is not None]
     starts = [start for start, _ in laps] + ([int(samples.ts.min())] if len(samples.ts) else [])
     ends = [start + (_num(m.get_value("total_elapsed_time")) or 0) for start, m in laps]
     ends += [int(samples.ts.max())] if len(samples.ts) else []
@@ -710,14 +713,14 @@ def _derived_parts(reader: _FitReader, samples: _Samples, clock: _Clock) -> list
     described = reader.summary["lap"] + reader.summary["sport"]
     sport = next((_int(m.get_raw_value("sport")) for m in described), None)
     sub_sport = next((_int(m.get_raw_value("sub_sport")) for m in described), None)
-    timers = [_num(m.get_value("total_timer_time")) for _, m in laps]
-    distances = [_num(m.get_value("total_distance")) for _, m in laps]
+    timers = [t for _, m in laps if (t := _num(m.get_value("total_timer_time"))) is not None]
+    distances = [d for _, m in laps if (d := _num(m.get_value("total_distance"))) is not None]
     return [
         _Part(
             start=min(starts),
             elapsed=float(max(ends) - min(starts)),
-            timer=sum(timers) if laps and None not in timers else None,
-            distance=sum(distances) if laps and None not in distances else None,
+            timer=sum(timers) if laps and len(timers) == len(laps) else None,
+            distance=sum(distances) if laps and len(distances) == len(laps) else None,
             avg_hr=None,
             max_hr=None,
             sport_raw=sport,
@@ -726,8 +729,9 @@ def _derived_parts(reader: _FitReader, samples: _Samples, clock: _Clock) -> list
     ]
 
 
-def map_sport(sport: int | None, sub_sport: int | None) -> tuple[str, str | None]:
+def map_sport(sport: int | None, sub_sport: int | None) -> tuple[Sport, str | None]:
     """runlift sport and sub_sport for raw FIT sport/sub_sport numbers (see the module docstring)."""
+    mapped: Sport
     if sport == _RUNNING:
         mapped = "running"
     elif sport == _CYCLING:
@@ -763,7 +767,7 @@ def _activity(part: _Part, samples: _Samples) -> Activity:
     distance = part.distance
     if distance is None:
         low, high = samples.nan_stat("distance_m", np.min), samples.nan_stat("distance_m", np.max)
-        distance = None if high is None else high - low
+        distance = None if high is None or low is None else high - low
     return Activity(
         sport=sport,
         sub_sport=sub_sport,
@@ -793,7 +797,7 @@ def _int(value: object) -> int | None:
 # -------------------------------------------------------------------------- strength
 
 
-def _strength_sessions(parts: list[_Part], set_messages: list, clock: _Clock) -> list[StrengthSession]:
+def _strength_sessions(parts: list[_Part], set_messages: list[DataMessage], clock: _Clock) -> list[StrengthSession]:
     """One StrengthSession per strength session; each set goes to the strength session it started in."""
     strength = [p for p in parts if map_sport(p.sport_raw, p.sub_sport_raw)[0] == "strength"]
     if not strength:
@@ -815,7 +819,7 @@ def _strength_sessions(parts: list[_Part], set_messages: list, clock: _Clock) ->
     return sessions
 
 
-def _set_time(message: object, clock: _Clock, default: int) -> int:
+def _set_time(message: DataMessage, clock: _Clock, default: int) -> int:
     for name in ("start_time", "timestamp"):
         seconds = clock.seconds(message.get_raw_value(name))
         if seconds is not None:
@@ -823,7 +827,7 @@ def _set_time(message: object, clock: _Clock, default: int) -> int:
     return default
 
 
-def _strength_set(message: object) -> StrengthSet | None:
+def _strength_set(message: DataMessage) -> StrengthSet | None:
     """A StrengthSet for an active set message; None for rest entries, which are not sets."""
     set_type = message.get_raw_value("set_type")
     category, subtype = _exercise(message.get_raw_value("category"), message.get_raw_value("category_subtype"))

@@ -54,6 +54,7 @@ from pipeline.parsers.records import (
     ParseContext,
     ParseResult,
     QuarantineError,
+    Sport,
     as_utc,
     samples_frame,
 )
@@ -68,7 +69,7 @@ _CADENCE_TAGS = frozenset({"cad", "cadence", "runcadence"})
 
 # <type> values seen in exports (Garmin Connect, Strava, Runkeeper, NikePlus, OsmAnd ...),
 # lower-cased. Strava's older GPX exports write numbers: 1 = Ride, 9 = Run.
-_SPORT_BY_TYPE = {
+_SPORT_BY_TYPE: dict[str, Sport] = {
     "running": "running", "run": "running", "9": "running", "trail_running": "running",
     "trailrun": "running", "treadmill_running": "running", "virtualrun": "running",
     "street_running": "running", "track_running": "running",
@@ -177,7 +178,7 @@ def _utc(time: datetime) -> datetime | None:
 
 def _track_points(gpx: gpxpy.gpx.GPX) -> list[tuple[int, int, gpxpy.gpx.GPXTrackPoint]]:
     """(track index, file-wide segment number, point) for every track point, in file order."""
-    out = []
+    out: list[tuple[int, int, gpxpy.gpx.GPXTrackPoint]] = []
     segments = ((t, seg) for t, track in enumerate(gpx.tracks) for seg in track.segments)
     for s, (t, seg) in enumerate(segments):
         out.extend((t, s, p) for p in seg.points)
@@ -332,7 +333,7 @@ def _moving_seconds(points: list[_Point]) -> float | None:
     return track.get_moving_data().moving_time or None
 
 
-def sport_of(raw_type: str | None) -> tuple[str, str | None]:
+def sport_of(raw_type: str | None) -> tuple[Sport, str | None]:
     """Map an exporter's activity type to (sport, sub_sport).
 
     The sub_sport keeps the exporter's own word when it says more than the sport does

@@ -22,10 +22,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from pipeline.parsers import csv_common as cc
-from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import Format, ParseContext, ParseResult, QuarantineError, SetType
 
-FORMAT = "hevy_csv"
-SET_TYPES = {
+FORMAT: Format = "hevy_csv"
+SET_TYPES: dict[str, SetType] = {
     "": "working",
     "normal": "working",
     "working": "working",

@@ -133,7 +133,7 @@ def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    n = len(columns["ts_utc"]) if "ts_utc" in columns else 0
+    n = len(columns["ts_utc"]) if "ts_utc" in columns else 0  # type: ignore[arg-type]
     data: dict[str, object] = {}
     ts = columns.get("ts_utc", [])
     data["ts_utc"] = pd.to_datetime(pd.Series(ts, dtype="object"), utc=True).astype("datetime64[us, UTC]")

@@ -101,7 +101,8 @@ def _sniff_encoding(data: bytes) -> tuple[str, bytes]:
 def _parse_text(text: str) -> Element:
     """Parse vetted text with DTDs, entity declarations and external references forbidden."""
     try:
-        return DefusedET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = DefusedET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except defusedxml.DefusedXmlException:
         raise QuarantineError(DTD_REFUSED) from None
     except ParseError as err:

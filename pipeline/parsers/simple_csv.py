@@ -38,12 +38,12 @@ Example::
 from __future__ import annotations
 
 from pipeline.parsers import csv_common as cc
-from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import Format, ParseContext, ParseResult, QuarantineError, SetType
 
-FORMAT = "simple_csv"
+FORMAT: Format = "simple_csv"
 COLUMNS = ("date", "time", "exercise", "set", "reps", "weight_kg", "set_type", "rpe", "duration_min", "title")
 # Spellings people type for the four set types.
-SET_TYPES = {
+SET_TYPES: dict[str, SetType] = {
     "": "working",
     "working": "working",
     "work": "working",

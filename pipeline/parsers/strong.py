@@ -33,10 +33,10 @@ from __future__ import annotations
 import re
 
 from pipeline.parsers import csv_common as cc
-from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import Format, ParseContext, ParseResult, QuarantineError, SetType
 
-FORMAT = "strong_csv"
-SET_ORDER_TYPES = {"w": "warmup", "d": "drop", "f": "failure"}
+FORMAT: Format = "strong_csv"
+SET_ORDER_TYPES: dict[str, SetType] = {"w": "warmup", "d": "drop", "f": "failure"}
 REST_TIMER = "rest timer"
 _DURATION_RE = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?$")
 _CLOCK_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
@@ -114,7 +114,7 @@ def _weight_kg(row: cc.Row, columns: _Columns) -> float | None:
     return cc.check_weight(value * factor, row, "Weight")
 
 
-def _set_type(order: str, row: cc.Row) -> str:
+def _set_type(order: str, row: cc.Row) -> SetType:
     if not order or order.isdigit():
         return "working"
     set_type = SET_ORDER_TYPES.get(order)

@@ -48,11 +48,12 @@ from pipeline.parsers.records import (
     ParseContext,
     ParseResult,
     QuarantineError,
+    Sport,
     as_utc,
     samples_frame,
 )
 
-_SPORTS = {"running": "running", "biking": "cycling"}
+_SPORTS: dict[str, Sport] = {"running": "running", "biking": "cycling"}
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _activity(el: Element) -> Activity | None:
     )
 
 
-def _sport(attr: str | None) -> tuple[str, str | None]:
+def _sport(attr: str | None) -> tuple[Sport, str | None]:
     return _SPORTS.get((attr or "").strip().lower(), "other"), None
 
 
@@ -288,7 +289,8 @@ def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
         raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is not a number")
     if nonnegative and value < 0:
-        raise QuarantineError(f"invalid TCX: {safe_xml.local_name(el.tag)} {text!r} in {where} is negative")
+        tag = safe_xml.local_name(el.tag) if el is not None else "value"
+        raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is negative")
     return value
 
 

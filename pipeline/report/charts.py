@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # the Agg canvas, without pyplot's global state
@@ -24,6 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from pipeline.report.data import ReportData, TimelineItem
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 DPI = 110
 WIDTH_PX = 640
@@ -46,7 +50,7 @@ GRID = "#e5e7eb"
 TEXT = "#374151"
 MUTED = "#6b7280"
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: the same glyphs everywhere
     "font.size": 8,
     "axes.titlesize": 9,
@@ -195,6 +199,7 @@ def week_timeline(data: ReportData) -> bytes:
                 seg_end = min(end, day_start + timedelta(days=1))
                 if day >= 0:
                     x0, x1 = _hours(start, day_start), _hours(seg_end, day_start)
+                    style: dict[str, Any]
                     if item.kind == "strength":
                         style = {"color": STRENGTH_COLOUR}
                     elif item.is_quality:

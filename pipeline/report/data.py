@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from pipeline.config import Config
+from pipeline.db import scalar
 from pipeline.errors import ReportError
 from pipeline.wording import SEVERITIES, iso_week
 
@@ -54,8 +55,8 @@ def last_complete_week(as_of: date) -> str:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                            "AND table_name = ?", [schema, name]).fetchone()[0])
+    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                            "AND table_name = ?", [schema, name]))
 
 
 def last_build_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -188,7 +189,7 @@ class ReportData:
         """The week's highest daily ACWR (None when not judged yet)."""
         days = [d for d in self.acwr_days
                 if d.acwr is not None and self.week_start <= d.local_date <= self.week_end]
-        return max(days, key=lambda d: d.acwr) if days else None
+        return max(days, key=lambda d: d.acwr or 0.0) if days else None
 
 
 def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSummary:
@@ -209,9 +210,8 @@ def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSum
         values.update(strength_done=int(done), strength_target=int(target), phase=phase, met=met,
                       complete=bool(complete), is_first_week=bool(first), next_race=next_race)
     else:
-        values["strength_done"] = int(con.execute(
-            "SELECT count(*) FROM strength_sessions WHERE athlete_id = ? AND iso_week = ?",
-            [athlete, week]).fetchone()[0])
+        values["strength_done"] = int(scalar(
+            con, "SELECT count(*) FROM strength_sessions WHERE athlete_id = ? AND iso_week = ?", [athlete, week]))
     return WeekSummary(**values)
 
 

@@ -199,7 +199,7 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
         {"label": "TRIMP", "value": f"{s.trimp:.0f}", "sub": f"monotony {_num(s.monotony, 2)}", "alert": False},
         {"label": "Peak ACWR", "value": _num(peak.acwr if peak else None, 2),
          "sub": f"limit {data.acwr_max:g}" if peak else "not judged yet",
-         "alert": bool(peak and peak.acwr > data.acwr_max)},
+         "alert": bool(peak and peak.acwr is not None and peak.acwr > data.acwr_max)},
     ]
     groups = [{"severity": sev, "count": len(data.flags.get(sev, [])),
                "title": {"error": "Errors", "warning": "Warnings", "info": "Info"}[sev],

@@ -14,6 +14,8 @@ from pipeline.config import Config
 from pipeline.rules import load, program, spacing, strength, taper  # noqa: F401  (registers rules)
 from pipeline.rules.base import REGISTRY, Flag, RuleContext
 
+__all__ = ["REGISTRY", "Flag", "evaluate"]
+
 
 def evaluate(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> list[Flag]:
     flags: list[Flag] = []

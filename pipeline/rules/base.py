@@ -19,6 +19,7 @@ from pipeline.config import Athlete, Config, Race, Rules
 from pipeline.wording import SEVERITIES, iso_week
 
 Evidence = dict[str, Any]  # JSON-ready values: the ``evidence`` object of a flag
+Row = dict[str, Any]  # one result row of a mart query, by column name
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class RuleContext:
     def a_races(self) -> list[Race]:
         return self.config.a_races(self.athlete.id)
 
-    def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: list[Any]) -> list[Row]:
         """Run a query against the marts; rows as dicts. ``fetchall`` on purpose: an unfinished
         result would keep the connection busy for the flags insert that follows the rules."""
         cur = self.con.execute(sql, params)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Flag, Row, RuleContext, rule
 from pipeline.wording import plural
 
 _SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
 
 
 def _first_strength(ctx: RuleContext) -> date | None:
-    return ctx.con.execute("SELECT min(local_date) FROM strength_sessions WHERE athlete_id = ?",
-                           [ctx.athlete.id]).fetchall()[0][0]
+    first: date | None = ctx.con.execute("SELECT min(local_date) FROM strength_sessions WHERE athlete_id = ?",
+                                         [ctx.athlete.id]).fetchall()[0][0]
+    return first
 
 
 def _beginner_end(ctx: RuleContext) -> tuple[date, date] | None:
@@ -26,7 +27,7 @@ def _beginner_end(ctx: RuleContext) -> tuple[date, date] | None:
     return None if first is None else (first, first + timedelta(days=7 * ctx.rules.beginner_weeks))
 
 
-def _at(r: dict) -> str:
+def _at(r: Row) -> str:
     return f"the {r['start_local'].strftime('%H:%M')} session"
 
 

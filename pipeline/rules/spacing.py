@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Any
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Evidence, Flag, Row, RuleContext, rule
 from pipeline.wording import number
 
 _PAIRS = """
@@ -21,7 +22,7 @@ _PAIRS = """
     ORDER BY local_date, session_start_utc, run_start_utc"""
 
 
-def _pairs(ctx: RuleContext, where: str, params: list) -> list[dict]:
+def _pairs(ctx: RuleContext, where: str, params: list[Any]) -> list[Row]:
     return ctx.rows(_PAIRS.format(where=where), [ctx.athlete.id, *params])
 
 
@@ -37,13 +38,13 @@ def _clock(ts: datetime, on: date) -> str:
     return ts.strftime("%H:%M") if ts.date() == on else ts.strftime("%a %H:%M")
 
 
-def _run(p: dict) -> str:
+def _run(p: Row) -> str:
     kind = "quality run" if p["run_is_quality"] else "run"
     title = f' "{p["run_title"]}"' if p["run_title"] else ""
     return f"the {_clock(p['run_start_local'], p['local_date'])} {kind}{title}"
 
 
-def _what(p: dict) -> str:
+def _what(p: Row) -> str:
     """What happened between the pair, in the order it happened."""
     if p["gap_hours"] <= 0:
         return f"Strength at {_clock(p['session_start_local'], p['local_date'])} overlapped {_run(p)}"
@@ -52,7 +53,7 @@ def _what(p: dict) -> str:
     return f"Strength started {_gap(p['gap_hours'])} after {_run(p)} ended"
 
 
-def _evidence(p: dict) -> dict:
+def _evidence(p: Row) -> Evidence:
     return {"session_id": p["session_id"], "activity_id": p["activity_id"],
             "gap_hours": round(float(p["gap_hours"]), 2), "which_first": p["which_first"]}
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Flag, Row, RuleContext, rule
 from pipeline.wording import number, plural
 
 
-def _windows(ctx: RuleContext) -> list[tuple[date, str, list[dict]]]:
+def _windows(ctx: RuleContext) -> list[tuple[date, str, list[Row]]]:
     """(race date, race label, sessions in its taper window ordered by start) per A race."""
     out = []
     for a_race in ctx.a_races():
