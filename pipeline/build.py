@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.db import transaction
-from pipeline.models import build_models_in_transaction
+from pipeline.models import build_models_in_transaction, run_data_tests
 from pipeline.rules import evaluate
 from pipeline.rules.base import Flag
 
@@ -41,15 +41,17 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildR
     with transaction(con):
         con.execute("DELETE FROM raw.build_state")
         con.execute("INSERT INTO raw.build_state VALUES (?, ?)", [as_of, datetime.now(UTC)])
-        build_models_in_transaction(con, timings=timings)
+        models = build_models_in_transaction(con, timings=timings)
         t0 = time.perf_counter()
         flags = evaluate(con, config, as_of)
         timings["(rules)"] = time.perf_counter() - t0
         frame = flags_frame(flags)
         con.register("_flags", frame)
         try:
-            con.execute("CREATE OR REPLACE TABLE flags AS SELECT athlete_id, rule, severity, "
-                        "CAST(date AS DATE) AS date, week, message, CAST(evidence AS JSON) AS evidence FROM _flags")
+            con.execute("DELETE FROM internal.rule_flags")
+            con.execute("INSERT INTO internal.rule_flags SELECT athlete_id, rule, severity, CAST(date AS DATE), "
+                        "week, message, CAST(evidence AS JSON) FROM _flags")
         finally:
             con.unregister("_flags")
+        run_data_tests(con, [m for m in models if m.name == "flags"])  # the view shows the new flags now
     return BuildResult(as_of, flags, timings)

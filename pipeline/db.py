@@ -24,6 +24,12 @@ SCHEMA_VERSION = 1
 
 RAW_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS internal;
+-- what the rules found at the last build; the `flags` model (sql/marts/flags.sql) shows it
+CREATE TABLE IF NOT EXISTS internal.rule_flags (
+    athlete_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, date DATE NOT NULL,
+    week VARCHAR NOT NULL, message VARCHAR NOT NULL, evidence JSON
+);
 CREATE TABLE IF NOT EXISTS raw.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS raw.athletes (
     athlete_id VARCHAR PRIMARY KEY,
@@ -129,6 +135,10 @@ def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> d
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a DB written by an earlier version up to the current raw schema."""
+    if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'flags'") and \
+            not scalar(con, "SELECT count(*) FROM internal.rule_flags"):  # v1 built flags as a plain table
+        con.execute("INSERT INTO internal.rule_flags SELECT athlete_id, rule, severity, date, week, message, evidence "
+                    "FROM main.flags")
     if scalar(con, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
                    "AND table_name = 'ingest_log' AND column_name = 'at'"):  # contract v2: "at" is an SQL reserved word
         con.execute('ALTER TABLE ingest_log RENAME COLUMN "at" TO ingested_at')
@@ -141,8 +151,11 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from pipeline.models import comment_sources  # the raw tables' docs live with the models' (sql/)
+
     con.execute(RAW_DDL)
     _migrate(con)
+    comment_sources(con)
     con.execute(
         "INSERT INTO raw.meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
         [str(SCHEMA_VERSION)],

@@ -27,6 +27,7 @@ from pipeline.resources import sql_dir
 
 SQL_DIR = sql_dir()
 LAYERS = ("staging", "intermediate", "marts")
+INTERNAL_SCHEMA = "internal"  # stg_*/int_* live here, so a BI tool's main schema shows only the documented views
 
 
 
@@ -37,9 +38,19 @@ class Model:
     sql: str
     materialized: str
     grain: str = ""
+    unique_key: list[str] = field(default_factory=list)  # the grain's columns
     description: str = ""
-    columns: list[dict] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
     depends_on: set[str] = field(default_factory=set)
+
+    @property
+    def schema(self) -> str:
+        """Staging and intermediate models are internal; the marts are the analyst's views."""
+        return "main" if self.layer == "marts" else INTERNAL_SCHEMA
+
+    @property
+    def relation(self) -> str:
+        return f'{self.schema}."{self.name}"'
 
 
 def _materialization(sql: str, layer: str) -> str:
@@ -49,16 +60,20 @@ def _materialization(sql: str, layer: str) -> str:
     return "view" if layer == "staging" else "table"
 
 
-def _references(sql: str) -> set[str]:
+def _references(sql: str) -> tuple[set[str], set[str]]:
+    """(models or tables the SQL reads by bare name, sources it reads: ``raw.*`` and ingest_log)."""
     import sqlglot  # only for discovering the run order (0.3 s to import)
     from sqlglot import exp
 
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
+    tables = [t for t in tree.find_all(exp.Table) if t.name not in ctes or t.db]
+    bare = {t.name for t in tables if not t.db}
+    sources = {f"{t.db}.{t.name}" if t.db else t.name for t in tables if t.db == "raw" or t.name == "ingest_log"}
+    return bare, sources
 
 
-_MODEL_KEYS = {"grain", "description", "columns"}
+_MODEL_KEYS = {"grain", "unique_key", "description", "columns"}
 _COLUMN_KEYS = {"name", "description", "tests"}
 
 
@@ -84,11 +99,15 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
             _check_meta(path.stem, meta)
             models[path.stem] = Model(
                 name=path.stem, layer=layer, sql=sql, materialized=_materialization(sql, layer),
-                grain=meta.get("grain", ""), description=meta.get("description", ""),
+                grain=meta.get("grain", ""), unique_key=meta.get("unique_key", []),
+                description=meta.get("description", ""),
                 columns=meta.get("columns", []),
             )
     for m in models.values():
-        m.depends_on = _references(m.sql) & models.keys()
+        bare, sources = _references(m.sql)
+        m.depends_on = bare & models.keys()
+        if sources and m.layer != "staging":  # one place knows the raw layout: staging
+            raise ModelError(f"model {m.name} ({m.layer}) reads {sorted(sources)[0]}; only staging models read sources")
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     for m in models.values():
         upward = [d for d in m.depends_on if rank[models[d].layer] > rank[m.layer]]
@@ -113,18 +132,28 @@ def models_built(con: duckdb.DuckDBPyConnection) -> bool:
                             "WHERE table_schema = 'main' AND table_name = 'activities'"))
 
 
-def _body(sql: str) -> str:
-    return sql.strip().rstrip(";")
+def _body(m: Model, internal: set[str]) -> str:
+    """The model's SELECT with every internal model it reads qualified by its schema: a view in
+    ``main`` must bind for an analyst whose search path is only ``main``."""
+    sql = m.sql.strip().rstrip(";")
+    if not internal:
+        return sql
+    names = "|".join(sorted(map(re.escape, internal)))
+    return re.sub(rf"(?<![\w.\"])({names})\b", rf"{INTERNAL_SCHEMA}.\1", sql)
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, m: Model) -> None:
     """A model that changed from view to table (or back) must drop the old object first."""
     other = "TABLE" if m.materialized == "view" else "VIEW"
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-        [m.name]).fetchone()
-    if kind and (kind[0] == "VIEW") == (other == "VIEW"):
-        con.execute(f'DROP {other} "{m.name}" CASCADE')
+    kind = scalar(con, "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                  [m.schema, m.name])
+    if kind and (kind == "VIEW") == (other == "VIEW"):
+        con.execute(f"DROP {other} {m.relation} CASCADE")
+    if m.schema != "main":  # built in main by an earlier version
+        for old in ("VIEW", "TABLE"):
+            if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                      "AND table_name = ? AND (table_type = 'VIEW') = ?", [m.name, old == "VIEW"]):
+                con.execute(f'DROP {old} main."{m.name}" CASCADE')
 
 
 def _sql_string(text: str) -> str:
@@ -136,17 +165,33 @@ def _comment(con: duckdb.DuckDBPyConnection, m: Model) -> None:
     shows them: ``duckdb_views()``/``duckdb_tables()`` and ``duckdb_columns()``."""
     kind = "VIEW" if m.materialized == "view" else "TABLE"
     try:
-        con.execute(f'COMMENT ON {kind} "{m.name}" IS {_sql_string(m.description)}')
+        con.execute(f"COMMENT ON {kind} {m.relation} IS {_sql_string(m.description)}")
         for col in m.columns:
             if col.get("description"):
-                con.execute(f'COMMENT ON COLUMN "{m.name}"."{col["name"]}" IS {_sql_string(col["description"])}')
+                con.execute(f'COMMENT ON COLUMN {m.relation}."{col["name"]}" IS {_sql_string(col["description"])}')
     except duckdb.Error as err:  # a yml column the model does not have: the docs drifted
         raise ModelError(f"model {m.name}: its yml does not match the model: {err}") from None
 
 
-def _data_tests(m: Model) -> list[tuple[str, str]]:
+def comment_sources(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """The raw tables' descriptions (``sources.yml``), written into DuckDB like the models'."""
+    path = sql_dir / "sources.yml"
+    if not path.exists():
+        return
+    for src in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+        relation = f'{src["schema"]}."{src["name"]}"'
+        con.execute(f"COMMENT ON TABLE {relation} IS {_sql_string(src['description'])}")
+        for col in src.get("columns", []):
+            con.execute(f'COMMENT ON COLUMN {relation}."{col["name"]}" IS {_sql_string(col["description"])}')
+
+
+def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
     """(test name, SQL counting offending rows) for each test in the model's yml."""
     tests = []
+    if m.unique_key:
+        key = ", ".join(f'"{c}"' for c in m.unique_key)
+        tests.append((f"grain({', '.join(m.unique_key)})",
+                      f"SELECT count(*) FROM (SELECT {key} FROM {m.relation} GROUP BY {key} HAVING count(*) > 1)"))
     for col in m.columns:
         c = f'"{col["name"]}"'
         for test in col.get("tests", []):
@@ -155,17 +200,18 @@ def _data_tests(m: Model) -> list[tuple[str, str]]:
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
-                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {m.name} WHERE {c} IS NOT NULL "
+                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {m.relation} WHERE {c} IS NOT NULL "
                        f"GROUP BY {c} HAVING count(*) > 1)")
             elif kind == "not_null":
-                sql = f"SELECT count(*) FROM {m.name} WHERE {c} IS NULL"
+                sql = f"SELECT count(*) FROM {m.relation} WHERE {c} IS NULL"
             elif kind == "accepted_values":
                 values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
-                sql = (f"SELECT count(*) FROM {m.name} "
+                sql = (f"SELECT count(*) FROM {m.relation} "
                        f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})")
             elif kind == "relationships":
                 to, fld = arg["to"], arg["field"]
-                sql = (f"SELECT count(*) FROM {m.name} WHERE {c} IS NOT NULL "
+                to = relations.get(to, to)
+                sql = (f"SELECT count(*) FROM {m.relation} WHERE {c} IS NOT NULL "
                        f'AND {c} NOT IN (SELECT "{fld}" FROM {to})')
             else:
                 raise ModelError(f"model {m.name}: unknown data test {kind!r}")
@@ -175,8 +221,9 @@ def _data_tests(m: Model) -> list[tuple[str, str]]:
 
 def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
     count = 0
+    relations = {m.name: m.relation for m in models}
     for m in models:
-        for name, sql in _data_tests(m):
+        for name, sql in _data_tests(m, relations):
             bad = scalar(con, sql)
             count += 1
             if bad:
@@ -195,12 +242,14 @@ def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Mod
                                 timings: dict[str, float] | None = None) -> list[Model]:
     """The body of :func:`build_models`, for callers that own the transaction (``build``)."""
     models = models if models is not None else discover()
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
+    internal = {m.name for m in models if m.schema != "main"}
     for m in models:
         t0 = time.perf_counter()
         _drop_other_kind(con, m)
         kind = "VIEW" if m.materialized == "view" else "TABLE"
         try:
-            con.execute(f'CREATE OR REPLACE {kind} "{m.name}" AS {_body(m.sql)}')
+            con.execute(f"CREATE OR REPLACE {kind} {m.relation} AS {_body(m, internal)}")
         except duckdb.Error as err:
             raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
         _comment(con, m)

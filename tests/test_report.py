@@ -229,8 +229,8 @@ def test_hostile_strings_are_escaped(con, config):
         con.execute("UPDATE activities SET title = ? WHERE athlete_id = 'me' AND local_date = DATE '2026-09-18' "
                     "AND sport = 'running'", ["run " + HOSTILE])
         con.execute("UPDATE strength_sets SET exercise = ? WHERE session_id = ?", ["squat " + HOSTILE, monday_session])
-        con.execute("INSERT INTO flags VALUES ('me', 'program.to_failure', 'error', DATE '2026-09-15', ?, ?, "
-                    "CAST('{}' AS JSON))", [WEEK, "flag " + HOSTILE])
+        con.execute("INSERT INTO internal.rule_flags VALUES ('me', 'program.to_failure', 'error', "
+                    "DATE '2026-09-15', ?, ?, CAST('{}' AS JSON))", [WEEK, "flag " + HOSTILE])
         rep = render_report(con, config, "me", WEEK)
     finally:
         con.execute("ROLLBACK")

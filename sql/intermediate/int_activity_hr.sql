@@ -9,7 +9,7 @@ with athletes as (
         athlete_id, resting_hr, max_hr as hr_max, threshold_hr,
         case when sex = 'f' then 0.86 else 0.64 end as k,
         case when sex = 'f' then 1.67 else 1.92 end as b
-    from raw.athletes
+    from stg_athletes
 ),
 timed as (
     select

@@ -8,7 +8,7 @@ select
             then 'title'
         when h.minutes_at_threshold >= 10 then 'threshold_hr'
         when exists (
-            select 1 from raw.races as r
+            select 1 from stg_races as r
             where r.athlete_id = a.athlete_id and r.priority = 'A' and r.race_date = a.local_date
         ) then 'a_race'
     end as quality_reason

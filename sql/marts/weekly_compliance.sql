@@ -20,9 +20,9 @@ counts as (
          where s.athlete_id = w.athlete_id and s.iso_week = w.iso_week) as strength_sessions,
         (select count(*) from int_runs as r
          where r.athlete_id = w.athlete_id and r.iso_week = w.iso_week) as runs,
-        (select min(r.race_date) from raw.races as r
+        (select min(r.race_date) from stg_races as r
          where r.athlete_id = w.athlete_id and r.priority = 'A' and r.race_date >= w.week_start) as next_race,
-        exists (select 1 from raw.races as r
+        exists (select 1 from stg_races as r
                 where r.athlete_id = w.athlete_id and r.priority = 'A'
                   and r.race_date between w.week_start - 7 and w.week_start - 1) as after_race_week
     from weeks as w
@@ -60,5 +60,5 @@ select
     p.week_start = sp.series_start as is_first_week,
     case when p.complete then p.strength_sessions >= strength_target end as met
 from phased as p
-join raw.athletes as ath using (athlete_id)
+join stg_athletes as ath using (athlete_id)
 join int_athlete_spans as sp using (athlete_id)
