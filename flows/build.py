@@ -1,7 +1,8 @@
-"""Prefect flows for `runlift build` and `runlift run` (ingest + build in one flow run)."""
+"""Prefect flows for `runlift build` and `runlift run` (ingest, then build, in one flow run)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -9,40 +10,39 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import ingest_in_flow
-from flows.runners import parse_task_runner
+from flows.ingest import ingest_step, process_pool
 from pipeline import commands
 from pipeline.build import BuildResult
-from pipeline.config import load_config
+from pipeline.config import Config
 from pipeline.ingest import Summary
-from pipeline.wording import SEVERITIES, severity_counts
 
 
 def build_markdown(result: BuildResult) -> str:
-    counts = severity_counts(f.severity for f in result.flags)
+    counts = Counter(f.severity for f in result.flags)
     lines = [f"# runlift build (as of {result.as_of})", "", "| severity | flags |", "|---|---|"]
-    lines += [f"| {sev} | {counts.get(sev, 0)} |" for sev in SEVERITIES]
+    lines += [f"| {sev} | {counts.get(sev, 0)} |" for sev in ("error", "warning", "info")]
     return "\n".join(lines)
 
 
 @task(name="build models and rules", retries=3, retry_delay_seconds=[5, 15, 45], cache_policy=NO_CACHE)
-def build_task(db: str, config_path: str | None, as_of: date | None) -> BuildResult:
+def build_task(db: Path, config: Config, as_of: date | None) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
-    result = commands.build(Path(db), load_config(config_path), as_of)
+    result = commands.build(db, config, as_of)
     get_run_logger().info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
     create_markdown_artifact(build_markdown(result), key="runlift-build")
     return result
 
 
 @flow(name="build", log_prints=True)
-def build_flow(db: str, config_path: str | None, as_of: date | None = None) -> BuildResult:
+def build_flow(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
     """Run the SQL models and the rules; replace the flags table."""
-    return build_task(db, config_path, as_of)
+    return build_task(db, config, as_of)
 
 
-@flow(name="run", task_runner=parse_task_runner(), log_prints=True)
-def run_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None = None,
+@flow(name="run", task_runner=process_pool(), log_prints=True)
+def run_flow(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
              as_of: date | None = None) -> tuple[Summary, BuildResult]:
     """Ingest files, then build, in one flow run."""
-    summary = ingest_in_flow(db, config_path, paths, athlete, refresh_models=False)  # the build does it
-    return summary, build_task(db, config_path, as_of)
+    summary = ingest_step(db, config, paths, athlete, refresh_models=False)  # the build runs the models
+    result = build_task(db, config, as_of)
+    return summary, result

@@ -1,32 +1,44 @@
-"""Prefect flow for `runlift ingest` (and the ingest half of `run` / `sync-inbox`).
+"""Prefect flow for `runlift ingest` (and the ingest step of `run` / `sync-inbox`).
 
-Thin over :mod:`pipeline.ingest`: planning and writing happen in the flow's process (one
-DuckDB writer); parsing is a task per batch of files on a process pool, so the parsers run
-in parallel without each file paying for a task run of its own.
+Thin over :func:`pipeline.commands.ingest`: the flow's process plans and writes (one DuckDB
+writer) exactly as the CLI does; only the parsing is handed over, as a task per batch of files
+on the flow's process pool, so the parsers run in parallel without each file paying for a task
+run of its own.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
-from flows.runners import parse_task_runner
-from pipeline.config import load_config
-from pipeline.db import open_for_write
-from pipeline.ingest import Job, Parsed, Summary, default_workers, parse_job, plan_jobs, write_parsed
-from pipeline.models import build_models, models_built
+from pipeline import commands
+from pipeline.config import Config
+from pipeline.ingest import Job, Parsed, Summary, default_workers, parse_batch, parse_batches
 
-BATCH = 8
+BATCH = 8  # files per parse task
+
+
+def process_pool() -> TaskRunner[PrefectFuture[Any]]:
+    """The task runner of the flows that parse: one process per core."""
+    # Prefect's own annotation of ``task_runner`` does not admit its ProcessPoolTaskRunner
+    return cast(TaskRunner[PrefectFuture[Any]], ProcessPoolTaskRunner(max_workers=default_workers()))
 
 
 @task(name="parse files", cache_policy=NO_CACHE)
-def parse_batch(jobs: list[Job]) -> list[Parsed]:
-    return [parse_job(j) for j in jobs]
+def parse_task(jobs: list[Job]) -> list[Parsed]:
+    return parse_batch(jobs)
+
+
+def parse_in_tasks(jobs: Iterator[Job]) -> Iterator[Parsed]:
+    """Parse as Prefect tasks, a few batches in flight (a big export is never held in memory)."""
+    return parse_batches(jobs, parse_task.submit, batch_size=BATCH, in_flight=2 * default_workers() + 1)
 
 
 def summary_markdown(title: str, summary: Summary) -> str:
@@ -49,54 +61,21 @@ def _md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|" else c for c in text).replace("\n", " ")
 
 
-def _batches(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
-    batch: list[Job] = []
-    for job in jobs:
-        batch.append(job)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def ingest_in_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None,
-                   refresh_models: bool = True) -> Summary:
-    """The body shared by the ingest flow and the sync/run flows (call it inside a flow).
-
-    Batches are planned lazily and only a few are in flight, so a big export is never held in
-    memory at once; the flow's process is the one DuckDB writer."""
+def ingest_step(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
+                refresh_models: bool = True) -> Summary:
+    """The ingest step of the ingest, run and sync-inbox flows (call it inside a flow)."""
+    summary = commands.ingest(db, config, paths, athlete, refresh_models=refresh_models,
+                              parse_jobs=parse_in_tasks, lock_wait_s=commands.FLOW_LOCK_WAIT_S)
     logger = get_run_logger()
-    config = load_config(config_path)
-    con = open_for_write(db, config, wait_s=60)
-    try:
-        summary = Summary()
-        pending: deque = deque()
-
-        def write_next() -> None:
-            for parsed in pending.popleft().result():
-                outcome = write_parsed(con, parsed)
-                summary.count(parsed.job.file, outcome, parsed.result)
-                if outcome.status == "quarantined":
-                    logger.warning("quarantined %s: %s", parsed.job.file, outcome.reason)
-
-        for batch in _batches(plan_jobs(con, config, [Path(p) for p in paths], athlete, summary), BATCH):
-            pending.append(parse_batch.submit(batch))
-            if len(pending) > 2 * default_workers():
-                write_next()
-        while pending:
-            write_next()
-        if refresh_models and (summary.changed or not models_built(con)):
-            build_models(con)
-    finally:
-        con.close()
+    for file, reason in summary.quarantine_reasons:
+        logger.warning("not loaded %s: %s", file, reason)
     logger.info("ingest: %d new, %d duplicate, %d skipped, %d quarantined",
                 summary.new, summary.duplicate, summary.skipped, summary.quarantined)
     create_markdown_artifact(summary_markdown("runlift ingest", summary), key="runlift-ingest")
     return summary
 
 
-@flow(name="ingest", task_runner=parse_task_runner(), log_prints=True)
-def ingest_flow(db: str, config_path: str | None, paths: list[str], athlete: str | None = None) -> Summary:
+@flow(name="ingest", task_runner=process_pool(), log_prints=True)
+def ingest_flow(db: Path, config: Config, paths: list[Path], athlete: str | None = None) -> Summary:
     """Ingest watch exports and strength logs into the runlift DuckDB file."""
-    return ingest_in_flow(db, config_path, paths, athlete)
+    return ingest_step(db, config, paths, athlete)

@@ -7,7 +7,6 @@ same steps in tasks. Nothing here imports Prefect.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pipeline.config import Config
 from pipeline.db import connect, open_for_write, publish_snapshot
 from pipeline.errors import EmailConfigError, MissingDatabaseError
-from pipeline.ingest import Summary, ingest_paths
+from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
 from pipeline.wording import SEVERITIES
 
@@ -25,7 +24,8 @@ if TYPE_CHECKING:
     from pipeline.build import BuildResult
     from pipeline.report import Report
 
-LOCK_WAIT_S = 10.0
+LOCK_WAIT_S = 10.0  # how long a command waits for another process's DuckDB write lock
+FLOW_LOCK_WAIT_S = 60.0  # a flow run (often scheduled, nobody watching) waits longer before failing
 
 
 def init_db(db: Path, config: Config) -> None:
@@ -38,13 +38,16 @@ def init_db(db: Path, config: Config) -> None:
 
 
 def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
-           on_item: Callable[[str, str], None] | None = None, workers: int | None = None,
-           refresh_models: bool = True) -> Summary:
+           on_item: OnItem | None = None, workers: int | None = None, refresh_models: bool = True,
+           parse_jobs: ParseJobs | None = None, lock_wait_s: float = LOCK_WAIT_S) -> Summary:
     """Load files into the DB, then refresh the SQL models so the views show them (callers that
-    build right after pass ``refresh_models=False``: the build runs the models anyway)."""
-    con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
+    build right after pass ``refresh_models=False``: the build runs the models anyway).
+
+    Files are parsed by ``parse_jobs`` (the flows pass Prefect tasks), else in ``workers``
+    processes; planning and writing happen here, on the one write connection."""
+    con = open_for_write(db, config, wait_s=lock_wait_s)
     try:
-        summary = ingest_paths(con, config, paths, athlete=athlete, workers=workers, on_item=on_item)
+        summary = ingest_paths(con, config, paths, athlete, parse_jobs or in_processes(workers), on_item)
         if refresh_models and (summary.changed or not models_built(con)):
             build_models(con)
         return summary
@@ -52,7 +55,7 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
         con.close()
 
 
-def query(db: Path, sql: str) -> tuple[list[str], list[tuple]]:
+def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one read-only query; returns column names and rows."""
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
@@ -92,7 +95,8 @@ def read_flags(db: Path, week: str | None = None, since: date | None = None, rul
                              "WHERE table_schema = 'main' AND table_name = 'flags'").fetchone()
         if not exists or not exists[0]:
             return []
-        where, params = ["true"], list[object]()
+        where: list[str] = ["true"]
+        params: list[object] = []
         if week:
             where.append("week = ?")
             params.append(week)

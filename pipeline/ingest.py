@@ -1,14 +1,16 @@
 """`runlift ingest`: find files, parse them in parallel, write them with one writer.
 
-The three steps are separate functions so the plain CLI (a process pool, here) and the
-Prefect flow (tasks, ``flows/``) run the same code:
+One loop, :func:`ingest_paths`, serves the plain CLI and the Prefect flows (``flows/``); only
+*how* files are parsed is pluggable (a :data:`ParseJobs` callable):
 
-1. :func:`plan_jobs` walks the paths, hashes every file and decides what needs parsing
+1. a :class:`Planner` walks the paths, hashes every file and decides what needs parsing
    (files already in ``ingest_log`` with the same content are skipped — that is what makes a
-   re-run cheap and idempotent);
+   re-run cheap and idempotent); what is refused is logged on the way;
 2. :func:`parse_job` parses one file in whatever process it is given — the parsers are pure
-   Python and hold the GIL, so parallelism means processes;
-3. :func:`write_parsed` loads one parsed file in one transaction (``pipeline.writer``).
+   Python and hold the GIL, so parallelism means processes: :func:`in_processes` (the CLI) or
+   Prefect tasks (the flows), both through :func:`parse_batches`;
+3. :func:`write_parsed` loads one parsed file in one transaction (``pipeline.writer``), in the
+   process that holds the one DuckDB write connection.
 """
 
 from __future__ import annotations
@@ -18,56 +20,43 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 import duckdb
 
 from pipeline.config import Config
-from pipeline.db import transaction
 from pipeline.errors import ConfigError
 from pipeline.parsers import parse
 from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
-from pipeline.sources import Item, items_from_paths
-from pipeline.writer import IngestStatus, Loaded, load_result, log_entry, quarantine
+from pipeline.sources import Item, SourceFile, StravaInfo, items_from_paths
+from pipeline.writer import Loaded, Outcome, load_result, log_duplicate, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """What identifies one file handled: its name as given, its content hash, its detected format
-    (None when runlift does not read it) and the athlete it belongs to (None when unknown)."""
-
-    file: str  # as given; archive members as archive.zip!member/path
-    sha256: str
-    format: str | None
-    athlete_id: str | None
 
 
 @dataclass
 class Job:
     """One file to parse, small enough to send to a worker process."""
 
-    file: str
-    format: str
-    sha256: str
-    athlete_id: str
+    source: SourceFile
     ctx: ParseContext
-    path: Path | None = None
-    data: bytes | None = None
-    strava: tuple[str | None, str | None] | None = None
+    content: Path | bytes  # plain files travel to workers as paths, archive members as bytes
+    strava: StravaInfo | None = None
+
+    @property
+    def file(self) -> str:
+        return self.source.file
 
     def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        assert self.path is not None, "a job carries its bytes or its path"
-        return self.path.read_bytes()
+        return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
 
 
 @dataclass
@@ -76,6 +65,55 @@ class Parsed:
     result: ParseResult | None
     reason: str | None
     transient: bool = False  # the file could not be read this time: not logged, retried next run
+
+
+# --- what the planner decides per file (a Job when it is to be parsed) ---------------------------
+
+# the status passed to ``on_item`` for a file handled without parsing
+PlannedStatus = Literal["unsupported", "skip", "refuse", "same_content"]
+ItemStatus = PlannedStatus | Outcome
+OnItem = Callable[[str, ItemStatus], None]
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Not an activity file: counted, not logged."""
+
+    file: str
+    status: ClassVar[PlannedStatus] = "unsupported"
+
+
+@dataclass(frozen=True)
+class Known:
+    """In ``ingest_log`` already with the same name, content and athlete: skipped."""
+
+    file: str
+    status: ClassVar[PlannedStatus] = "skip"
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Refused before parsing (an unsafe archive member, a file no athlete owns): quarantined."""
+
+    source: SourceFile
+    reason: str
+    status: ClassVar[PlannedStatus] = "refuse"
+
+
+@dataclass(frozen=True)
+class SameContent:
+    """The same bytes are loaded for this athlete under another name: logged as a duplicate."""
+
+    source: SourceFile
+    first: str  # the file loaded with these bytes
+    status: ClassVar[PlannedStatus] = "same_content"
+
+    @property
+    def reason(self) -> str:
+        return f"same content as {self.first}"
+
+
+Decision = Unsupported | Known | Refuse | SameContent | Job
 
 
 @dataclass
@@ -127,8 +165,20 @@ def context_for(config: Config, athlete_id: str) -> ParseContext:
     )
 
 
+class NoAthleteError(ConfigError):
+    """No athlete owns a file (several are configured, and it is not in an athlete's inbox
+    folder); ``reason`` is what ``ingest_log`` records for it."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"{file}: {reason}")
+        self.file, self.reason = file, reason
+
+
 def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
-    """``--athlete``, else the inbox sub-folder named after an athlete, else the only athlete."""
+    """``--athlete``, else the inbox sub-folder named after an athlete, else the only athlete.
+
+    An unknown ``--athlete`` raises :class:`ConfigError`; a file no athlete owns raises
+    :class:`NoAthleteError`."""
     if athlete:
         return config.athlete_by_id(athlete).id
     ids = [a.id for a in config.all_athletes]
@@ -141,84 +191,56 @@ def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
                 return folder
     if len(ids) == 1:
         return ids[0]
-    raise NoAthleteError(item.file)
-
-
-class NoAthleteError(ConfigError):
-    """A file whose athlete cannot be told; ``reason`` is what its quarantine entry says."""
-
-    reason = "several athletes configured; pass --athlete or use inbox/<athlete-id>/"
-
-    def __init__(self, file: str) -> None:
-        super().__init__(f"{file}: {self.reason}")
+    raise NoAthleteError(item.file, "several athletes configured; pass --athlete or use inbox/<athlete-id>/")
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Known:
-    """The file is in ``ingest_log`` with this content already: nothing to do."""
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    """Not a file runlift reads (a photo, an export's JSON)."""
-
-
-@dataclass(frozen=True)
-class LogOnly:
-    """Logged without parsing: refused before parsing, or the same content as a loaded file."""
-
-    source: SourceFile
-    status: IngestStatus  # quarantined | duplicate
-    reason: str
-
-
-Decision = Known | Unsupported | LogOnly | Job
-
-
 class Planner:
-    """Decides per item: skip (already logged), log as duplicate content, refuse, or parse."""
+    """Decides per item: unsupported, known (skip), refuse, same content as a loaded file, or parse."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None):
         self.config, self.athlete = config, athlete
         rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
-        self.seen = {(f, s, a) for f, s, a, _ in rows}
-        self.loaded = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
+        self.seen: set[tuple[str, str, str | None]] = {(f, s, a) for f, s, a, _ in rows}
+        self.loaded: dict[tuple[str, str], str] = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
         self.contexts: dict[str, ParseContext] = {}
 
-    def decide(self, item: Item, summary: Summary) -> Decision:
+    def decide(self, item: Item) -> Decision:
         if item.format is None and item.reason is None:
-            summary.unsupported += 1
-            return Unsupported()
-        athlete_id: str | None
-        reason = item.reason
+            return Unsupported(item.file)
         try:
             athlete_id = athlete_for(item, self.config, self.athlete)
-        except NoAthleteError as err:
-            if self.athlete is not None:
-                raise  # --athlete names no configured athlete: a user error for the whole run
-            # a file in the inbox root of a multi-athlete setup: logged, the rest loads
-            athlete_id, reason = None, err.reason
-        # a refused archive member may have no bytes to hash: it is known by its name instead
-        data = item.read() if item.data is not None or item.reason is None else item.file.encode()
-        source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
-        if (source.file, source.sha256, athlete_id) in self.seen:
-            summary.skipped += 1
-            return Known()
-        self.seen.add((source.file, source.sha256, athlete_id))
-        if reason is not None or athlete_id is None:
-            return LogOnly(source, "quarantined", reason or "no athlete for this file")
+        except NoAthleteError as err:  # a file in the inbox root of a multi-athlete setup: logged, the rest loads
+            return self._refused(item, None, err.reason)
+        if item.reason is not None:
+            return self._refused(item, athlete_id, item.reason)
+        source = SourceFile(item.file, _sha256(item.read()), item.format, athlete_id)
+        if not self._first_sight(source):
+            return Known(item.file)
         first = self.loaded.get((source.sha256, athlete_id))
         if first is not None:
-            return LogOnly(source, "duplicate", f"same content as {first}")
+            return SameContent(source, first)
         self.loaded[(source.sha256, athlete_id)] = item.file
-        ctx = self.contexts.setdefault(athlete_id, context_for(self.config, athlete_id))
-        # plain files travel to workers as paths, archive members as bytes
-        return Job(source.file, item.format or "", source.sha256, athlete_id, ctx, path=item.path,
-                   data=item.data if item.path is None else None, strava=item.strava)
+        if athlete_id not in self.contexts:
+            self.contexts[athlete_id] = context_for(self.config, athlete_id)
+        content = item.path if item.path is not None else item.read()
+        return Job(source, self.contexts[athlete_id], content, item.strava)
+
+    def _refused(self, item: Item, athlete_id: str | None, reason: str) -> Refuse | Known:
+        # a refused archive member may have no bytes to hash: it is known by its name instead
+        data = item.data if item.data is not None else item.file.encode()
+        source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
+        return Refuse(source, reason) if self._first_sight(source) else Known(item.file)
+
+    def _first_sight(self, source: SourceFile) -> bool:
+        key = (source.file, source.sha256, source.athlete_id)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
 
 
 class ParseTimeout(Exception):
@@ -249,17 +271,24 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 def parse_job(job: Job) -> Parsed:
     """Parse one file; any failure becomes a quarantine reason, never an exception."""
+    fmt = job.source.format
+    if fmt is None:  # the planner sends only files with a detected format
+        return Parsed(job, None, "unsupported format")
     try:
-        data = job.data if job.data is not None else job.read()
+        data = job.read()
     except OSError as err:  # vanished or unreadable mid-sync: nothing about the file is known yet
         return Parsed(job, None, f"cannot read the file: {err.strerror or err}", transient=True)
     try:
         with time_limit(PARSE_TIMEOUT_S):
-            return Parsed(job, parse(data, job.file, job.format, job.ctx), None)
+            return Parsed(job, parse(data, job.file, fmt, job.ctx), None)
     except (QuarantineError, ParseTimeout) as err:
         return Parsed(job, None, str(err) or "unreadable file")
     except Exception as err:  # a parser bug must not stop the other files
         return Parsed(job, None, f"parser error: {type(err).__name__}: {err}")
+
+
+def parse_batch(jobs: list[Job]) -> list[Parsed]:
+    return [parse_job(j) for j in jobs]
 
 
 def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
@@ -267,62 +296,97 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     if parsed.transient:
         return Loaded("skipped", f"{parsed.reason} (not logged; tried again next run)")
     if parsed.result is None:
-        return quarantine(con, job.file, job.sha256, job.format, parsed.reason or "unreadable file",
-                          job.athlete_id)
-    return load_result(con, job.athlete_id, job.file, job.sha256, parsed.result, job.strava)
+        return quarantine(con, job.source, parsed.reason or "unreadable file")
+    return load_result(con, job.source, parsed.result, job.strava)
 
 
-def _log_without_parsing(con: duckdb.DuckDBPyConnection, entry: LogOnly, summary: Summary) -> None:
-    src = entry.source
-    if entry.status == "quarantined":
-        summary.count(src.file, quarantine(con, src.file, src.sha256, src.format, entry.reason, src.athlete_id))
-    else:
-        with transaction(con):
-            log_entry(con, src.file, src.sha256, src.format, "duplicate", entry.reason, src.athlete_id)
-        summary.count(src.file, Loaded("duplicate", entry.reason))
+def _log_unparsed(con: duckdb.DuckDBPyConnection, decision: Refuse | SameContent) -> Loaded:
+    if isinstance(decision, Refuse):
+        return quarantine(con, decision.source, decision.reason)
+    return log_duplicate(con, decision.source, decision.reason)
 
 
-def _parallel(jobs: Iterable[Job], workers: int) -> Iterator[Parsed]:
-    """Parse jobs in a process pool, keeping a bounded number in flight (memory stays flat)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.parsers", "pipeline.parsers.fit", "pandas"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: set[Future[Parsed]] = set()
-        for job in jobs:
-            pending.add(pool.submit(parse_job, job))
-            if len(pending) >= workers * MAX_IN_FLIGHT_PER_WORKER:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in done)
-        for f in pending:
-            yield f.result()
+# --- how jobs are parsed: pluggable, so the CLI and the flows share everything else ----------------
+
+# takes the jobs lazily (planning runs as they are consumed), yields each job's result
+ParseJobs = Callable[[Iterator[Job]], Iterator[Parsed]]
+T_co = TypeVar("T_co", covariant=True)
 
 
-def plan_jobs(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
-              summary: Summary) -> Iterator[Job]:
-    """The jobs to parse, lazily (what is known or refused is logged and counted on the way)."""
-    return _planned(con, config, paths, athlete, summary, lambda file, status: None)
+class Pending(Protocol[T_co]):
+    """A submitted piece of work: a ``concurrent.futures.Future`` or a Prefect future."""
+
+    def result(self) -> T_co: ...
+
+
+def _batches(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    it = iter(jobs)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def parse_batches(jobs: Iterable[Job], submit: Callable[[list[Job]], Pending[list[Parsed]]], batch_size: int,
+                  in_flight: int) -> Iterator[Parsed]:
+    """Submit jobs in batches, at most ``in_flight`` batches pending, and yield the results in
+    submission order: memory stays flat however big the export."""
+    pending: deque[Pending[list[Parsed]]] = deque()
+    for batch in _batches(jobs, batch_size):
+        pending.append(submit(batch))
+        if len(pending) >= in_flight:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def in_processes(workers: int | None = None) -> ParseJobs:
+    """Parse in a pool of ``workers`` processes (default: one per core); a handful of files parse
+    in this process, faster than a pool starts."""
+    n = workers or default_workers()
+
+    def run(jobs: Iterator[Job]) -> Iterator[Parsed]:
+        head = list(islice(jobs, 3))
+        if n == 1 or len(head) < 3:
+            yield from map(parse_job, chain(head, jobs))
+            return
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pipeline.parsers", "pipeline.parsers.fit", "pandas"])
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            yield from parse_batches(chain(head, jobs), lambda batch: pool.submit(parse_batch, batch),
+                                     batch_size=1, in_flight=n * MAX_IN_FLIGHT_PER_WORKER)
+
+    return run
+
+
+# --- the one ingest loop ---------------------------------------------------------------------------
 
 
 def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
-             summary: Summary, notify: Callable[[str, str], None]) -> Iterator[Job]:
+             summary: Summary, notify: OnItem) -> Iterator[Job]:
+    """The jobs to parse, lazily; what is known or refused is logged and counted on the way."""
     for p in paths:
         if not p.exists():
             raise ConfigError(f"{p}: no such file or directory")
     planner = Planner(con, config, athlete)
     for item in items_from_paths(paths):
-        decision = planner.decide(item, summary)
+        decision = planner.decide(item)
         if isinstance(decision, Job):
             yield decision
             continue
-        if isinstance(decision, LogOnly):
-            _log_without_parsing(con, decision, summary)
-            notify(item.file, decision.status)
+        if isinstance(decision, Unsupported):
+            summary.unsupported += 1
+        elif isinstance(decision, Known):
+            summary.skipped += 1
         else:
-            notify(item.file, "skipped" if isinstance(decision, Known) else "unsupported")
+            summary.count(item.file, _log_unparsed(con, decision))
+        notify(item.file, decision.status)
 
 
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+def _ignore(file: str, status: ItemStatus) -> None:
+    pass
 
 
 def ingest_paths(
@@ -330,26 +394,20 @@ def ingest_paths(
     config: Config,
     paths: list[Path],
     athlete: str | None = None,
-    workers: int | None = None,
-    on_item: Callable[[str, str], None] | None = None,
+    parse_jobs: ParseJobs | None = None,
+    on_item: OnItem | None = None,
 ) -> Summary:
     """Ingest files, folders, ``.gz`` and ``.zip`` into an open DB; returns the counts.
 
-    ``on_item(file, status)`` is called once per file handled (for a progress bar).
+    ``parse_jobs`` parses the planned files (default: :func:`in_processes`); whatever it is,
+    planning and writing happen here, on ``con``. ``on_item(file, status)`` is called once per
+    file handled (for a progress bar).
     """
     summary = Summary()
-    notify = on_item or (lambda file, status: None)
-    source = _planned(con, config, paths, athlete, summary, notify)
-    workers = workers or default_workers()
-    head = list(islice(source, 3))
-    # a handful of files parse faster in-process than a pool starts
-    if workers == 1 or len(head) < 3:
-        results: Iterable[Parsed] = map(parse_job, chain(head, source))
-    else:
-        results = _parallel(chain(head, source), workers)
-    for parsed in results:
+    notify = on_item or _ignore
+    jobs = _planned(con, config, paths, athlete, summary, notify)
+    for parsed in (parse_jobs or in_processes())(jobs):
         outcome = write_parsed(con, parsed)
         summary.count(parsed.job.file, outcome, parsed.result)
         notify(parsed.job.file, outcome.status)
     return summary
-

@@ -18,9 +18,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Protocol, cast
 
 from pipeline.parsers import detect_format
+from pipeline.parsers.records import DetectedFormat, SourceFormat
 
 MAX_MEMBER_BYTES = 128 * 1024 * 1024  # a 24 h 1 Hz GPX is ~30 MB; a bomb stops here
 # members worth reading whole; anything else (an export's JSON, photos) is sniffed from its head
@@ -29,16 +30,32 @@ MAX_NESTING = 3
 _CHUNK = 1 << 20
 
 
+StravaInfo = tuple[str | None, str | None]  # (title, activity type) from Strava's activities.csv
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file as ``ingest_log`` knows it: name, content hash, format and athlete.
+
+    ``athlete_id`` is None only for a file refused before an athlete could be assigned (a file
+    in the inbox root of a multi-athlete setup)."""
+
+    file: str  # as given; archive members as archive.zip!member/path
+    sha256: str
+    format: SourceFormat | None
+    athlete_id: str | None
+
+
 @dataclass
 class Item:
     """One file to ingest: a plain file (``path``) or an archive member (``data``)."""
 
     file: str  # as given; archive members as archive.zip!member/path
-    format: str | None  # detected format, None when unsupported
+    format: SourceFormat | None  # detected format ("zip"/"gz" for an unreadable archive), None when unsupported
     path: Path | None = None
     data: bytes | None = None
     reason: str | None = None  # set when the item is refused before parsing
-    strava: tuple[str | None, str | None] | None = None  # (title, type) from Strava's activities.csv
+    strava: StravaInfo | None = None
     disk_path: Path | None = None  # the file on disk this item came from (for athlete lookup)
 
     def read(self) -> bytes:
@@ -54,6 +71,11 @@ class TooLarge(Exception):
 
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _detect(name: str, head: bytes) -> DetectedFormat | None:
+    # detect_format returns a Format, "csv" (flavour decided by the whole file) or None
+    return cast("DetectedFormat | None", detect_format(name, head))
 
 
 def _read_capped(stream: _Readable, limit: int | None = None) -> bytes:
@@ -102,11 +124,11 @@ def _items_from_file(path: Path) -> Iterator[Item]:
         except (TooLarge, OSError, EOFError, zlib.error) as err:
             yield Item(name, "gz", disk_path=path, reason=f"bad gzip file: {err}")
             return
-        yield Item(name, detect_format(lower.removesuffix(".gz"), data[:4096]), data=data, disk_path=path)
+        yield Item(name, _detect(lower.removesuffix(".gz"), data[:4096]), data=data, disk_path=path)
         return
     with path.open("rb") as fh:
         head = fh.read(4096)
-    yield Item(name, detect_format(lower, head), path=path, disk_path=path)
+    yield Item(name, _detect(lower, head), path=path, disk_path=path)
 
 
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
@@ -121,7 +143,7 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _strava_titles(zf: zipfile.ZipFile) -> dict[str, tuple[str | None, str | None]]:
+def _strava_titles(zf: zipfile.ZipFile) -> dict[str, StravaInfo]:
     """Strava bulk export: activities.csv maps each file to its title and activity type."""
     member = next((n for n in zf.namelist() if PurePosixPath(n).name == "activities.csv"), None)
     if member is None:
@@ -131,7 +153,7 @@ def _strava_titles(zf: zipfile.ZipFile) -> dict[str, tuple[str | None, str | Non
             text = _read_capped(fh, 64 * 1024 * 1024).decode("utf-8-sig", errors="replace")
     except (TooLarge, zipfile.BadZipFile, OSError):
         return {}
-    titles: dict[str, tuple[str | None, str | None]] = {}
+    titles: dict[str, StravaInfo] = {}
     for row in csv.DictReader(io.StringIO(text)):
         filename = (row.get("Filename") or "").strip()
         if filename:
@@ -161,7 +183,7 @@ def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Pat
         try:
             if not lower.endswith(_DATA_SUFFIXES):
                 with zf.open(info) as fh:
-                    if detect_format(lower, fh.read(4096)) is None:
+                    if _detect(lower, fh.read(4096)) is None:
                         yield Item(name, None, disk_path=disk_path)  # not an activity file: not read
                         continue
             with zf.open(info) as fh:
@@ -183,4 +205,4 @@ def _items_from_zip(zf: zipfile.ZipFile, prefix: str, depth: int, disk_path: Pat
                 yield Item(name, "zip", disk_path=disk_path, reason=f"unreadable zip archive: {err}")
             continue
         strava = titles.get(info.filename)
-        yield Item(name, detect_format(lower, data[:4096]), data=data, strava=strava, disk_path=disk_path)
+        yield Item(name, _detect(lower, data[:4096]), data=data, strava=strava, disk_path=disk_path)

@@ -17,7 +17,7 @@ Nothing is deleted: a duplicate stays in the raw tables, out of the analyst view
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +26,7 @@ import duckdb
 from pipeline.db import transaction
 from pipeline.exercises import classify
 from pipeline.parsers.records import Activity, ParseResult, Sport, StrengthSession
+from pipeline.sources import SourceFile, StravaInfo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,9 +41,10 @@ STRAVA_SPORTS: dict[str, Sport] = {
 }
 
 
-# what ingest_log says of a file (SPEC); "skipped" is never logged: a transient read error
-IngestStatus = Literal["loaded", "duplicate", "quarantined", "ignored"]
-Outcome = Literal["loaded", "duplicate", "quarantined", "ignored", "skipped"]
+# an ingest_log status; "ignored" (a file that holds no activity) is reserved by SPEC v2
+LogStatus = Literal["loaded", "duplicate", "quarantined", "ignored"]
+# what happened to one file in this run: a log status, or "skipped" (a transient read error: not logged)
+Outcome = LogStatus | Literal["skipped"]
 
 
 @dataclass
@@ -57,31 +59,29 @@ def _ids(athlete_id: str, sha256: str, n: int, kind: str) -> list[str]:
     return [f"{base}-{kind}{i}" for i in range(n)]
 
 
-def log_entry(
-    con: duckdb.DuckDBPyConnection,
-    file: str,
-    sha256: str,
-    fmt: str | None,
-    status: IngestStatus,
-    reason: str | None,
-    athlete_id: str | None,
-    activities: int = 0,
-    sessions: int = 0,
-) -> None:
+def log_entry(con: duckdb.DuckDBPyConnection, source: SourceFile, status: LogStatus, reason: str | None,
+              activities: int = 0, sessions: int = 0) -> None:
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file, sha256, fmt, status, reason, datetime.now(UTC), athlete_id, activities, sessions],
+        [source.file, source.sha256, source.format, status, reason, datetime.now(UTC), source.athlete_id,
+         activities, sessions],
     )
 
 
-def quarantine(con: duckdb.DuckDBPyConnection, file: str, sha256: str, fmt: str | None, reason: str,
-               athlete_id: str | None) -> Loaded:
+def quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: str) -> Loaded:
     with transaction(con):
-        log_entry(con, file, sha256, fmt, "quarantined", reason, athlete_id)
+        log_entry(con, source, "quarantined", reason)
     return Loaded("quarantined", reason)
 
 
-def _apply_strava(activity: Activity, strava: tuple[str | None, str | None] | None) -> None:
+def log_duplicate(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: str) -> Loaded:
+    """Log a file whose content is already loaded under another name (nothing else is written)."""
+    with transaction(con):
+        log_entry(con, source, "duplicate", reason)
+    return Loaded("duplicate", reason)
+
+
+def _apply_strava(activity: Activity, strava: StravaInfo | None) -> None:
     if not strava:
         return
     title, kind = strava
@@ -201,13 +201,13 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
 
 def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> bool:
     """A file all of whose activities lost to a richer recording is logged as a duplicate."""
-    changed = con.execute(
+    updated = con.execute(
         """UPDATE ingest_log SET status = 'duplicate', reason = ?
            WHERE file = ? AND status = 'loaded' AND sessions = 0
              AND NOT EXISTS (SELECT 1 FROM raw.activities a
                              WHERE a.source_file = ? AND a.duplicate_of IS NULL)""",
         [reason, file, file]).fetchone()
-    return bool(changed and changed[0])
+    return bool(updated and updated[0] > 0)  # the UPDATE's row count
 
 
 def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
@@ -235,13 +235,16 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
             con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? WHERE session_id = ?", [old_id, sid])
 
 
-def load_result(con: duckdb.DuckDBPyConnection, athlete_id: str, file: str, sha256: str,
-                result: ParseResult, strava: tuple[str | None, str | None] | None = None) -> Loaded:
+def load_result(con: duckdb.DuckDBPyConnection, source: SourceFile, result: ParseResult,
+                strava: StravaInfo | None = None) -> Loaded:
     """Write one parsed file and its ``ingest_log`` row in one transaction."""
+    athlete_id, file, sha256 = source.athlete_id, source.file, source.sha256
+    if athlete_id is None:
+        raise ValueError(f"{file}: a parsed file is loaded for an athlete")  # the planner assigns one
+    source = replace(source, format=result.format)  # the parser's format (a CSV's flavour) is what is logged
     acts, sessions = result.activities, result.sessions
     if not acts and not sessions:
-        return quarantine(con, file, sha256, result.format, "file holds no activity or strength session",
-                          athlete_id)
+        return quarantine(con, source, "file holds no activity or strength session")
     for a in acts:
         _apply_strava(a, strava)
     act_ids = _ids(athlete_id, sha256, len(acts), "a")
@@ -256,9 +259,9 @@ def load_result(con: duckdb.DuckDBPyConnection, athlete_id: str, file: str, sha2
         _insert(con, "raw.strength_sets", set_frame)
         lost, superseded = _dedup_activities(con, athlete_id, act_ids)
         _dedup_sessions(con, athlete_id, ses_ids)
-        status: IngestStatus = "loaded"
-        reason: str | None = None
+        status: LogStatus = "loaded"
+        reason = None
         if acts and len(lost) == len(acts) and not sessions:
             status, reason = "duplicate", lost[0]
-        log_entry(con, file, sha256, result.format, status, reason, athlete_id, len(acts), len(sessions))
+        log_entry(con, source, status, reason, len(acts), len(sessions))
     return Loaded(status, reason, superseded)

@@ -27,6 +27,7 @@ from pipeline.config import Config, parse_config
 from pipeline.db import open_for_write
 from pipeline.parsers.records import Activity, ParseResult, StrengthSession, StrengthSet, samples_frame
 from pipeline.rules.base import Flag
+from pipeline.sources import SourceFile
 from pipeline.writer import load_result
 
 SAMPLE_EVERY_S = 10
@@ -109,7 +110,7 @@ class Scenario:
         for result in files:
             if result.activities or result.sessions:
                 sha = hashlib.sha256(f"scenario.{result.format}".encode()).hexdigest()
-                load_result(self.con, "me", f"scenario.{result.format}", sha, result)
+                load_result(self.con, SourceFile(f"scenario.{result.format}", sha, result.format, "me"), result)
         return build(self.con, self.config, day(as_of)).flags
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:

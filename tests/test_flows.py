@@ -21,9 +21,9 @@ def test_ingest_flow_loads_then_is_a_no_op(tmp_path: Path) -> None:
 
     db = str(tmp_path / "f.duckdb")
     strength = str(SAMPLE / "strength")
-    first = ingest_flow(db, CONFIG, [strength])
+    first = ingest_flow(db, load_config(CONFIG), [strength])
     assert (first.new, first.skipped, first.sessions) == (3, 0, 17)
-    again = ingest_flow(db, CONFIG, [strength])
+    again = ingest_flow(db, load_config(CONFIG), [strength])
     assert (again.new, again.skipped, again.quarantined) == (0, 3, 0)
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 16
@@ -35,7 +35,7 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     from pipeline.app.demo import DEMO_AS_OF
 
     db = str(tmp_path / "r.duckdb")
-    summary, result = run_flow(db, CONFIG, [str(SAMPLE)], None, DEMO_AS_OF)
+    summary, result = run_flow(db, load_config(CONFIG), [str(SAMPLE)], None, DEMO_AS_OF)
     assert (summary.new, summary.duplicate, summary.quarantined) == (50, 1, 1)
     assert len(result.flags) == 10 and result.as_of == DEMO_AS_OF
     assert load_config(CONFIG).athlete.id == "me"
@@ -63,3 +63,23 @@ def test_sync_inbox_picks_up_new_files_only(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 3
     assert con.execute("SELECT count(*) FROM raw.build_state").fetchone()[0] == 1  # the build ran
     con.close()
+
+
+def test_report_flows_write_every_athletes_report(tmp_path: Path) -> None:
+    """`report` takes the loaded Config; `weekly-report` (a deployment) the config file's path,
+    with its relative [report] out read from the file's folder."""
+    from flows.report import report_flow, weekly_report_flow
+    from pipeline import commands
+    from pipeline.app.demo import DEMO_AS_OF, DEMO_REPORT_WEEK
+
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[athlete]\nid = "me"\ntimezone = "Europe/Berlin"\n[report]\nout = "out"\n')
+    config = load_config(cfg)
+    db = tmp_path / "w.duckdb"
+    commands.ingest(db, config, [SAMPLE / "runs"], workers=1, refresh_models=False)
+    commands.build(db, config, DEMO_AS_OF)
+    written = report_flow(db, config, DEMO_REPORT_WEEK, tmp_path / "elsewhere")
+    assert [w.report.athlete for w in written] == ["me"]
+    assert {p.parent for w in written for p in w.paths.values()} == {tmp_path / "elsewhere"}
+    paths = weekly_report_flow(db, str(cfg), DEMO_REPORT_WEEK, send=False)
+    assert paths and all(Path(p).parent == tmp_path / "out" and Path(p).exists() for p in paths)

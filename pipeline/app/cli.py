@@ -125,7 +125,7 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
     if _use_prefect(prefect):
         from flows.ingest import ingest_flow
 
-        return ingest_flow(str(State.db), str(State.config_path), [str(p) for p in paths], athlete)
+        return ingest_flow(State.db, config, paths, athlete)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -269,7 +269,7 @@ def build(as_of: AsOf = None, prefect: PrefectFlag = False) -> None:
     if _use_prefect(prefect):
         from flows.build import build_flow
 
-        result = build_flow(str(State.db), str(State.config_path), _as_of(as_of))
+        result = build_flow(State.db, config, _as_of(as_of))
     else:
         from pipeline import commands
 
@@ -289,9 +289,7 @@ def run(
     if _use_prefect(prefect):
         from flows.build import run_flow
 
-        summary, result = run_flow(
-            str(State.db), str(State.config_path), [str(p) for p in paths], athlete, _as_of(as_of)
-        )
+        summary, result = run_flow(State.db, config, paths, athlete, _as_of(as_of))
     else:
         from pipeline import commands
 
@@ -379,9 +377,7 @@ def report(
     if _use_prefect(prefect):
         from flows.report import report_flow
 
-        written = report_flow(
-            str(State.db), str(State.config_path), week, None if out_dir is None else str(out_dir), send
-        )
+        written = report_flow(State.db, config, week, out_dir, send)
     else:
         written = commands.write_reports(State.db, config, week, out_dir)
         if send:

@@ -14,6 +14,7 @@ Conventions shared by all parsers:
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, get_args
@@ -33,6 +34,10 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 Sport = Literal["running", "cycling", "swimming", "strength", "other"]
 SetType = Literal["warmup", "working", "failure", "drop"]
 Format = Literal["fit", "gpx", "tcx", "strong_csv", "hevy_csv", "simple_csv"]
+# what detection says before parsing: "csv" is a CSV whose flavour only the whole file decides
+DetectedFormat = Format | Literal["csv"]
+# what ingest_log records as a file's format: also "zip"/"gz" for an archive that cannot be read
+SourceFormat = DetectedFormat | Literal["zip", "gz"]
 SPORTS: tuple[Sport, ...] = get_args(Sport)
 SET_TYPES: tuple[SetType, ...] = get_args(SetType)
 SAMPLE_COLUMNS = (
@@ -133,9 +138,9 @@ def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    n = len(columns["ts_utc"]) if "ts_utc" in columns else 0  # type: ignore[arg-type]
-    data: dict[str, object] = {}
     ts = columns.get("ts_utc", [])
+    n = len(ts) if isinstance(ts, Sized) else 0
+    data: dict[str, object] = {}
     data["ts_utc"] = pd.to_datetime(pd.Series(ts, dtype="object"), utc=True).astype("datetime64[us, UTC]")
     for name in SAMPLE_COLUMNS[1:]:
         values = columns.get(name)
