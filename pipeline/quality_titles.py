@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from pipeline.resources import sql_dir
 
@@ -71,8 +71,8 @@ def _parse_row(row: dict[str, str | None], line: int, name: str) -> Keyword:
     if not term:
         raise ValueError(f"{where}: empty term")
     if bad := _FORBIDDEN.search(term):
-        raise ValueError(f"{where}: {bad.group()!r} is not allowed in a term (see the header)")
-    keyword = Keyword(cast(Kind, kind), language, case == "s", term, field("meaning"))
+        raise ValueError(f"{where}: '{bad.group()}' is not allowed in a term (see the header)")
+    keyword = Keyword(kind, language, case == "s", term, field("meaning"))
     try:
         re.compile(keyword.fragment)
     except re.error as err:
@@ -105,8 +105,13 @@ def _alternation(keywords: tuple[Keyword, ...], kind: Kind) -> str:
     return "|".join(parts)
 
 
-def _whole_word(alternation: str, not_word: str) -> str:
-    return f"(?:^|{not_word})(?:{alternation})(?:$|{not_word})"
+Engine = Literal["re2", "python"]
+
+
+def build_regex(keywords: tuple[Keyword, ...], kind: Kind, engine: Engine = "re2") -> str:
+    """A pattern that finds any of the kind's terms as a whole word, spelled for ``engine``."""
+    not_word = _RE2_NOT_WORD if engine == "re2" else _PY_NOT_WORD
+    return f"(?:^|{not_word})(?:{_alternation(keywords, kind)})(?:$|{not_word})"
 
 
 @cache
@@ -117,19 +122,19 @@ def _keywords() -> tuple[Keyword, ...]:
 @cache
 def quality_regex() -> str:
     """RE2 pattern for DuckDB: true when a title (NFC) holds a quality term as a whole word."""
-    return _whole_word(_alternation(_keywords(), "quality"), _RE2_NOT_WORD)
+    return build_regex(_keywords(), "quality")
 
 
 @cache
 def easy_regex() -> str:
     """RE2 pattern for DuckDB: true when a title (NFC) holds an easy term as a whole word."""
-    return _whole_word(_alternation(_keywords(), "easy"), _RE2_NOT_WORD)
+    return build_regex(_keywords(), "easy")
 
 
 @cache
 def _python_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     keywords = _keywords()
-    quality, easy = (re.compile(_whole_word(_alternation(keywords, k), _PY_NOT_WORD)) for k in KINDS)
+    quality, easy = (re.compile(build_regex(keywords, kind, "python")) for kind in KINDS)
     return quality, easy
 
 
