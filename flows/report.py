@@ -42,7 +42,7 @@ def weekly_report_flow(db: Path, config_path: Path | None, week: str | None = No
     for w in written:
         create_markdown_artifact(w.report.markdown, key=f"report-{w.report.athlete}".lower().replace("_", "-"),
                                  description=w.report.subject)
-    if send and config.report.email_to and SmtpSettings.from_env() is not None:
+    if send and any(config.email_to_for(a.id) for a in config.all_athletes) and SmtpSettings.from_env():
         send_task(config, written)
     elif send:
         get_run_logger().info("not sending: set [report] email_to and RUNLIFT_SMTP_HOST to e-mail the report")

@@ -151,12 +151,15 @@ def write_reports(db: Path, config: Config, week: str | None = None, out: Path |
 
 
 def send_reports(config: Config, written: list[WrittenReport]) -> int:
-    """E-mail each written report to ``[report] email_to``; SMTP settings from the environment."""
+    """E-mail each written report to its athlete's ``email_to`` (else ``[report] email_to``); SMTP
+    settings from the environment. A report with nobody to send to is skipped."""
     from pipeline.report.email import SmtpSettings, send_report
 
     settings = SmtpSettings.from_env()
     if settings is None:
         raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
     for w in written:
-        send_report(w.report, list(config.report.email_to), settings)
+        recipients = config.email_to_for(w.report.athlete)
+        if recipients:
+            send_report(w.report, recipients, settings)
     return len(written)

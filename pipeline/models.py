@@ -231,6 +231,13 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
     return count
 
 
+def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL functions the models call, built from tables in the repo at every build."""
+    from pipeline.quality_titles import macro_sql
+
+    con.execute(macro_sql())
+
+
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
                  timings: dict[str, float] | None = None) -> list[Model]:
     """Build every model and run its data tests in one transaction (all or nothing)."""
@@ -243,6 +250,7 @@ def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Mod
     """The body of :func:`build_models`, for callers that own the transaction (``build``)."""
     models = models if models is not None else discover()
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
+    _create_macros(con)
     internal = {m.name for m in models if m.schema != "main"}
     for m in models:
         t0 = time.perf_counter()

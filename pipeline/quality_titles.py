@@ -151,7 +151,7 @@ def title_is_quality(title: str | None) -> bool:
     return quality.search(text) is not None and easy.search(text) is None
 
 
-MACRO_NAME = "is_quality_title"
+MACRO_NAME = "internal.is_quality_title"  # internal like the models that call it
 
 
 def _sql_string(text: str) -> str:

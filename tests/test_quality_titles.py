@@ -158,9 +158,10 @@ def test_duckdb_regexes_agree_with_python_matcher() -> None:
 
 def test_macro_matches_python_matcher() -> None:
     con = duckdb.connect()
+    con.execute("CREATE SCHEMA internal")
     con.execute(macro_sql())
     for title, expected in [*TITLES, (None, False)]:
-        got = con.execute("SELECT is_quality_title(?)", [title]).fetchone()
+        got = con.execute("SELECT internal.is_quality_title(?)", [title]).fetchone()
         assert got == (expected,), title
 
 

@@ -385,7 +385,8 @@ def report(
     for w in written:
         out.print(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values()), highlight=False)
     if send:
-        out.print(f"sent to {', '.join(config.report.email_to)}")
+        sent = sorted({to for w in written for to in config.email_to_for(w.report.athlete)})
+        out.print(f"sent to {', '.join(sent)}" if sent else "nobody to send to: set email_to in runlift.toml")
 
 
 @app.command()

@@ -1,11 +1,10 @@
--- Quality runs (SPEC Definitions): a title naming hard work, >= 10 min at or above threshold HR,
--- or a run on an A-race date. The first reason that applies is kept.
+-- Quality runs (SPEC Definitions): a title naming hard work as a whole word and no easy word
+-- (the keyword table sql/seeds/quality_keywords.csv, as the macro pipeline/quality_titles.py
+-- builds), >= 10 min at or above threshold HR, or a run on an A-race date. The first reason kept.
 select
     a.activity_id,
     case
-        when regexp_matches(coalesce(a.title, ''),
-                            '(?i)(interval|tempo|threshold|fartlek|track|repeats|vo2|race|hills|\d+ ?x ?\d+)')
-            then 'title'
+        when internal.is_quality_title(a.title) then 'title'
         when h.minutes_at_threshold >= 10 then 'threshold_hr'
         when exists (
             select 1 from stg_races as r
