@@ -531,3 +531,22 @@ def test_corpus_strength_exercises_are_named() -> None:
     assert ("Row", 14.0) in rows
     # categories (29, 20, 17) / subtypes (0, 33, None): total_body 0 is a burpee
     assert ("Burpee", 0.0) in rows and ("Unknown", 0.0) in rows
+
+
+def test_a_parse_waits_for_fitparses_process_global_state(run_file: bytes) -> None:
+    """fitparse keeps developer field types in a module global that every parse clears and fills:
+    two parses in two threads must not overlap. A parse waits while another holds the state."""
+    import threading
+
+    done = threading.Event()
+
+    def parse() -> None:
+        fit.parse(run_file, "x.fit", CTX)
+        done.set()
+
+    with fit._FITPARSE_GLOBALS:
+        worker = threading.Thread(target=parse)
+        worker.start()
+        assert not done.wait(0.5)  # blocked: the state is taken
+    assert done.wait(10)  # and it runs once the state is free
+    worker.join()

@@ -51,10 +51,12 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -89,6 +91,15 @@ from pipeline.parsers.records import (
     StrengthSet,
     samples_frame,
 )
+
+# The fast path below overrides two private methods of exactly this fitparse release.
+FITPARSE_VERSION = "1.2.0"
+if (_installed := metadata.version("fitparse")) != FITPARSE_VERSION:
+    raise ImportError(f"runlift's FIT decoder needs fitparse=={FITPARSE_VERSION}, found {_installed}")
+# fitparse keeps developer field types in a module global (DEV_TYPES) that each parse clears and
+# fills: one parse at a time per process, so threads (a thread task runner) cannot mix two files.
+_FITPARSE_GLOBALS = threading.Lock()
+
 
 FORMAT: Format = "fit"
 _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)  # FIT date_time 0
@@ -526,8 +537,9 @@ def _dev_field_definition(dev_index: int, def_num: int, size: int) -> DevFieldDe
 def _decode(data: bytes) -> _FitReader:
     reader = None
     try:
-        reader = _FitReader(data)
-        reader.parse()
+        with _FITPARSE_GLOBALS:
+            reader = _FitReader(data)
+            reader.parse()
     except FitEOFError as err:  # sizes were checked already, so a definition overran the data
         raise QuarantineError(f"corrupt FIT file: a message runs past the end of the data ({err})") from err
     except _DECODE_ERRORS as err:
