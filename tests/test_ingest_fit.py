@@ -24,7 +24,7 @@ from fit_tool.profile.profile_type import FileType, Manufacturer, SetType, Sport
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.parsers import fit, fit_profile
+from pipeline.parsers import fit, fit_decoder, fit_profile
 from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, ParseContext, ParseResult, QuarantineError
 
 FIT_EPOCH_UNIX = 631065600
@@ -376,7 +376,7 @@ def small_file() -> bytes:
 
 
 def _stock_records(data: bytes) -> list[tuple]:
-    """Record values as stock fitparse decodes them (same merge rule as fit._put)."""
+    """Record values as stock fitparse decodes them (same merge rule as fit_decoder._put)."""
     rows = []
     for message in fitparse.FitFile(data, check_crc=False).get_messages("record"):
         v: dict[str, object] = {}
@@ -399,7 +399,7 @@ def _stock_records(data: bytes) -> list[tuple]:
 
 
 def _lean_records(data: bytes) -> list[tuple]:
-    reader = fit._FitReader(data)
+    reader = fit_decoder.FitReader(data)
     reader.parse()
     c = reader.records
     return list(zip(c.timestamp, c.lat, c.lon, c.distance, c.speed, c.heart_rate, c.cadence, c.altitude, strict=True))
@@ -544,7 +544,7 @@ def test_a_parse_waits_for_fitparses_process_global_state(run_file: bytes) -> No
         fit.parse(run_file, "x.fit", CTX)
         done.set()
 
-    with fit._FITPARSE_GLOBALS:
+    with fit_decoder.FITPARSE_STATE:
         worker = threading.Thread(target=parse)
         worker.start()
         assert not done.wait(0.5)  # blocked: the state is taken

@@ -1,0 +1,355 @@
+"""Everything that touches fitparse's internals, in one room: the lean decoder ``fit.py`` uses.
+
+fitparse 1.2.0 still does the framing, definitions, compressed timestamps, developer-field
+registration and the profile (scale, offset, components, subfields); :class:`FitReader`
+overrides two of its private methods so that ``record`` messages are unpacked with one
+precompiled struct per definition straight into column lists, and messages nobody reads are
+only skipped over. Nothing else in runlift imports a private fitparse name, and the version is
+asserted below: ``tests/test_ingest_fit.py`` compares every record with stock fitparse.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from fitparse import FitFile, FitFileDataProcessor
+from fitparse.profile import MESSAGE_TYPES
+from fitparse.records import (
+    BASE_TYPE_BYTE,
+    BASE_TYPES,
+    DEV_TYPES,
+    ComponentField,
+    DataMessage,
+    DefinitionMessage,
+    DevField,
+    DevFieldDefinition,
+    FieldDefinition,
+    MessageHeader,
+)
+from fitparse.utils import FitEOFError, FitParseError
+
+from pipeline.parsers.records import QuarantineError
+
+# The fast path below overrides two private methods of exactly this fitparse release.
+FITPARSE_VERSION = "1.2.0"
+if (_installed := metadata.version("fitparse")) != FITPARSE_VERSION:
+    raise ImportError(f"runlift's FIT decoder needs fitparse=={FITPARSE_VERSION}, found {_installed}")
+# fitparse keeps developer field types in a module global (DEV_TYPES) that each parse clears and
+# fills: one parse at a time per process, so threads (a thread task runner) cannot mix two files.
+FITPARSE_STATE = threading.Lock()
+
+_TIMESTAMP_DEF_NUM = 253
+
+# Messages decoded by stock fitparse: few per file, and the developer ones register fields.
+_SUMMARY_MESSAGES = frozenset({"file_id", "session", "lap", "set", "activity", "sport", "timestamp_correlation"})
+_STOCK_MESSAGES = _SUMMARY_MESSAGES | {"developer_data_id", "field_description"}
+# what malformed bytes make fitparse (or struct) raise
+DECODE_ERRORS = (FitParseError, struct.error, ValueError, KeyError, IndexError, TypeError, OverflowError)
+
+# record fields that feed the samples (components such as compressed_speed_distance count too)
+_RECORD_FIELDS = frozenset(
+    {
+        "timestamp",
+        "position_lat",
+        "position_long",
+        "distance",
+        "enhanced_speed",
+        "speed",
+        "heart_rate",
+        "cadence",
+        "fractional_cadence",
+        "enhanced_altitude",
+        "altitude",
+    }
+)
+
+
+class _RawValues(FitFileDataProcessor):
+    """No per-field processing: enums stay rendered by the profile, date_times stay raw seconds
+    (this module converts them, including device-relative ones fitparse would leave as ints)."""
+
+    def run_type_processor(self, field_data: object) -> None:
+        pass
+
+    def run_field_processor(self, field_data: object) -> None:
+        pass
+
+    def run_unit_processor(self, field_data: object) -> None:
+        pass
+
+    def run_message_processor(self, data_message: object) -> None:
+        pass
+
+
+@dataclass
+class _Slot:
+    """Where one field's value sits in a definition's unpacked tuple, and how to decode it."""
+
+    start: int
+    count: int
+    array: bool  # several values (a FIT array), or a byte field, which fitparse keeps as a tuple
+    parse: Callable[[object], object]
+    field_def: FieldDefinition | DevFieldDefinition
+
+
+@dataclass
+class _Layout:
+    """A definition compiled once: one struct for the whole data message."""
+
+    size: int
+    unpack: Callable[[bytes], tuple[Any, ...]]
+    slots: list[_Slot]
+    timestamp: _Slot | None  # the message's own timestamp field, if it has one
+    sample_slots: list[int]  # indexes of the record fields that feed samples (directly or via components)
+    needs_raws: bool  # a kept field or component resolves a subfield, which looks at other fields
+
+    @classmethod
+    def compile(cls, def_mesg: DefinitionMessage) -> _Layout:
+        fmt: list[str] = []
+        slots: list[_Slot] = []
+        start = 0
+        for fd in def_mesg.field_defs + def_mesg.dev_field_defs:
+            base = fd.base_type
+            n = fd.size // base.size
+            fmt.append(f"{n}{base.fmt}")
+            count = 1 if base.fmt == "s" else n  # a string unpacks as one bytes value
+            slots.append(_Slot(start, count, base.name == "byte" or count > 1, base.parse, fd))
+            start += count
+        compiled = struct.Struct(def_mesg.endian + "".join(fmt))
+        own = slots[: len(def_mesg.field_defs)]
+        timestamp = next((s for s in own if s.field_def.def_num == _TIMESTAMP_DEF_NUM), None)
+        feeds = [i for i, s in enumerate(own) if s is not timestamp and _feeds_samples(def_mesg, s.field_def)]
+        needs_raws = any(_has_subfields(def_mesg, slots[i].field_def.field) for i in feeds)
+        return cls(compiled.size, compiled.unpack, slots, timestamp, feeds, needs_raws)
+
+
+def _feeds_samples(def_mesg: DefinitionMessage, fd: FieldDefinition) -> bool:
+    f = fd.field
+    if def_mesg.name != "record" or f is None:
+        return False
+    return f.name in _RECORD_FIELDS or any(c.name in _RECORD_FIELDS for c in f.components or ())
+
+
+def _has_subfields(def_mesg: DefinitionMessage, f: Any) -> bool:
+    targets = [def_mesg.mesg_type.fields.get(c.def_num) for c in f.components or ()]
+    return any(t is not None and t.subfields for t in [f, *targets])
+
+
+@dataclass
+class RecordColumns:
+    """``record`` values as parallel lists (raw FIT seconds for timestamps, semicircles for positions)."""
+
+    timestamp: list[int | None] = field(default_factory=list)
+    lat: list[int | None] = field(default_factory=list)
+    lon: list[int | None] = field(default_factory=list)
+    distance: list[float | None] = field(default_factory=list)
+    speed: list[float | None] = field(default_factory=list)
+    heart_rate: list[float | None] = field(default_factory=list)
+    cadence: list[float | None] = field(default_factory=list)
+    altitude: list[float | None] = field(default_factory=list)
+
+    def append(self, ts: int | None, v: dict[str, Any]) -> None:
+        get = v.get
+        self.timestamp.append(ts)
+        self.lat.append(get("position_lat"))
+        self.lon.append(get("position_long"))
+        self.distance.append(get("distance"))
+        self.speed.append(_first_present(get("enhanced_speed"), get("speed")))
+        cadence, fraction = get("cadence"), get("fractional_cadence")
+        self.cadence.append(cadence + fraction if cadence is not None and fraction is not None else cadence)
+        self.heart_rate.append(get("heart_rate"))
+        self.altitude.append(_first_present(get("enhanced_altitude"), get("altitude")))
+
+
+def _first_present(a: Any, b: Any) -> Any:
+    return a if a is not None else b
+
+
+class _Skipped:
+    """Returned for messages nobody reads; fitparse's loop only needs a truthy message."""
+
+    type = "data"
+    name = "skipped"
+    mesg_type = None
+
+
+_SKIPPED = _Skipped()
+
+
+class FitReader(FitFile):
+    """fitparse's FitFile with a lean data-message path (see the module docstring).
+
+    Overrides two private methods of fitparse 1.2; the equivalence test in
+    tests/test_ingest_fit.py fails loudly if a fitparse upgrade changes what they rely on."""
+
+    def __init__(self, data: bytes) -> None:
+        DEV_TYPES.clear()  # fitparse keeps developer field types in a module global: none may leak between files
+        self._layouts: dict[int, _Layout] = {}
+        self.records = RecordColumns()
+        self.summary: dict[str, list[DataMessage]] = defaultdict(list)
+        super().__init__(data, check_crc=False, data_processor=_RawValues())
+
+    def position(self) -> int:
+        """Bytes read so far (for quarantine reasons)."""
+        return int(self._file.tell() if self._file else self._filesize)
+
+    def _parse_definition_message(self, header: MessageHeader) -> DefinitionMessage:
+        # fitparse 1.2's own code plus two tolerances real devices need: a field whose size is no
+        # multiple of its base type (COROS) is read as bytes, and a developer field without a
+        # field_description is read as bytes, where fitparse would abort the whole file.
+        endian = ">" if self._read_struct("xB") else "<"
+        global_mesg_num, num_fields = self._read_struct("HB", endian=endian)
+        mesg_type = MESSAGE_TYPES.get(global_mesg_num)
+        field_defs = []
+        for _ in range(num_fields):
+            def_num, size, base_type_num = self._read_struct("3B", endian=endian)
+            fld = mesg_type.fields.get(def_num) if mesg_type else None
+            base_type = BASE_TYPES.get(base_type_num, BASE_TYPE_BYTE)
+            if size % base_type.size:
+                base_type, fld = BASE_TYPE_BYTE, None
+            for component in (fld.components or ()) if fld else ():
+                if component.accumulate:
+                    self._accumulators.setdefault(global_mesg_num, {})[component.def_num] = 0
+            field_defs.append(FieldDefinition(field=fld, def_num=def_num, base_type=base_type, size=size))
+        dev_field_defs = []
+        if header.is_developer_data:
+            for _ in range(self._read_struct("B", endian=endian)):
+                def_num, size, dev_index = self._read_struct("3B", endian=endian)
+                dev_field_defs.append(_dev_field_definition(dev_index, def_num, size))
+        def_mesg = DefinitionMessage(
+            header=header,
+            endian=endian,
+            mesg_type=mesg_type,
+            mesg_num=global_mesg_num,
+            field_defs=field_defs,
+            dev_field_defs=dev_field_defs,
+        )
+        self._local_mesgs[header.local_mesg_num] = def_mesg
+        self._layouts[header.local_mesg_num] = _Layout.compile(def_mesg)
+        return def_mesg
+
+    def _parse_data_message(self, header: MessageHeader) -> DataMessage | _Skipped:
+        def_mesg = self._local_mesgs.get(header.local_mesg_num)
+        if def_mesg is None:
+            raise FitParseError(f"data message for undefined local message type {header.local_mesg_num}")
+        name = def_mesg.name
+        if name in _STOCK_MESSAGES:
+            if name == "field_description":
+                return self._field_description(header)
+            message = super()._parse_data_message(header)
+            self.summary[name].append(message)
+            return message
+        layout = self._layouts[header.local_mesg_num]
+        values = layout.unpack(self._read(layout.size)) if layout.size else ()
+        if name == "record":
+            samples = self._decode_samples(def_mesg, layout, values)
+            self.records.append(self._advance_clock(layout, values, header), samples)
+        else:
+            self._advance_clock(layout, values, header)  # skipped, but it may carry the time base
+        return _SKIPPED
+
+    def _field_description(self, header: MessageHeader) -> DataMessage:
+        message = super()._parse_data_message(header)
+        # a field_description before (or without) its developer_data_id: register the index so
+        # fitparse records the field instead of aborting the file
+        index = message.get_raw_value("developer_data_index")
+        if index is not None and index not in DEV_TYPES:
+            DEV_TYPES[index] = {"dev_data_index": index, "application_id": None, "fields": {}}
+        return message
+
+    def _advance_clock(self, layout: _Layout, values: tuple[Any, ...], header: MessageHeader) -> int | None:
+        """The message's timestamp, keeping fitparse's compressed-timestamp state as its decoder does."""
+        ts = None
+        if layout.timestamp is not None:
+            ts = _slot_raw(layout.timestamp, values)
+            if ts is not None:
+                self._compressed_ts_accumulator = ts
+        if header.time_offset is not None:
+            ts = self._compressed_ts_accumulator = self._apply_compressed_accumulation(
+                header.time_offset, self._compressed_ts_accumulator, 5
+            )
+        return ts
+
+    def _decode_samples(self, def_mesg: DefinitionMessage, layout: _Layout, values: tuple[Any, ...]) -> dict[str, Any]:
+        """fitparse's profile logic (subfields, components, scale, offset), for the kept fields only."""
+        raws = [_slot_raw(slot, values) for slot in layout.slots] if layout.needs_raws else []
+        out: dict[str, Any] = {}
+        for i in layout.sample_slots:
+            slot = layout.slots[i]
+            raw = raws[i] if raws else _slot_raw(slot, values)
+            fld = slot.field_def.field
+            if layout.needs_raws:
+                fld, _ = self._resolve_subfield(fld, def_mesg, raws)
+            for component in fld.components or ():
+                self._decode_component(def_mesg, raws, component, raw, out)
+            _put(out, fld.name, self._apply_scale_offset(fld, fld.render(raw)))
+        return out
+
+    def _decode_component(
+        self, def_mesg: DefinitionMessage, raws: list[Any], component: ComponentField, raw: Any, out: dict[str, Any]
+    ) -> None:
+        try:
+            value = component.render(raw)
+        except ValueError:
+            return
+        if component.accumulate and value is not None:
+            acc = self._accumulators[def_mesg.mesg_num]
+            value = acc[component.def_num] = self._apply_compressed_accumulation(
+                value, acc[component.def_num], component.bits
+            )
+        value = self._apply_scale_offset(component, value)
+        target = def_mesg.mesg_type.fields[component.def_num]
+        if raws:
+            target, _ = self._resolve_subfield(target, def_mesg, raws)
+        _put(out, target.name, target.render(value))
+
+
+def _slot_raw(slot: _Slot, values: tuple[Any, ...]) -> Any:
+    if slot.count == 0:
+        return None
+    if not slot.array:
+        return slot.parse(values[slot.start])
+    chunk = values[slot.start : slot.start + slot.count]
+    if slot.field_def.base_type.name == "byte":
+        return slot.parse(chunk)
+    return tuple(slot.parse(v) for v in chunk)
+
+
+def _put(out: dict[str, Any], name: str, value: Any) -> None:
+    """Like fitparse's get_values(), except that a missing value never hides a present one."""
+    if isinstance(value, tuple):  # an array where one value is expected: the first valid element
+        value = next((v for v in value if v is not None), None)
+    if value is not None or name not in out:
+        out[name] = value
+
+
+def _dev_field_definition(dev_index: int, def_num: int, size: int) -> DevFieldDefinition:
+    known = DEV_TYPES.get(dev_index, {}).get("fields", {}).get(def_num)
+    if known is None or size % known.type.size:
+        known = DevField(
+            dev_data_index=dev_index, def_num=def_num, type=BASE_TYPE_BYTE, name=f"unknown_dev_{dev_index}_{def_num}"
+        )
+    return DevFieldDefinition(field=known, dev_data_index=dev_index, def_num=def_num, size=size)
+
+def decode(data: bytes) -> FitReader:
+    reader = None
+    try:
+        with FITPARSE_STATE:
+            reader = FitReader(data)
+            reader.parse()
+    except FitEOFError as err:  # sizes were checked already, so a definition overran the data
+        raise QuarantineError(f"corrupt FIT file: a message runs past the end of the data ({err})") from err
+    except DECODE_ERRORS as err:
+        where = f" at byte {reader.position():,} of {len(data):,}" if reader else ""
+        detail = str(err) if isinstance(err, FitParseError) else f"{type(err).__name__}: {err}"
+        raise QuarantineError(f"unreadable FIT file{where}: {detail}") from err
+    return reader
+
+
+# -------------------------------------------------------------------------------- time
