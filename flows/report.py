@@ -9,12 +9,13 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 
 from flows.build import build_task
 from pipeline import commands
 from pipeline.config import load_config
 from pipeline.errors import EmailConfigError
-from pipeline.report.email import SmtpSettings
+from pipeline.report.email import SmtpSettings, is_transient
 
 
 @task(name="write reports", cache_policy=NO_CACHE)
@@ -25,7 +26,18 @@ def write_task(db: str, config_path: str | None, week: str | None) -> list[comma
     return written
 
 
-@task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], cache_policy=NO_CACHE)
+def retry_delivery(task: object, task_run: object, state: State) -> bool:
+    """Retry only a delivery that may heal (refused connection, timeout, 4xx reply); a wrong password,
+    a 5xx reply or a setup error fails the run at once. A retry sends only to recipients still missing."""
+    try:
+        state.result()
+    except Exception as err:
+        return is_transient(err)
+    return False
+
+
+@task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], retry_condition_fn=retry_delivery,
+      cache_policy=NO_CACHE)
 def send_task(config_path: str | None, written: list[commands.WrittenReport]) -> int:
     return commands.send_reports(load_config(config_path), written)
 
