@@ -1,6 +1,6 @@
 """The `weekly-report` flow: build as of today, write every athlete's report for the last complete
-ISO week, and e-mail it when SMTP is configured. Sending is retried with backoff; the written
-report stays in place whatever happens to the delivery."""
+ISO week, and e-mail it when SMTP is configured. A transient delivery failure is retried with
+backoff (only to recipients still missing); the written report stays in place whatever happens."""
 
 from __future__ import annotations
 
