@@ -1,6 +1,6 @@
 """The `weekly-report` flow: build as of today, write every athlete's report for the last complete
-ISO week, and e-mail it when SMTP is configured. Sending is retried with backoff; the written
-report stays in place whatever happens to the delivery.
+ISO week, and e-mail it when SMTP is configured. A transient delivery failure is retried with
+backoff (only to recipients still missing); the written report stays in place whatever happens.
 
 `weekly-report` is a scheduled deployment's entry point and takes the config file's path (see
 ``flows/inbox.py``); `report` (``runlift report --prefect``) takes the loaded Config."""
@@ -12,12 +12,13 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 
 from flows.build import build_task
 from pipeline import commands
 from pipeline.config import Config, load_config
 from pipeline.errors import EmailConfigError
-from pipeline.report.email import SmtpSettings
+from pipeline.report.email import SmtpSettings, is_transient
 
 
 @task(name="write reports", cache_policy=NO_CACHE)
@@ -28,7 +29,18 @@ def write_task(db: Path, config: Config, week: str | None) -> list[commands.Writ
     return written
 
 
-@task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], cache_policy=NO_CACHE)
+def retry_delivery(task: object, task_run: object, state: State) -> bool:
+    """Retry only a delivery that may heal (refused connection, timeout, 4xx reply); a wrong password,
+    a 5xx reply or a setup error fails the run at once. A retry sends only to recipients still missing."""
+    try:
+        state.result()
+    except Exception as err:
+        return is_transient(err)
+    return False
+
+
+@task(name="send report e-mail", retries=3, retry_delay_seconds=[30, 120, 600], retry_condition_fn=retry_delivery,
+      cache_policy=NO_CACHE)
 def send_task(config: Config, written: list[commands.WrittenReport]) -> int:
     return commands.send_reports(config, written)
 

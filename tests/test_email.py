@@ -4,6 +4,7 @@ never carry the password, and the RUNLIFT_SMTP_* settings."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -12,6 +13,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,10 +23,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+import pipeline.report.email as email_delivery
 from pipeline.report import Report
 from pipeline.report.email import (
     DeliveryError,
+    DeliveryLedger,
     EmailConfigError,
+    PermanentDeliveryError,
     SmtpSettings,
     build_message,
     send_report,
@@ -137,6 +142,14 @@ def start_server() -> Iterator:
 @pytest.fixture
 def server(start_server) -> Server:
     return start_server()
+
+
+@pytest.fixture(autouse=True)
+def fresh_ledger(monkeypatch) -> DeliveryLedger:
+    """Each test starts with no memory of earlier deliveries (tests reuse the same report)."""
+    ledger = DeliveryLedger()
+    monkeypatch.setattr(email_delivery, "LEDGER", ledger)
+    return ledger
 
 
 def settings_for(port: int, **kw) -> SmtpSettings:
@@ -263,7 +276,8 @@ def test_wrong_password_is_a_delivery_error_without_the_password(start_server, c
 def test_password_echoed_by_the_server_is_scrubbed(start_server, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="runlift")
     srv = start_server(authenticator=authenticator(echo_password=True), auth_require_tls=False)
-    with pytest.raises(DeliveryError, match=r"authentication failed \(535 5\.7\.8 password \*\*\* rejected") as info:
+    # an AUTH reply keeps only its status codes
+    with pytest.raises(DeliveryError, match=r"authentication failed \(535 5\.7\.8\)$") as info:
         send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password="echo-me-123"))
     assert "echo-me-123" not in str(info.value)
     assert "echo-me-123" not in caplog.text
@@ -482,3 +496,339 @@ def test_from_env_ssl_and_starttls_conflict() -> None:
 def test_password_not_in_repr_or_str() -> None:
     s = SmtpSettings(host="h", user=USER, password=PASSWORD)
     assert PASSWORD not in repr(s) and PASSWORD not in str(s)
+
+
+# --- the header of an automatic message ------------------------------------------------------------
+
+
+def test_mail_is_marked_auto_generated(server: Server) -> None:
+    send_report(make_report(), ["me@example.org"], settings_for(server.port))
+    assert server.handler.received[0].message()["Auto-Submitted"] == "auto-generated"  # RFC 3834
+
+
+# --- non-ASCII credentials -------------------------------------------------------------------------
+
+UNICODE_PASSWORD = "Läufer-über-3000m\u00a0€ 日本"  # umlauts, a no-break space, the euro sign, CJK
+
+
+def exact_authenticator(user: str, password: str, seen: list[tuple[str, bytes, bytes]]):
+    def check(server, session, envelope, mechanism, auth_data):
+        assert isinstance(auth_data, LoginPassword)
+        seen.append((mechanism, auth_data.login, auth_data.password))
+        ok = auth_data.login == user.encode("utf-8") and auth_data.password == password.encode("utf-8")
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+@pytest.mark.parametrize("user", [USER, "läufer@example.org"])
+def test_non_ascii_password_logs_in_utf8(start_server, mechanism: str, user: str) -> None:
+    seen: list[tuple[str, bytes, bytes]] = []
+    other = {"PLAIN", "LOGIN"} - {mechanism}
+    srv = start_server(authenticator=exact_authenticator(user, UNICODE_PASSWORD, seen), auth_require_tls=False,
+                       auth_exclude_mechanism=other)
+    send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=user, password=UNICODE_PASSWORD))
+    assert seen == [(mechanism, user.encode("utf-8"), UNICODE_PASSWORD.encode("utf-8"))]
+    [got] = srv.handler.received
+    assert got.authenticated is True
+
+
+def test_wrong_non_ascii_password_is_refused_without_it(start_server) -> None:
+    seen: list[tuple[str, bytes, bytes]] = []
+    srv = start_server(authenticator=exact_authenticator(USER, UNICODE_PASSWORD, seen), auth_require_tls=False,
+                       auth_exclude_mechanism={"LOGIN"})
+    wrong = UNICODE_PASSWORD.replace("ä", "a")
+    with pytest.raises(PermanentDeliveryError, match=r"authentication failed \(535 5\.7\.8\)$") as info:
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password=wrong))
+    assert seen == [("PLAIN", USER.encode(), wrong.encode("utf-8"))]
+    assert "Laufer" not in str(info.value)
+
+
+# --- echoed credentials ----------------------------------------------------------------------------
+
+# tabs, double spaces and a line break: the forms a server's reply may collapse, re-case or cut
+MESSY_PASSWORD = "Horse\tBattery  Staple\nsecond-Line"
+ECHOES = [
+    "Horse Battery Staple second-Line",  # whitespace collapsed
+    "HORSE\tBATTERY  STAPLE\nSECOND-LINE",  # upper-cased
+    "horse battery staple",  # lower-cased and cut at the line break
+    "HorseBatteryStaple",  # whitespace dropped
+    "Horse\tBattery  Staple",  # cut at the line break
+]
+
+
+def leaks(text: str) -> list[str]:
+    words = ("horse", "battery", "staple", "second-line")
+    return [w for w in words if w in text.lower()]
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_auth_reply_echoing_a_changed_password_is_not_shown(start_server, caplog, echo: str) -> None:
+    caplog.set_level(logging.DEBUG, logger="runlift")
+
+    def check(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 {echo.replace(chr(10), ' ')} is wrong")
+
+    srv = start_server(authenticator=check, auth_require_tls=False)
+    with pytest.raises(PermanentDeliveryError) as info:
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password=MESSY_PASSWORD))
+    assert str(info.value).endswith("authentication failed (535 5.7.8)")
+    assert leaks(str(info.value)) == [] and leaks(caplog.text) == []
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_other_replies_echoing_a_changed_password_are_scrubbed(start_server, echo: str) -> None:
+    class Echoing(Handler):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return f"550 5.1.1 <{address}> unknown; {echo.replace(chr(10), ' ')}; try again"
+
+    srv = start_server(Echoing())
+    with pytest.raises(PermanentDeliveryError, match=r"\(550 5\.1\.1 <me@example\.org> unknown; \*\*\*") as info:
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, password=MESSY_PASSWORD))
+    assert leaks(str(info.value)) == []
+
+
+def test_long_reply_is_scrubbed_before_it_is_cut() -> None:
+    # the password straddles the 200-character cut of a reply: no prefix of it may be left behind
+    settings = SmtpSettings(host="h", password="CorrectHorseBatteryStaple")
+    text = "x" * 190 + " CorrectHorseBatteryStaple"
+    assert email_delivery._reply(550, text, settings) == f"550 {'x' * 190} ***"
+
+
+# --- one deadline for the whole delivery ---------------------------------------------------------------
+
+
+@dataclass
+class DripServer:
+    """Speaks SMTP up to ``phase``, then answers one byte every ``every`` seconds, for ever: each read
+    gets data well within a per-read socket timeout, so only a whole-delivery deadline ends it."""
+    phase: str
+    every: float = 0.2
+    port: int = 0
+    connections: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> DripServer:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with conn, contextlib.suppress(OSError):  # OSError: the client gave up
+                self._talk(conn)
+
+    def _talk(self, conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        if self.phase != "greeting":
+            conn.sendall(b"220 drip.example ESMTP\r\n")
+            reader.readline()  # EHLO
+            if self.phase == "auth":
+                conn.sendall(b"250-drip.example\r\n250 AUTH PLAIN LOGIN\r\n")
+                reader.readline()  # AUTH PLAIN ...
+        drip = b"220 " if self.phase == "greeting" else b"250-" if self.phase == "ehlo" else b"535 "
+        drip += b"x" * 100_000
+        for i in range(len(drip)):
+            if self._stop.wait(self.every):
+                return
+            conn.sendall(drip[i:i + 1])
+
+
+@pytest.mark.parametrize(("phase", "step", "auth"), [
+    ("greeting", "connecting", False),
+    ("ehlo", "sending", False),  # EHLO comes with the first MAIL when neither STARTTLS nor AUTH is asked
+    ("auth", "login", True),
+])
+def test_a_dripping_server_is_cut_off_at_the_deadline(phase: str, step: str, auth: bool) -> None:
+    timeout = 1.0
+    with DripServer(phase) as srv:
+        extra = {"user": USER, "password": PASSWORD} if auth else {}
+        start = time.monotonic()
+        with pytest.raises(DeliveryError) as info:
+            send_report(make_report(), ["me@example.org"], settings_for(srv.port, timeout=timeout, **extra))
+        elapsed = time.monotonic() - start
+    assert timeout <= elapsed < timeout + 0.8
+    message = str(info.value)
+    assert message == (f"could not deliver the 2026-W37 report to 1 recipient via 127.0.0.1:{srv.port}: "
+                       f"{step}: timed out after 1 s (RUNLIFT_SMTP_TIMEOUT bounds the whole delivery)")
+    assert not isinstance(info.value, PermanentDeliveryError)  # a later attempt may get through
+    assert info.value.__cause__ is None and info.value.__context__ is None
+
+
+def test_timeout_from_the_environment_bounds_the_delivery() -> None:
+    with DripServer("greeting", every=0.1) as srv:
+        settings = SmtpSettings.from_env({"RUNLIFT_SMTP_HOST": "127.0.0.1", "RUNLIFT_SMTP_PORT": str(srv.port),
+                                          "RUNLIFT_SMTP_TIMEOUT": "1.5"})
+        start = time.monotonic()
+        with pytest.raises(DeliveryError, match=r"connecting: timed out after 1\.5 s"):
+            send_report(make_report(), ["me@example.org"], settings)
+        assert time.monotonic() - start < 1.5 + 0.8
+
+
+# --- permanent or worth retrying -------------------------------------------------------------------------
+
+
+def test_wrong_password_is_permanent(start_server) -> None:
+    srv = start_server(authenticator=authenticator(), auth_require_tls=False)
+    with pytest.raises(PermanentDeliveryError, match="authentication failed"):
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password="nope"))
+
+
+def test_temporary_auth_failure_is_transient(start_server) -> None:
+    def busy(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+
+    srv = start_server(authenticator=busy, auth_require_tls=False)
+    with pytest.raises(DeliveryError, match=r"authentication failed \(454 4\.7\.0\)$") as info:
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password=PASSWORD))
+    assert not isinstance(info.value, PermanentDeliveryError)
+
+
+@pytest.mark.parametrize(("reply", "permanent"), [("550 5.1.1 no such user", True), ("451 4.3.0 try later", False)])
+def test_refused_recipient_is_permanent_only_for_5xx(start_server, reply: str, permanent: bool) -> None:
+    class Refusing(Handler):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return reply
+
+    srv = start_server(Refusing())
+    with pytest.raises(DeliveryError, match="all recipients refused") as info:
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port))
+    assert isinstance(info.value, PermanentDeliveryError) is permanent
+
+
+def test_connection_refused_is_transient_and_config_errors_are_permanent(server: Server) -> None:
+    with pytest.raises(DeliveryError, match="connection refused") as refused:
+        send_report(make_report(), ["me@example.org"], settings_for(free_port()))
+    assert not isinstance(refused.value, PermanentDeliveryError)
+    with pytest.raises(PermanentDeliveryError, match="does not offer STARTTLS"):
+        send_report(make_report(), ["me@example.org"], settings_for(server.port, starttls=True))
+    with pytest.raises(PermanentDeliveryError, match="^no recipients"):
+        send_report(make_report(), [" "], settings_for(server.port))
+
+
+def test_the_flow_retries_only_transient_failures() -> None:
+    from prefect.states import Completed, Failed
+
+    from flows.report import retry_delivery, send_task
+
+    assert send_task.retry_condition_fn is retry_delivery and send_task.retries == 3
+    assert retry_delivery(send_task, None, Failed(data=DeliveryError("connection refused"))) is True
+    assert retry_delivery(send_task, None, Failed(data=PermanentDeliveryError("authentication failed"))) is False
+    assert retry_delivery(send_task, None, Failed(data=EmailConfigError("RUNLIFT_SMTP_PORT ..."))) is False
+    assert retry_delivery(send_task, None, Completed(data=1)) is False
+
+
+# --- retries resend only to recipients still missing ------------------------------------------------------
+
+
+@dataclass
+class RefuseOnce(Handler):
+    """Refuses ``flaky`` with a 4xx once, on its RCPT number ``at`` (counting from 1), accepts it otherwise."""
+    flaky: str = "later@example.org"
+    at: int = 1
+    seen: int = 0
+    refused_once: bool = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.flaky:
+            self.seen += 1
+            if self.seen >= self.at and not self.refused_once:
+                self.refused_once = True
+                return "451 4.2.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_retry_after_a_partial_failure_sends_only_to_the_rest(start_server) -> None:
+    srv = start_server(RefuseOnce())
+    report, rcpts, settings = make_report(), ["me@example.org", "later@example.org"], settings_for(srv.port)
+
+    with pytest.raises(DeliveryError, match=r"1 of 2 recipients refused: later@example\.org \(451 4\.2\.0") as info:
+        send_report(report, rcpts, settings)
+    assert not isinstance(info.value, PermanentDeliveryError)
+    assert [r.rcpt_tos for r in srv.handler.received] == [["me@example.org"]]
+
+    assert send_report(report, rcpts, settings) == ["later@example.org"]  # the retry
+    first, second = (r.message() for r in srv.handler.received)
+    assert srv.handler.received[1].rcpt_tos == ["later@example.org"]
+    assert second["Message-ID"] == first["Message-ID"] and second["Date"] == first["Date"]  # the same message
+    assert second["To"] == "me@example.org, later@example.org"
+
+    assert send_report(report, rcpts, settings) == []  # everyone has it: nothing is sent again
+    assert len(srv.handler.received) == 2
+
+
+def test_retry_error_counts_only_the_missing_recipients(start_server) -> None:
+    srv = start_server(RefuseOnce())
+    report, settings = make_report(), settings_for(srv.port)
+    rcpts = ["me@example.org", "later@example.org", "you@example.org"]
+    with pytest.raises(DeliveryError):
+        send_report(report, rcpts, settings)
+    port = srv.port
+    srv.handler.refused_once = False  # refuses again on the retry
+    with pytest.raises(DeliveryError) as info:
+        send_report(report, rcpts, settings)
+    assert str(info.value) == (f"could not deliver the 2026-W37 report to 1 recipient via 127.0.0.1:{port}: "
+                               "all recipients refused: later@example.org (451 4.2.0 mailbox busy, try again "
+                               "later) (2 others already had it)")
+
+
+def test_a_changed_report_or_server_is_a_new_delivery(start_server, fresh_ledger: DeliveryLedger) -> None:
+    srv = start_server()
+    settings = settings_for(srv.port)
+    send_report(make_report(), ["me@example.org"], settings)
+    send_report(make_report(html="<p>corrected</p>", images={}), ["me@example.org"], settings)
+    assert len(srv.handler.received) == 2
+    fresh_ledger.clear()  # what RETRY_WINDOW_S does after an hour
+    send_report(make_report(), ["me@example.org"], settings)
+    assert len(srv.handler.received) == 3
+
+
+def test_ledger_forgets_after_its_window(start_server, monkeypatch) -> None:
+    monkeypatch.setattr(email_delivery, "LEDGER", DeliveryLedger(window_s=0.2))
+    srv = start_server()
+    send_report(make_report(), ["me@example.org"], settings_for(srv.port))
+    assert send_report(make_report(), ["me@example.org"], settings_for(srv.port)) == []
+    time.sleep(0.3)
+    assert send_report(make_report(), ["me@example.org"], settings_for(srv.port)) == ["me@example.org"]
+
+
+def test_retried_loop_over_reports_resends_none_that_arrived(start_server) -> None:
+    """What a retried send task does (commands.send_reports loops over every athlete's report): the
+    report that arrived is skipped, the one that failed goes out to the recipient it missed."""
+    srv = start_server(RefuseOnce(flaky="coach@example.org", at=2))  # the second report's coach, once
+    settings, rcpts = settings_for(srv.port), ["me@example.org", "coach@example.org"]
+    reports = [make_report(), make_report(html="<p>second athlete</p>", images={})]
+
+    def send_all() -> None:
+        for report in reports:
+            send_report(report, rcpts, settings)
+
+    with pytest.raises(DeliveryError, match="1 of 2 recipients refused: coach@example.org"):
+        send_all()
+    send_all()  # the retry
+    assert [r.rcpt_tos for r in srv.handler.received] == [rcpts, ["me@example.org"], ["coach@example.org"]]
+    bodies = [r.message().get_body(("html",)).get_content() for r in srv.handler.received]
+    assert ["second athlete" in b for b in bodies] == [False, True, True]
+
+
+# --- the port follows the TLS mode -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kw", "port"), [({}, 25), ({"starttls": True}, 587), ({"ssl": True}, 465),
+                                          ({"ssl": True, "port": 2465}, 2465)])
+def test_settings_default_port_follows_tls_mode(kw: dict, port: int) -> None:
+    assert SmtpSettings(host="smtp.example.org", **kw).port == port

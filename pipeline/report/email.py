@@ -4,33 +4,47 @@ Settings come from the environment only (never from ``runlift.toml``, so the pas
 of files that get committed)::
 
     RUNLIFT_SMTP_HOST      required; unset -> no e-mail (SmtpSettings.from_env() returns None)
-    RUNLIFT_SMTP_PORT      default 465 with SSL, 587 with STARTTLS, else 25
-    RUNLIFT_SMTP_USER      optional; when set, the client logs in
-    RUNLIFT_SMTP_PASSWORD  optional
+    RUNLIFT_SMTP_PORT      default 465 with SSL, 587 with STARTTLS, else 25 (plain SMTP)
+    RUNLIFT_SMTP_USER      optional; when set, the client logs in (AUTH PLAIN or LOGIN, UTF-8)
+    RUNLIFT_SMTP_PASSWORD  optional; any Unicode, sent UTF-8 encoded
     RUNLIFT_SMTP_FROM      default: the user, else runlift@localhost
     RUNLIFT_SMTP_STARTTLS  true/false/1/0/yes/no/on/off; default true when the port is 587
     RUNLIFT_SMTP_SSL       implicit TLS (SMTPS, usually port 465); default false
-    RUNLIFT_SMTP_TIMEOUT   seconds per network operation; default 30
+    RUNLIFT_SMTP_TIMEOUT   seconds for the whole delivery (connect, TLS, login, sending); default 30
 
 TLS uses :func:`ssl.create_default_context` (certificates verified against the system store, or
 the bundle named by ``SSL_CERT_FILE``). The password never appears in ``repr()``, in logs or in
-an exception message: text taken from the server or from the underlying exception is scrubbed,
-and :class:`DeliveryError` is raised without the original exception attached.
+an exception message: replies to AUTH are reported by their status codes only, any other text
+taken from the server or from the underlying exception is scrubbed of the password (also its
+whitespace-collapsed, re-cased and line-cut forms, and the base64 forms AUTH sends), and
+:class:`DeliveryError` is raised without the original exception attached.
+
+A failure that retrying cannot heal (authentication refused, 5xx replies, TLS certificate or
+configuration mismatches) raises :class:`PermanentDeliveryError`; the scheduled flow retries
+only the others (connection refused, timeouts, 4xx replies). Recipients that accepted a report
+are remembered in :data:`LEDGER` for :data:`RETRY_WINDOW_S`: a retry sends only to the rest,
+with the same Message-ID, and a report every recipient already has is not sent again.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
 
 from pipeline.errors import DeliveryError, EmailConfigError
 from pipeline.report import Report
@@ -40,23 +54,39 @@ log = logging.getLogger("runlift.email")
 DEFAULT_SENDER = "runlift@localhost"
 DEFAULT_TIMEOUT = 30.0
 NO_RECIPIENTS = "no recipients: set [report] email_to in runlift.toml"
+RETRY_WINDOW_S = 3600.0  # longer than the flow's retries (30 s + 2 min + 10 min plus the timeouts)
+SMTP_PORT, SUBMISSION_PORT, SMTPS_PORT = 25, 587, 465
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_MAX_CHALLENGES = 5
+_ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}(?=\s|$)")
 
 
+class PermanentDeliveryError(DeliveryError):
+    """A delivery failure that retrying cannot heal (wrong credentials, a 5xx reply, a TLS or
+    configuration mismatch); the scheduled flow fails at once instead of retrying."""
+
+
+def is_transient(err: BaseException) -> bool:
+    """True for a delivery failure a later attempt may get past (refused connection, timeout, 4xx)."""
+    return isinstance(err, DeliveryError) and not isinstance(err, PermanentDeliveryError)
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
-    port: int = 25
+    port: int = 0  # 0: the default for the TLS mode (465 SSL, 587 STARTTLS, else 25)
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     sender: str = DEFAULT_SENDER
     starttls: bool = False
     ssl: bool = False
     timeout: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not self.port:
+            object.__setattr__(self, "port", default_port(use_ssl=self.ssl, starttls=self.starttls))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> SmtpSettings | None:
@@ -84,14 +114,10 @@ class SmtpSettings:
                 raise EmailConfigError(f"RUNLIFT_SMTP_PORT must be a number, got {raw_port!r}") from None
             if not 0 < port < 65536:
                 raise EmailConfigError(f"RUNLIFT_SMTP_PORT must be between 1 and 65535, got {port}")
-        elif use_ssl:
-            port = 465
-        elif starttls:
-            port = 587
         else:
-            port = 25
+            port = default_port(use_ssl=use_ssl, starttls=bool(starttls))
         if starttls is None:
-            starttls = port == 587 and not use_ssl
+            starttls = port == SUBMISSION_PORT and not use_ssl
 
         raw_timeout = get("RUNLIFT_SMTP_TIMEOUT")
         timeout = DEFAULT_TIMEOUT
@@ -101,7 +127,7 @@ class SmtpSettings:
             except ValueError:
                 raise EmailConfigError(
                     f"RUNLIFT_SMTP_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
-            if not timeout > 0:
+            if not 0 < timeout < float("inf"):
                 raise EmailConfigError(f"RUNLIFT_SMTP_TIMEOUT must be positive, got {raw_timeout!r}")
 
         user = get("RUNLIFT_SMTP_USER")
@@ -109,6 +135,11 @@ class SmtpSettings:
         sender = get("RUNLIFT_SMTP_FROM") or (user if user and "@" in user else None) or DEFAULT_SENDER
         return cls(host=host, port=port, user=user, password=password, sender=sender,
                    starttls=starttls, ssl=use_ssl, timeout=timeout)
+
+
+def default_port(*, use_ssl: bool, starttls: bool) -> int:
+    """465 for implicit TLS, 587 (submission) for STARTTLS, else 25."""
+    return SMTPS_PORT if use_ssl else SUBMISSION_PORT if starttls else SMTP_PORT
 
 
 def _parse_bool(name: str, value: str | None) -> bool | None:
@@ -125,22 +156,25 @@ def _parse_bool(name: str, value: str | None) -> bool | None:
 # --- message -----------------------------------------------------------------------------------
 
 
-def build_message(report: Report, sender: str, recipients: Sequence[str]) -> EmailMessage:
+def build_message(report: Report, sender: str, recipients: Sequence[str], *,
+                  message_id: str | None = None, date: str | None = None) -> EmailMessage:
     """multipart/alternative: text/plain (the Markdown) and multipart/related (the HTML plus each
-    image as an inline image/png part whose Content-ID matches the ``cid:<name>`` in the HTML)."""
+    image as an inline image/png part whose Content-ID matches the ``cid:<name>`` in the HTML).
+    A retry passes the first attempt's ``message_id`` and ``date`` so it is the same message."""
     msg = EmailMessage()
     msg["Subject"] = report.subject
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(localtime=True)
+    msg["Date"] = date or formatdate(localtime=True)
     # an explicit domain: make_msgid()'s default calls socket.getfqdn(), which can stall on DNS
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = make_msgid(idstring=f"runlift.{report.week}", domain=domain)
+    msg["Message-ID"] = message_id or make_msgid(idstring=f"runlift.{report.week}", domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
 
     # quoted-printable keeps every line 7-bit and short, whatever the server's 8BITMIME support
     msg.set_content(report.markdown, cte="quoted-printable")
     msg.add_alternative(report.html, subtype="html", cte="quoted-printable")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]
     for name, png in report.images.items():
         filename = name if name.lower().endswith(".png") else f"{name}.png"
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>",
@@ -148,74 +182,309 @@ def build_message(report: Report, sender: str, recipients: Sequence[str]) -> Ema
     return msg
 
 
+# --- who already has it --------------------------------------------------------------------------
+
+
+@dataclass
+class _Attempts:
+    message_id: str
+    date: str
+    accepted: set[str] = field(default_factory=set)
+    touched: float = field(default_factory=time.monotonic)
+
+
+class DeliveryLedger:
+    """Recipients that accepted each report, per server and sender, for ``window_s`` seconds after
+    the last attempt. In memory: Prefect task retries run in the flow run's process."""
+
+    def __init__(self, window_s: float = RETRY_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Attempts] = {}
+
+    def attempts(self, key: str, week: str, sender: str) -> _Attempts:
+        """The record of earlier attempts at ``key``, or a fresh one with a new Message-ID."""
+        now = time.monotonic()
+        with self._lock:
+            for k in [k for k, e in self._entries.items() if now - e.touched > self.window_s]:
+                del self._entries[k]
+            entry = self._entries.get(key)
+            if entry is None:
+                domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+                entry = _Attempts(make_msgid(idstring=f"runlift.{week}", domain=domain), formatdate(localtime=True))
+                self._entries[key] = entry
+            entry.touched = now
+            return entry
+
+    def accepted(self, key: str) -> frozenset[str]:
+        with self._lock:
+            entry = self._entries.get(key)
+            return frozenset(entry.accepted) if entry else frozenset()
+
+    def record(self, key: str, accepted: Sequence[str]) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.accepted.update(accepted)
+                entry.touched = time.monotonic()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+LEDGER = DeliveryLedger()
+
+
+def _delivery_key(report: Report, settings: SmtpSettings) -> str:
+    """What makes two sends the same delivery: the report's content, the server and the sender."""
+    h = hashlib.sha256()
+    for part in (report.athlete, report.week, report.subject, report.markdown, report.html,
+                 settings.host, str(settings.port), settings.sender):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for name in sorted(report.images):
+        h.update(name.encode("utf-8", "surrogatepass") + b"\0" + hashlib.sha256(report.images[name]).digest())
+    return h.hexdigest()
+
+
 # --- delivery ----------------------------------------------------------------------------------
 
 
-def send_report(report: Report, recipients: Sequence[str], settings: SmtpSettings) -> None:
-    """Deliver ``report`` to ``recipients``; any failure raises :class:`DeliveryError`."""
-    recipients = [r.strip() for r in recipients if r and r.strip()]
-    if not recipients:
-        raise DeliveryError(NO_RECIPIENTS)
+def send_report(report: Report, recipients: Sequence[str], settings: SmtpSettings,
+                ledger: DeliveryLedger | None = None) -> list[str]:
+    """Deliver ``report`` to the ``recipients`` that do not have it yet (see :class:`DeliveryLedger`);
+    returns those that accepted it now. Any failure raises :class:`DeliveryError`
+    (:class:`PermanentDeliveryError` when retrying cannot help)."""
+    ledger = ledger if ledger is not None else LEDGER
+    wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
+    if not wanted:
+        raise PermanentDeliveryError(NO_RECIPIENTS)
     where = f"{settings.host}:{settings.port}"
-    n = len(recipients)
+    key = _delivery_key(report, settings)
+    attempts = ledger.attempts(key, report.week, settings.sender)
+    done = ledger.accepted(key)
+    pending = [r for r in wanted if r not in done]
+    if not pending:
+        log.info("the %s report already reached all %d recipient(s) via %s; not sending it again",
+                 report.week, len(wanted), where)
+        return []
+    n = len(pending)
     prefix = f"could not deliver the {report.week} report to {n} recipient{'s' if n != 1 else ''} via {where}"
+    earlier = len(wanted) - n
+    suffix = f" ({earlier} other{'s' if earlier != 1 else ''} already had it)" if earlier else ""
 
     try:
-        msg = build_message(report, settings.sender, recipients)
+        msg = build_message(report, settings.sender, wanted, message_id=attempts.message_id, date=attempts.date)
     except (ValueError, TypeError) as err:  # e.g. a malformed address or header
         problem = _scrub(f"invalid message: {err}", settings)
-        raise DeliveryError(f"{prefix}: {problem}") from None
+        raise PermanentDeliveryError(f"{prefix}: {problem}{suffix}") from None
 
-    log.info("sending the %s report to %d recipient(s) via %s", report.week, n, where)
-    problem = _deliver(msg, recipients, settings)
-    if problem is not None:
+    log.info("sending the %s report to %d recipient(s) via %s%s", report.week, n, where,
+             f" ({earlier} already had it)" if earlier else "")
+    outcome = _deliver(msg, pending, settings, on_accepted=lambda got: ledger.record(key, got))
+    if outcome.problem is not None:
         # raised outside any except block: no __cause__ / __context__ carrying server text
         log.warning("delivery via %s failed", where)
-        raise DeliveryError(f"{prefix}: {problem}")
+        error = PermanentDeliveryError if outcome.permanent else DeliveryError
+        raise error(f"{prefix}: {outcome.problem}{suffix}")
     log.info("sent the %s report via %s", report.week, where)
+    return outcome.accepted
 
 
-def _deliver(msg: EmailMessage, recipients: list[str], settings: SmtpSettings) -> str | None:
-    """Run the SMTP conversation; None on success, else a scrubbed one-line problem."""
-    step = "connecting"
-    smtp: smtplib.SMTP | None = None
+@dataclass
+class _Outcome:
+    problem: str | None = None  # scrubbed, one line; None: every pending recipient accepted
+    permanent: bool = False
+    accepted: list[str] = field(default_factory=list)
+
+
+class _Conversation:
+    """One delivery's shared state between the thread talking SMTP and the one keeping the deadline."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.step = "connecting"
+        self.outcome: _Outcome | None = None  # set by the worker when it knows
+        self.sent = False  # the server answered the message's final dot
+        self.timed_out = False
+        self.step_at_deadline = ""
+        self._handle: socket.socket | None = None  # a dup of the connection's socket, to abort it
+
+    def hold(self, sock: socket.socket) -> None:
+        with self.lock:
+            if self.timed_out:
+                raise TimeoutError("the delivery deadline passed")
+            self._handle = sock.dup()  # the same kernel socket, so it outlives TLS wrapping
+
+    def abort(self) -> None:
+        """Shut the connection down under the worker: its blocked read or write returns at once."""
+        with self.lock:
+            self.timed_out = True
+            self.step_at_deadline = self.step  # the worker may still move on before it notices
+            if self._handle is not None:
+                with contextlib.suppress(OSError):
+                    self._handle.shutdown(socket.SHUT_RDWR)
+
+    def release(self) -> None:
+        with self.lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+
+def _deliver(msg: EmailMessage, recipients: list[str], settings: SmtpSettings,
+             on_accepted: Callable[[list[str]], None]) -> _Outcome:
+    """Run the SMTP conversation in a worker thread bounded by one deadline for the whole of it
+    (a server that drips a byte at a time never trips a per-read socket timeout)."""
+    conv = _Conversation()
+    worker = threading.Thread(target=_converse, args=(conv, msg, recipients, settings, on_accepted),
+                              name="runlift-smtp", daemon=True)
+    worker.start()
+    worker.join(settings.timeout)
+    if worker.is_alive():
+        conv.abort()
+        worker.join(1.0)  # usually ends at once; a resolver stuck in getaddrinfo is left behind
+    with conv.lock:
+        if conv.sent and conv.outcome is not None:  # delivered; only QUIT was slow
+            return conv.outcome
+        if conv.timed_out:
+            return _Outcome(f"{conv.step_at_deadline}: timed out after {settings.timeout:g} s "
+                            "(RUNLIFT_SMTP_TIMEOUT bounds the whole delivery)")
+        return conv.outcome or _Outcome(f"{conv.step}: the SMTP client stopped unexpectedly")
+
+
+def _converse(conv: _Conversation, msg: EmailMessage, recipients: list[str], settings: SmtpSettings,
+              on_accepted: Callable[[list[str]], None]) -> None:
+    smtp: _Client | None = None
     polite = False  # say QUIT only while the conversation is in a known state (never after a timeout)
     try:
-        if settings.ssl:
-            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                    context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        context = ssl.create_default_context()
+        smtp = _Client(timeout=settings.timeout, implicit_tls=context if settings.ssl else None,
+                       on_socket=conv.hold)
+        smtp.connect(settings.host, settings.port)
         polite = True
         if settings.starttls:
-            step = "starttls"
+            conv.step = "starttls"
             smtp.ehlo()
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=context)
             smtp.ehlo()
         if settings.user:
-            step = "login"
+            conv.step = "login"
             smtp.login(settings.user, settings.password or "")
-        step = "sending"
+        conv.step = "sending"
         refused = smtp.send_message(msg, from_addr=settings.sender, to_addrs=recipients)
+        accepted = [r for r in recipients if r not in refused]
+        on_accepted(accepted)
+        problem = None
         if refused:
-            details = "; ".join(f"{addr} ({_reply(code, text)})" for addr, (code, text) in refused.items())
-            return _scrub(f"{len(refused)} of {len(recipients)} recipients refused: {details}", settings)
-        return None
+            details = "; ".join(f"{addr} ({_reply(code, text, settings)})" for addr, (code, text) in refused.items())
+            problem = _scrub(f"{len(refused)} of {len(recipients)} recipients refused: {details}", settings)
+        with conv.lock:  # known before QUIT, which may still be slow
+            conv.sent = True
+            conv.outcome = _Outcome(problem, all(code >= 500 for code, _ in refused.values()), accepted)
     except Exception as err:  # every failure becomes one DeliveryError
         polite = polite and isinstance(
             err, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused | smtplib.SMTPNotSupportedError)
-        return _scrub(_describe(err, step, settings), settings)
+        with conv.lock:
+            timed_out = conv.timed_out
+        outcome = _Outcome(_scrub(_describe(err, conv.step, settings), settings),
+                           not timed_out and _is_permanent(err, settings))
+        with conv.lock:
+            conv.outcome = outcome
     finally:
         if smtp is not None:
-            if polite:
+            if polite and not conv.timed_out:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     smtp.quit()
             smtp.close()
+        conv.release()
+
+
+class _Client(smtplib.SMTP):
+    """smtplib.SMTP that hands its socket to the deadline keeper, can speak implicit TLS from the
+    first byte (what SMTP_SSL does), and sends AUTH credentials UTF-8 encoded (smtplib encodes them
+    as ASCII, so a password with an ``é`` cannot log in; RFC 4616 PLAIN is UTF-8). Replies to AUTH
+    keep only their status codes: a server may echo the credentials in them."""
+
+    def __init__(self, *, timeout: float, implicit_tls: ssl.SSLContext | None,
+                 on_socket: Callable[[socket.socket], None]) -> None:
+        self._implicit_tls = implicit_tls
+        self._on_socket = on_socket
+        super().__init__(timeout=timeout)
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> tuple[int, bytes]:
+        self._host = host  # STARTTLS verifies the certificate against it
+        return super().connect(host, port, source_address)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raw = socket.create_connection((host, port), timeout, self.source_address)
+        try:
+            self._on_socket(raw)
+            if self._implicit_tls is None:
+                return raw
+            return self._implicit_tls.wrap_socket(raw, server_hostname=host)
+        except BaseException:
+            raw.close()
+            raise
+
+    def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True) -> tuple[int, bytes]:
+        mechanism = mechanism.upper()
+        initial = authobject() if initial_response_ok else None
+        if initial is not None:
+            code, resp = self.docmd("AUTH", f"{mechanism} {_b64(initial)}")
+            self._auth_challenge_count = 1
+        else:
+            code, resp = self.docmd("AUTH", mechanism)
+            self._auth_challenge_count = 0
+        while code == 334:
+            self._auth_challenge_count += 1
+            if self._auth_challenge_count > _MAX_CHALLENGES:
+                raise smtplib.SMTPAuthenticationError(code, b"too many AUTH challenges")
+            code, resp = self.docmd(_b64(authobject(base64.decodebytes(resp))))
+        if code in (235, 503):
+            return code, _status_only(resp)
+        raise smtplib.SMTPAuthenticationError(code, _status_only(resp))
+
+    def auth_cram_md5(self, challenge: Any = None) -> Any:
+        if challenge is None:
+            return None
+        digest = hmac.HMAC((self.password or "").encode("utf-8"), challenge, "md5").hexdigest()
+        return f"{self.user} {digest}"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _status_only(resp: bytes) -> bytes:
+    """The enhanced status code (RFC 3463) of a reply, without its free text."""
+    m = _ENHANCED_STATUS.match(resp.decode("ascii", "replace").strip())
+    return m.group(0).encode("ascii") if m else b""
+
+
+def _is_permanent(err: BaseException, settings: SmtpSettings) -> bool:
+    """Whether another attempt is bound to fail the same way."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in err.recipients.values())
+    if isinstance(err, smtplib.SMTPResponseException):  # AUTH, sender, DATA, greeting, ...: 4xx may heal
+        return not 400 <= err.smtp_code < 500
+    if isinstance(err, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError):
+        return False
+    if isinstance(err, smtplib.SMTPException):  # no STARTTLS / AUTH offered, no AUTH mechanism in common
+        return True
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return True
+    if isinstance(err, ssl.SSLError):  # a protocol mismatch (SSL against a STARTTLS port) stays one
+        return err.reason in {"WRONG_VERSION_NUMBER", "UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION"}
+    if isinstance(err, socket.gaierror):
+        return err.errno != socket.EAI_AGAIN  # a misspelt host stays misspelt
+    # OSError: unreachable network, reset connection, ... may heal; anything else (a bug) will not
+    return not isinstance(err, OSError)
 
 
 def _describe(err: BaseException, step: str, settings: SmtpSettings) -> str:
     if isinstance(err, smtplib.SMTPAuthenticationError):
-        return f"authentication failed ({_reply(err.smtp_code, err.smtp_error)})"
+        return f"authentication failed ({_reply(err.smtp_code, err.smtp_error, settings)})"
     if isinstance(err, smtplib.SMTPNotSupportedError):
         if step == "starttls":
             return "the server does not offer STARTTLS (check RUNLIFT_SMTP_STARTTLS / RUNLIFT_SMTP_PORT)"
@@ -223,19 +492,20 @@ def _describe(err: BaseException, step: str, settings: SmtpSettings) -> str:
             return "the server does not offer AUTH on this connection (is STARTTLS needed?)"
         return f"not supported by the server: {err}"
     if isinstance(err, smtplib.SMTPRecipientsRefused):
-        details = "; ".join(f"{addr} ({_reply(code, text)})" for addr, (code, text) in err.recipients.items())
+        details = "; ".join(f"{addr} ({_reply(code, text, settings)})" for addr, (code, text) in err.recipients.items())
         return f"all recipients refused: {details}"
     if isinstance(err, smtplib.SMTPSenderRefused):
-        return f"sender {err.sender} refused ({_reply(err.smtp_code, err.smtp_error)})"
+        return f"sender {err.sender} refused ({_reply(err.smtp_code, err.smtp_error, settings)})"
     if isinstance(err, smtplib.SMTPConnectError):
-        return f"the server refused the connection ({_reply(err.smtp_code, err.smtp_error)})"
+        return f"the server refused the connection ({_reply(err.smtp_code, err.smtp_error, settings)})"
     if isinstance(err, smtplib.SMTPResponseException):
-        return f"{step}: the server replied {_reply(err.smtp_code, err.smtp_error)}"
+        text = b"" if step == "login" else err.smtp_error  # an AUTH reply may echo the credentials
+        return f"{step}: the server replied {_reply(err.smtp_code, text, settings)}"
     if isinstance(err, smtplib.SMTPServerDisconnected):
         text = str(err)
         if "timed out" in text:
             return f"{step}: timed out after {settings.timeout:g} s"
-        if step == "connecting" and settings.ssl is False and settings.port == 465:
+        if step == "connecting" and settings.ssl is False and settings.port == SMTPS_PORT:
             return "the server closed the connection (port 465 usually needs RUNLIFT_SMTP_SSL=true)"
         return f"{step}: the server closed the connection" + (f" ({text})" if text else "")
     if isinstance(err, ssl.SSLCertVerificationError):
@@ -258,26 +528,46 @@ def _describe(err: BaseException, step: str, settings: SmtpSettings) -> str:
     return f"{step}: {type(err).__name__}: {err}"
 
 
-def _reply(code: int | None, text: bytes | str | None) -> str:
+def _reply(code: int | None, text: bytes | str | None, settings: SmtpSettings) -> str:
+    """A server reply as one short line; the password is scrubbed before the text is collapsed or
+    cut, so neither can leave a part of it behind."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    text = " ".join((text or "").split())
+    text = _scrub(text or "", settings)
     if len(text) > 200:
         text = text[:197] + "..."
     return f"{code} {text}".strip() if code is not None else text
 
 
 def _scrub(text: str, settings: SmtpSettings) -> str:
-    """One line with the password (and the base64 forms AUTH PLAIN/LOGIN send) removed."""
+    """One line with every form of the password removed: as sent (also base64, as AUTH PLAIN and
+    LOGIN send it) and as a server may echo it back (whitespace collapsed or dropped, upper- or
+    lower-cased, cut at a line break)."""
+    pattern = _secret_pattern(settings)
+    if pattern is not None:
+        text = pattern.sub("***", text)
     text = " ".join(text.split())
+    if pattern is not None:
+        text = pattern.sub("***", text)
+    return text
+
+
+_MIN_FRAGMENT = 4  # shorter pieces of a multi-line password would blank out ordinary words
+
+
+def _secret_pattern(settings: SmtpSettings) -> re.Pattern[str] | None:
     pw = settings.password
-    if not pw:
-        return text
-    secrets = {pw}
+    if not pw or not pw.strip():
+        return None
     user = settings.user or ""
+    forms = {pw, pw.upper(), pw.lower(), pw.casefold()}
+    forms.update(line for line in re.split(r"[\r\n]+", pw) if len(line.strip()) >= _MIN_FRAGMENT)
+    alternatives = set()
+    for form in forms:
+        tokens = form.split()
+        if tokens:  # any run of whitespace, or none, where the password has some
+            alternatives.add(r"\s*".join(re.escape(t) for t in tokens))
     for raw in (pw, f"\0{user}\0{pw}", f"{user}\0{user}\0{pw}"):
         b = base64.b64encode(raw.encode("utf-8")).decode("ascii")
-        secrets.update({b, b.rstrip("=")})
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+        alternatives.update({re.escape(b), re.escape(b.rstrip("="))})
+    return re.compile("|".join(sorted(alternatives, key=len, reverse=True)), re.IGNORECASE)
