@@ -2,7 +2,7 @@
 
 In a checkout they are the repository's ``sql/`` and ``sample_data/``; an installed wheel
 carries the same folders inside the package as ``pipeline/_data/`` (``pyproject.toml``,
-``force-include``), found through :mod:`importlib.resources`.
+``[tool.hatch.build.targets.wheel.sources]``), found through :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
