@@ -2,9 +2,11 @@
 
 * ``chained.fit``: two complete FIT files (two runs) concatenated, written by fitgen.
 * ``strength_sets.fit``: a strength_training activity with active and rest ``set`` messages (fitgen).
-* ``developer_fields.fit`` and ``compressed_timestamps.fit``: fitgen and fit-tool cannot write
-  developer fields or compressed-timestamp headers, so :class:`FitWriter` below writes those
-  byte by byte (FIT protocol 2.0: header, definition and data messages, CRC-16).
+* ``developer_fields.fit`` and ``compressed_timestamps.fit``: fitgen writes neither developer
+  fields nor compressed-timestamp headers, and fit-tool's FitFileBuilder (auto_define) writes
+  its own definitions and plain headers; rather than drive fit-tool's record-level classes,
+  :class:`FitWriter` below writes those files byte by byte (FIT protocol 2.0: header,
+  definition and data messages, CRC-16), so every byte is under our control.
 
 ``tests/test_ingest_fit.py`` regenerates every fixture and asserts the committed bytes, and
 compares every record the lean decoder reads from them with stock fitparse.

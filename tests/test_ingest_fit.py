@@ -32,6 +32,7 @@ from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, ParseContext, Parse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+import gen_fit_profile  # noqa: E402
 import make_fit_fixtures  # noqa: E402
 
 FIXTURE_DIR = REPO / "tests" / "fixtures" / "fit"
@@ -291,15 +292,34 @@ def test_exercise_names(category: int | None, subtype: int | None, name: str) ->
 
 
 def test_exercise_table_agrees_with_fitparse_profile() -> None:
-    """fit_profile (profile 21.212) and fitparse's bundled profile (20.x) are independent copies
-    of Garmin's Profile.xlsx: every name fitparse knows must mean the same number here."""
+    """fit_profile (profile 21.212, from fit-tool) and fitparse's bundled profile (20.8) are
+    independent copies of Garmin's Profile.xlsx: every name fitparse knows means the same number here."""
     from fitparse.profile import FIELD_TYPES
 
+    assert len(FIELD_TYPES["exercise_category"].values) > 30
     for number, category in FIELD_TYPES["exercise_category"].values.items():
         assert fit_profile.EXERCISE_CATEGORIES[number] == category
         names = FIELD_TYPES.get(f"{category}_exercise_name")
         for subtype, name in (names.values if names else {}).items():
             assert fit_profile.EXERCISE_NAMES[number][subtype] == name
+
+
+@pytest.mark.parametrize(("fitparse_type", "table"), [("sport", "SPORT_NAMES"), ("sub_sport", "SUB_SPORT_NAMES")])
+def test_sport_tables_agree_with_fitparse_profile(fitparse_type: str, table: str) -> None:
+    from fitparse.profile import FIELD_TYPES
+
+    known = FIELD_TYPES[fitparse_type].values
+    assert len(known) > 40
+    ours = getattr(fit_profile, table)
+    assert {number: ours.get(number) for number in known} == known
+
+
+def test_profile_tables_are_what_the_generator_writes(tmp_path: Path) -> None:
+    out = tmp_path / "fit_profile_data.py"
+    gen_fit_profile.main(out)
+    committed = REPO / "pipeline" / "parsers" / "fit_profile_data.py"
+    assert out.read_bytes() == committed.read_bytes()
+    assert f"profile {fit_profile.PROFILE_VERSION}" in committed.read_text().splitlines()[0]
 
 
 # ---------------------------------------------------------------------- damaged files
