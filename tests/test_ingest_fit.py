@@ -5,9 +5,12 @@ counts computed independently with stock fitparse)."""
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import fitparse
@@ -26,6 +29,14 @@ from hypothesis import strategies as st
 
 from pipeline.parsers import fit, fit_decoder, fit_profile
 from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, ParseContext, ParseResult, QuarantineError
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+import gen_fit_profile  # noqa: E402
+import make_fit_fixtures  # noqa: E402
+
+FIXTURE_DIR = REPO / "tests" / "fixtures" / "fit"
+FIXTURES = sorted(FIXTURE_DIR.glob("*.fit"))
 
 FIT_EPOCH_UNIX = 631065600
 START = datetime(2026, 9, 8, 22, 30, tzinfo=UTC)  # 00:30 on 9 September in Berlin
@@ -281,15 +292,34 @@ def test_exercise_names(category: int | None, subtype: int | None, name: str) ->
 
 
 def test_exercise_table_agrees_with_fitparse_profile() -> None:
-    """fit_profile (profile 21.212) and fitparse's bundled profile (20.x) are independent copies
-    of Garmin's Profile.xlsx: every name fitparse knows must mean the same number here."""
+    """fit_profile (profile 21.212, from fit-tool) and fitparse's bundled profile (20.8) are
+    independent copies of Garmin's Profile.xlsx: every name fitparse knows means the same number here."""
     from fitparse.profile import FIELD_TYPES
 
+    assert len(FIELD_TYPES["exercise_category"].values) > 30
     for number, category in FIELD_TYPES["exercise_category"].values.items():
         assert fit_profile.EXERCISE_CATEGORIES[number] == category
         names = FIELD_TYPES.get(f"{category}_exercise_name")
         for subtype, name in (names.values if names else {}).items():
             assert fit_profile.EXERCISE_NAMES[number][subtype] == name
+
+
+@pytest.mark.parametrize(("fitparse_type", "table"), [("sport", "SPORT_NAMES"), ("sub_sport", "SUB_SPORT_NAMES")])
+def test_sport_tables_agree_with_fitparse_profile(fitparse_type: str, table: str) -> None:
+    from fitparse.profile import FIELD_TYPES
+
+    known = FIELD_TYPES[fitparse_type].values
+    assert len(known) > 40
+    ours = getattr(fit_profile, table)
+    assert {number: ours.get(number) for number in known} == known
+
+
+def test_profile_tables_are_what_the_generator_writes(tmp_path: Path) -> None:
+    out = tmp_path / "fit_profile_data.py"
+    gen_fit_profile.main(out)
+    committed = REPO / "pipeline" / "parsers" / "fit_profile_data.py"
+    assert out.read_bytes() == committed.read_bytes()
+    assert f"profile {fit_profile.PROFILE_VERSION}" in committed.read_text().splitlines()[0]
 
 
 # ---------------------------------------------------------------------- damaged files
@@ -302,7 +332,9 @@ def test_truncated_file_is_quarantined_saying_how_far_it_got(run_file: bytes) ->
     reason = str(err.value)
     assert reason.startswith("truncated FIT file")
     assert f"ends after {len(cut):,} of {len(run_file):,} bytes" in reason
-    readable = int(re.search(r"([\d,]+) record messages readable", reason).group(1).replace(",", ""))
+    found = re.search(r"([\d,]+) record messages readable", reason)
+    assert found is not None, reason
+    readable = int(found.group(1).replace(",", ""))
     assert 300 < readable < 600 and "the last at 2026-09-08 22:" in reason
 
 
@@ -379,7 +411,7 @@ def _stock_records(data: bytes) -> list[tuple]:
     """Record values as stock fitparse decodes them (same merge rule as fit_decoder._put)."""
     rows = []
     for message in fitparse.FitFile(data, check_crc=False).get_messages("record"):
-        v: dict[str, object] = {}
+        v: dict[str, Any] = {}
         for f in message.fields:
             value = f.value
             if isinstance(value, tuple):
@@ -418,6 +450,48 @@ EQUIVALENCE_FILES = [
 
 def test_lean_record_decoding_equals_stock_fitparse_on_generated_file(run_file: bytes) -> None:
     assert _lean_records(run_file) == _stock_records(run_file)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_lean_record_decoding_equals_stock_fitparse_on_fixtures(path: Path) -> None:
+    data = path.read_bytes()
+    lean, stock = _lean_records(data), _stock_records(data)
+    assert len(lean) == len(stock) > 0
+    assert lean == stock
+
+
+def test_fixtures_are_what_the_script_writes(tmp_path: Path) -> None:
+    make_fit_fixtures.main(tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == [p.name for p in FIXTURES] == sorted(make_fit_fixtures.FIXTURES)
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (FIXTURE_DIR / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("chained.fit", [("running", 61), ("running", 72)]),
+        ("compressed_timestamps.fit", [("other", 120)]),
+        ("developer_fields.fit", [("other", 90)]),
+        ("strength_sets.fit", [("strength", 98)]),
+    ],
+)
+def test_fixtures_load(name: str, expected: list[tuple[str, int]]) -> None:
+    result = fit.parse((FIXTURE_DIR / name).read_bytes(), name, CTX)
+    assert [(a.sport, len(a.samples)) for a in result.activities] == expected
+    for a in result.activities:
+        assert a.samples["ts_utc"].is_monotonic_increasing
+    sets = [(s.exercise, s.reps, s.weight_kg) for session in result.sessions for s in session.sets]
+    if name == "strength_sets.fit":
+        assert sets == [
+            ("Leg Press", 8, 60.0),
+            ("Leg Press", 8, 70.0),
+            ("Dumbbell Bulgarian Split Squat", 10, 16.0),
+            ("Push Up", 15, None),
+        ]
+    else:
+        assert sets == []
 
 
 @pytest.mark.skipif(not corpus_rows(), reason="shared corpus not present")
@@ -504,7 +578,9 @@ def test_corpus_file(row: dict[str, str]) -> None:
 
 
 def _check_strength_sets(row: dict[str, str], result: ParseResult, counts: Counter[str]) -> None:
-    declared = int(re.search(r"(\d+) set messages", row["notes"]).group(1))
+    found = re.search(r"(\d+) set messages", row["notes"])
+    assert found is not None, row["notes"]
+    declared = int(found.group(1))
     assert counts["set"] == declared  # the independent count agrees with the manifest
     active = counts["active set"]
     strength_activities = [a for a in result.activities if a.sport == "strength"]
