@@ -22,6 +22,10 @@ Matching (all exercise knowledge lives in the table):
   both flags are False.
 
 To teach runlift a new exercise, add a row to the table; no code changes.
+
+The loader stores names as logged; every model build classifies them again
+(:func:`load_exercise_names` fills ``internal.exercise_names``), so an edit to the table
+reaches sets loaded before it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import duckdb
 
 TABLE_PATH = Path(str(files("pipeline") / "exercise_map.csv"))
 _SEPARATORS_RE = re.compile(r"[_\-\u2010-\u2015]+")
@@ -95,11 +104,16 @@ def base_name(name: str) -> str:
 @lru_cache(maxsize=4096)
 def classify(name: str) -> ExerciseInfo:
     """Canonical lower-case name and flags for an exercise name as a source spells it."""
+    return classify_with(name, _rules())
+
+
+def classify_with(name: str, rules: tuple[_Rule, ...]) -> ExerciseInfo:
+    """:func:`classify` against a given table (uncached)."""
     base = base_name(name)
     full = normalise(name.replace("(", " ").replace(")", " "))
     canonical = ""
     unilateral = plyometric = False
-    for rule in _rules():
+    for rule in rules:
         if rule.canonical:
             # Only the first matching name row counts: it is the most specific one.
             if canonical or not rule.regex.search(base):
@@ -110,3 +124,31 @@ def classify(name: str) -> ExerciseInfo:
         unilateral |= rule.unilateral
         plyometric |= rule.plyometric
     return ExerciseInfo(canonical or base, unilateral, plyometric)
+
+
+EXERCISE_NAMES = "internal.exercise_names"
+
+
+def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None = None,
+                        table: Path | None = None) -> int:
+    """(Re)build ``internal.exercise_names``: each distinct logged name in ``raw.strength_sets``
+    with its canonical name and flags, from the table as it is now (read afresh: a long-running
+    process sees an edit). A logged name that is a key of ``aliases`` (compared normalised) is
+    classified as its target. Returns the number of names."""
+    rules = load_rules(table or TABLE_PATH)
+    targets = {normalise(k): v for k, v in (aliases or {}).items()}
+    con.execute(f"CREATE OR REPLACE TABLE {EXERCISE_NAMES} (exercise_raw VARCHAR PRIMARY KEY, "
+                "exercise VARCHAR NOT NULL, is_unilateral BOOLEAN NOT NULL, is_plyometric BOOLEAN NOT NULL)")
+    has_sets = con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_schema = 'raw' AND table_name = 'strength_sets'").fetchone()
+    if not has_sets or not has_sets[0]:  # a DB without the raw layout (a bare model project)
+        return 0
+    names = [r[0] for r in con.execute("SELECT DISTINCT exercise_raw FROM raw.strength_sets "
+                                       "WHERE exercise_raw IS NOT NULL ORDER BY 1").fetchall()]
+    if not names:
+        return 0
+    infos = [classify_with(targets.get(normalise(n), n), rules) for n in names]
+    con.execute(f"INSERT INTO {EXERCISE_NAMES} SELECT unnest(?), unnest(?), unnest(?), unnest(?)",
+                [names, [i.canonical for i in infos], [i.is_unilateral for i in infos],
+                 [i.is_plyometric for i in infos]])
+    return len(names)

@@ -238,6 +238,17 @@ def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(macro_sql())
 
 
+def _load_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Lookup tables the models join, derived from the raw data and the repo's tables at every
+    build (so an edited exercise table reaches sets loaded before the edit)."""
+    from pipeline.exercises import load_exercise_names
+
+    try:
+        load_exercise_names(con)
+    except ValueError as err:  # a bad row in exercise_map.csv: the message names its line
+        raise ModelError(str(err)) from None
+
+
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
                  timings: dict[str, float] | None = None) -> list[Model]:
     """Build every model and run its data tests in one transaction (all or nothing)."""
@@ -251,6 +262,7 @@ def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Mod
     models = models if models is not None else discover()
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
     _create_macros(con)
+    _load_derived_tables(con)
     internal = {m.name for m in models if m.schema != "main"}
     for m in models:
         t0 = time.perf_counter()

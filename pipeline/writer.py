@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 
 from pipeline.db import transaction
-from pipeline.exercises import classify
 from pipeline.parsers.records import Activity, ParseResult, Sport, StrengthSession
 from pipeline.sources import SourceFile, StravaInfo
 
@@ -116,7 +115,8 @@ def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions:
                     ids: list[str], activity_ids: dict[int, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
-    rows, sets = [], []
+    rows: list[dict[str, object]] = []
+    sets: list[dict[str, object]] = []
     for i, (sid, s) in enumerate(zip(ids, sessions, strict=True)):
         complete = sum(1 for x in s.sets if x.reps is not None and x.weight_kg is not None)
         rows.append({
@@ -125,16 +125,13 @@ def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions:
             "start_utc": s.start_utc, "end_utc": s.end_utc, "n_sets": len(s.sets),
             "n_complete_sets": complete, "duplicate_of": None,
         })
-        for x in s.sets:
-            info = classify(x.exercise)
-            sets.append({
-                "session_id": sid, "set_index": x.set_index, "exercise_raw": x.exercise,
-                "exercise": info.canonical, "set_type": x.set_type, "reps": x.reps,
-                "weight_kg": x.weight_kg, "rpe": x.rpe, "duration_s": x.duration_s,
-                "is_unilateral": info.is_unilateral, "is_plyometric": info.is_plyometric,
-            })
-    set_cols = ["session_id", "set_index", "exercise_raw", "exercise", "set_type", "reps", "weight_kg",
-                "rpe", "duration_s", "is_unilateral", "is_plyometric"]
+        # names as logged: the model build classifies them (pipeline/exercises.py), so an edit
+        # to the exercise table reaches these sets without re-ingesting
+        sets.extend({
+            "session_id": sid, "set_index": x.set_index, "exercise_raw": x.exercise, "set_type": x.set_type,
+            "reps": x.reps, "weight_kg": x.weight_kg, "rpe": x.rpe, "duration_s": x.duration_s,
+        } for x in s.sets)
+    set_cols = ["session_id", "set_index", "exercise_raw", "set_type", "reps", "weight_kg", "rpe", "duration_s"]
     return pd.DataFrame(rows), pd.DataFrame(sets, columns=set_cols)
 
 

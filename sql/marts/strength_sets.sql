@@ -1,4 +1,4 @@
--- Every set of the kept strength sessions, with the exercise normalised and classified.
+-- Every set of the kept strength sessions, with the exercise normalised and classified (at build).
 select
     session_id,
     set_index,
