@@ -133,8 +133,9 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
                         table: Path | None = None) -> int:
     """(Re)build ``internal.exercise_names``: each distinct logged name in ``raw.strength_sets``
     with its canonical name and flags, from the table as it is now (read afresh: a long-running
-    process sees an edit). A logged name that is a key of ``aliases`` (compared normalised) is
-    classified as its target. Returns the number of names."""
+    process sees an edit). A logged name that is a key of ``aliases`` (``[exercise_aliases]``;
+    compared normalised, with or without the name's trailing "(...)") is classified as its
+    target. Returns the number of names."""
     rules = load_rules(table or TABLE_PATH)
     targets = {normalise(k): v for k, v in (aliases or {}).items()}
     con.execute(f"CREATE OR REPLACE TABLE {EXERCISE_NAMES} (exercise_raw VARCHAR PRIMARY KEY, "
@@ -147,7 +148,8 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
                                        "WHERE exercise_raw IS NOT NULL ORDER BY 1").fetchall()]
     if not names:
         return 0
-    infos = [classify_with(targets.get(normalise(n), n), rules) for n in names]
+    # the whole name first, then without its equipment suffix ("Bulgarian SS (Dumbbell)")
+    infos = [classify_with(targets.get(normalise(n)) or targets.get(base_name(n)) or n, rules) for n in names]
     con.execute(f"INSERT INTO {EXERCISE_NAMES} SELECT unnest(?), unnest(?), unnest(?), unnest(?)",
                 [names, [i.canonical for i in infos], [i.is_unilateral for i in infos],
                  [i.is_plyometric for i in infos]])
