@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
-from pipeline.config import Config
+from pipeline.config import Config, check_exercise_aliases
 from pipeline.db import transaction
+from pipeline.exercises import canonical_names
 from pipeline.models import build_models_in_transaction, run_data_tests
 from pipeline.rules import evaluate
 from pipeline.rules.base import Flag
@@ -38,10 +39,11 @@ def flags_frame(flags: list[Flag]) -> pd.DataFrame:
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildResult:
     timings: dict[str, float] = {}
+    check_exercise_aliases(config, canonical_names())  # one line naming the alias, before any work
     with transaction(con):
         con.execute("DELETE FROM raw.build_state")
         con.execute("INSERT INTO raw.build_state VALUES (?, ?)", [as_of, datetime.now(UTC)])
-        models = build_models_in_transaction(con, timings=timings)
+        models = build_models_in_transaction(con, timings=timings, aliases=config.exercise_aliases)
         t0 = time.perf_counter()
         flags = evaluate(con, config, as_of)
         timings["(rules)"] = time.perf_counter() - t0

@@ -32,7 +32,7 @@ def init_db(db: Path, config: Config) -> None:
     """Create the DB with the raw schema and every model (empty)."""
     con = open_for_write(db, config)
     try:
-        build_models(con)
+        build_models(con, aliases=config.exercise_aliases)
     finally:
         con.close()
 
@@ -49,7 +49,7 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
     try:
         summary = ingest_paths(con, config, paths, athlete, parse_jobs or in_processes(workers), on_item)
         if refresh_models and (summary.changed or not models_built(con)):
-            build_models(con)
+            build_models(con, aliases=config.exercise_aliases)
         return summary
     finally:
         con.close()

@@ -129,6 +129,11 @@ def classify_with(name: str, rules: tuple[_Rule, ...]) -> ExerciseInfo:
 EXERCISE_NAMES = "internal.exercise_names"
 
 
+def canonical_names(table: Path | None = None) -> set[str]:
+    """Every canonical exercise name the table knows (what ``[exercise_aliases]`` may point at)."""
+    return {r.canonical for r in load_rules(table or TABLE_PATH) if r.canonical}
+
+
 def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None = None,
                         table: Path | None = None) -> int:
     """(Re)build ``internal.exercise_names``: each distinct logged name in ``raw.strength_sets``

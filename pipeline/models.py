@@ -14,6 +14,7 @@ from __future__ import annotations
 import graphlib
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,31 +239,32 @@ def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(macro_sql())
 
 
-def _load_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+def _load_derived_tables(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None) -> None:
     """Lookup tables the models join, derived from the raw data and the repo's tables at every
     build (so an edited exercise table reaches sets loaded before the edit)."""
     from pipeline.exercises import load_exercise_names
 
     try:
-        load_exercise_names(con)
+        load_exercise_names(con, aliases)
     except ValueError as err:  # a bad row in exercise_map.csv: the message names its line
         raise ModelError(str(err)) from None
 
 
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
-                 timings: dict[str, float] | None = None) -> list[Model]:
+                 timings: dict[str, float] | None = None, aliases: Mapping[str, str] | None = None) -> list[Model]:
     """Build every model and run its data tests in one transaction (all or nothing)."""
     with transaction(con):
-        return build_models_in_transaction(con, models, timings)
+        return build_models_in_transaction(con, models, timings, aliases)
 
 
 def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
-                                timings: dict[str, float] | None = None) -> list[Model]:
+                                timings: dict[str, float] | None = None,
+                                aliases: Mapping[str, str] | None = None) -> list[Model]:
     """The body of :func:`build_models`, for callers that own the transaction (``build``)."""
     models = models if models is not None else discover()
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
     _create_macros(con)
-    _load_derived_tables(con)
+    _load_derived_tables(con, aliases)
     internal = {m.name for m in models if m.schema != "main"}
     for m in models:
         t0 = time.perf_counter()

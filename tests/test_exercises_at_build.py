@@ -95,3 +95,26 @@ def test_a_bad_exercise_table_fails_the_build_with_its_line(tmp_path: Path, monk
     monkeypatch.setattr(exercises, "TABLE_PATH", bad)
     with pytest.raises(ModelError, match="exercise_map.csv line 2: flag must be 0 or 1"):
         build_models(duckdb.connect())
+
+
+def test_config_aliases_reach_the_build_and_an_unknown_target_is_a_one_line_error(tmp_path: Path) -> None:
+    from datetime import date
+
+    from pipeline.config import load_config
+    from pipeline.errors import ConfigError
+
+    data = (FIXTURES / "hevy_small.csv").read_bytes().replace(b"Bulgarian Split Squat (Dumbbell)",
+                                                              b"Gorilla Stomp (Dumbbell)")
+    db = _ingest(tmp_path, data)
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[exercise_aliases]\n"Gorilla Stomp" = "box jump"\n', encoding="utf-8")
+    commands.build(db, load_config(cfg), date(2026, 10, 26))
+    con = duckdb.connect(str(db))
+    try:
+        assert _classified(con)["Gorilla Stomp (Dumbbell)"] == ("box jump", False, True)
+    finally:
+        con.close()
+    cfg.write_text('[exercise_aliases]\n"Gorilla Stomp" = "gorilla stomp squat"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"exercise_aliases\.\"Gorilla Stomp\"': unknown exercise "
+                                          r"'gorilla stomp squat'"):
+        commands.build(db, load_config(cfg), date(2026, 10, 26))
