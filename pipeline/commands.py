@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
-from pipeline.db import connect, open_for_write, publish_snapshot
+from pipeline.db import connect, open_for_write, publish_snapshot, scalar
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
@@ -91,9 +91,8 @@ def read_flags(db: Path, week: str | None = None, since: date | None = None, rul
         raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
-        exists = con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_schema = 'main' AND table_name = 'flags'").fetchone()
-        if not exists or not exists[0]:
+        if not scalar(con, "SELECT count(*) FROM information_schema.tables "
+                      "WHERE table_schema = 'main' AND table_name = 'flags'"):
             return []
         where: list[str] = ["true"]
         params: list[object] = []

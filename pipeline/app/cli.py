@@ -52,8 +52,7 @@ class State:
     @classmethod
     def config(cls) -> Config:
         """The config; only the implicit ./runlift.toml may be missing (defaults then)."""
-        if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
-            raise ConfigError(f"{cls.config_path}: no such config file")
+        _require_explicit_config()
         return load_config(cls.config_path)
 
 
@@ -242,6 +241,11 @@ def sql(
         print(_format_rows(columns, rows, format))
 
 
+def _check_week(week: str | None) -> None:
+    if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
+        raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
+
+
 def _as_of(value: str | None) -> date | None:
     if value is None:
         return None
@@ -336,8 +340,7 @@ def flags(
     if rule is not None and rule not in REGISTRY and rule not in families:
         raise typer.BadParameter(f"unknown rule {rule!r}; rules: {', '.join(sorted(REGISTRY))}", param_hint="--rule")
     _require_explicit_config()
-    if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
-        raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
+    _check_week(week)
     since_date = None
     if since:
         try:
@@ -371,8 +374,7 @@ def report(
     """Write the weekly report (Markdown + HTML with charts) of the last build; --send e-mails it."""
     from pipeline import commands
 
-    if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
-        raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
+    _check_week(week)
     config = State.config()
     if _use_prefect(prefect):
         from flows.report import report_flow
