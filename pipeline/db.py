@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.config import Config
+from pipeline.config import Config, Rules
 from pipeline.errors import DatabaseBusyError
 
 SCHEMA_VERSION = 1
@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS raw.athletes (
     athlete_id VARCHAR PRIMARY KEY,
     timezone VARCHAR NOT NULL,
     max_hr INTEGER, resting_hr INTEGER, sex VARCHAR, threshold_hr INTEGER,
-    strength_target_per_week INTEGER
+    strength_target_per_week INTEGER,
+    threshold_pace_s_per_km INTEGER, strength_experience VARCHAR, long_run_minutes DOUBLE
 );
 CREATE TABLE IF NOT EXISTS raw.build_state (
     as_of DATE NOT NULL,            -- the day the last build judged from (weeks ending before it are complete)
@@ -142,6 +143,12 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     if scalar(con, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
                    "AND table_name = 'ingest_log' AND column_name = 'at'"):  # contract v2: "at" is an SQL reserved word
         con.execute('ALTER TABLE ingest_log RENAME COLUMN "at" TO ingested_at')
+    for column, kind in _ATHLETE_COLUMNS_V2:  # mirrored from the config, filled by the next sync
+        con.execute(f"ALTER TABLE raw.athletes ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
+_ATHLETE_COLUMNS_V2 = (("threshold_pace_s_per_km", "INTEGER"), ("strength_experience", "VARCHAR"),
+                       ("long_run_minutes", "DOUBLE"))
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
@@ -155,6 +162,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     con.execute(RAW_DDL)
     _migrate(con)
+    _rules_table(con)
     comment_sources(con)
     con.execute(
         "INSERT INTO raw.meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
@@ -163,16 +171,39 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def sync_athletes(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Mirror the configured athletes and races into the DB: the models need zones and race dates."""
+    """Mirror the configured athletes, races and ``[rules]`` into the DB: the models need zones,
+    race dates and the thresholds their definitions use."""
+    columns = ("athlete_id, timezone, max_hr, resting_hr, sex, threshold_hr, strength_target_per_week, "
+               "threshold_pace_s_per_km, strength_experience, long_run_minutes")
     rows = [
-        (a.id, a.timezone, a.max_hr, a.resting_hr, a.sex, a.threshold_hr, a.strength_target_per_week)
+        (a.id, a.timezone, a.max_hr, a.resting_hr, a.sex, a.threshold_hr, a.strength_target_per_week,
+         a.threshold_pace_s_per_km, a.strength_experience, a.long_run_minutes)
         for a in config.all_athletes
     ]
-    con.executemany("INSERT OR REPLACE INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    marks = ", ".join("?" * (columns.count(",") + 1))
+    con.executemany(f"INSERT OR REPLACE INTO raw.athletes ({columns}) VALUES ({marks})", rows)
+    _sync_rules(con, config)
     races = [(a.id, r.date, r.name, r.priority) for a in config.all_athletes for r in config.races_for(a.id)]
     con.execute("DELETE FROM raw.races")
     if races:
         con.executemany("INSERT INTO raw.races VALUES (?, ?, ?, ?)", races)
+
+
+def _rules_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``raw.rules``: one row, a column per ``[rules]`` key, so SQL models read the same thresholds
+    the rules do; a key added by a later version becomes a new column."""
+    defaults = Rules().model_dump()
+    con.execute("CREATE TABLE IF NOT EXISTS raw.rules (min_gap_hours DOUBLE)")
+    for key, value in defaults.items():
+        kind = "VARCHAR" if isinstance(value, str) else "DOUBLE"
+        con.execute(f"ALTER TABLE raw.rules ADD COLUMN IF NOT EXISTS {key} {kind}")
+
+
+def _sync_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    values = config.rules.model_dump()
+    con.execute("DELETE FROM raw.rules")
+    con.execute(f"INSERT INTO raw.rules ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                list(values.values()))
 
 
 @contextmanager
