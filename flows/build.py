@@ -28,7 +28,10 @@ def build_markdown(result: BuildResult) -> str:
 def build_task(db: Path, config: Config, as_of: date | None) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
     result = commands.build(db, config, as_of)
-    get_run_logger().info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
+    logger = get_run_logger()
+    logger.info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
+    for line in result.notices:
+        logger.warning("%s", line)
     create_markdown_artifact(build_markdown(result), key="runlift-build")
     return result
 

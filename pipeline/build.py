@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -29,6 +30,13 @@ class BuildResult:
     as_of: date
     flags: list[Flag]
     timings: dict[str, float]
+    notices: list[str] = field(default_factory=list)  # one line each, for the user (see NOTICES)
+
+
+Notice = Callable[[duckdb.DuckDBPyConnection, Config], list[str]]
+# What a finished build tells the user beyond its flags (data it could not judge well), one
+# function per concern, each returning its lines; they run after the models, inside the build.
+NOTICES: list[Notice] = []
 
 
 def flags_frame(flags: list[Flag]) -> pd.DataFrame:
@@ -56,4 +64,5 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildR
         finally:
             con.unregister("_flags")
         run_data_tests(con, [m for m in models if m.name == "flags"])  # the view shows the new flags now
-    return BuildResult(as_of, flags, timings)
+        notices = [line for notice in NOTICES for line in notice(con, config)]
+    return BuildResult(as_of, flags, timings, notices)

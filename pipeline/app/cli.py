@@ -264,6 +264,8 @@ PrefectFlag = Annotated[bool, typer.Option("--prefect", help="Run as a tracked P
 def _print_build(result: BuildResult) -> None:
     counts = counts_text(severity_counts(f.severity for f in result.flags))
     out.print(f"build: as of {result.as_of}: {counts}")
+    for line in result.notices:
+        err.print(f"note: {escape(line)}")
 
 
 @app.command()
