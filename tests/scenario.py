@@ -45,8 +45,9 @@ def sets(exercise: str, n: int, reps: int | None, *, set_type: str = "working", 
 
 
 def default_sets() -> list[StrengthSet]:
-    """3 x 8 Bulgarian split squats: unilateral, neither too heavy for a beginner nor too light."""
-    return sets("Bulgarian Split Squat", 3, 8)
+    """3 x 8 Bulgarian split squats + 3 x 8 Romanian deadlifts: a qualifying session (6 working
+    sets, lower body, one unilateral exercise), neither too heavy for a beginner nor too light."""
+    return sets("Bulgarian Split Squat", 3, 8) + sets("Romanian Deadlift", 3, 8)
 
 
 def summary(flags: list[Flag]) -> list[tuple[str, date, str]]:
@@ -92,7 +93,7 @@ class Scenario:
 
     def strength(self, on: str | date, at: str, minutes: float = 45, *,
                  sets: list[StrengthSet] | None = None, title: str = "Strength") -> Scenario:
-        """A logged strength session (default: 3 x 8 Bulgarian split squats, a unilateral exercise)."""
+        """A logged strength session (default: :func:`default_sets`, a qualifying session)."""
         start = self._utc(on, at)
         chosen = sets if sets is not None else default_sets()
         numbered = [StrengthSet(i, s.exercise, s.set_type, s.reps, s.weight_kg, s.rpe, s.duration_s)

@@ -2,8 +2,9 @@
 
 Each test states runs and strength sessions in local time (tests/scenario.py), builds a real
 DuckDB file through ingest's loader and ``pipeline.build.build``, and asserts the FULL list of
-flags as (rule, date, severity). Sessions default to 3 x 8 Bulgarian split squats (unilateral,
-neither too heavy nor too light), so unrelated program rules stay silent.
+flags as (rule, date, severity). Sessions default to a qualifying session (3 x 8 Bulgarian split
+squats + 3 x 8 Romanian deadlifts: unilateral, neither too heavy nor too light), so unrelated
+program rules stay silent.
 """
 
 from __future__ import annotations

@@ -41,15 +41,15 @@ def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path = Path("r
     reports = commands.write_reports(db, config, DEMO_REPORT_WEEK, report_dir)
     _, weeks = commands.query(db, """
         select c.iso_week, c.phase, c.runs, round(l.run_km, 1), round(l.trimp), c.strength_sessions,
-               c.strength_target, c.met
+               c.strength_target, c.verdict
         from weekly_compliance c join weekly_load l using (athlete_id, iso_week)
         order by c.athlete_id, c.iso_week""")
     return DemoResult(summary, result, weeks, reports)
 
 
 def week_table(weeks: list[tuple]) -> Table:
-    table = Table("week", "phase", "runs", "km", "TRIMP", "strength", "target", "met", title="Per week")
-    for week, phase, runs, km, trimp, done, target, met in weeks:
-        table.add_row(week, phase, str(runs), f"{km:.1f}", f"{trimp:.0f}", str(done), str(target),
-                      "" if met is None else ("yes" if met else "[red]no[/]"))
+    table = Table("week", "phase", "runs", "km", "TRIMP", "strength", "target", "verdict", title="Per week")
+    for week, phase, runs, km, trimp, done, target, verdict in weeks:
+        shown = "" if verdict is None else verdict if verdict == "met" else f"[red]{verdict}[/]"
+        table.add_row(week, phase, str(runs), f"{km:.1f}", f"{trimp:.0f}", str(done), str(target), shown)
     return table

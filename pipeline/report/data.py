@@ -81,7 +81,7 @@ class WeekSummary:
     strength_done: int = 0
     strength_target: int | None = None  # None: the week is outside the athlete's series
     phase: str | None = None
-    met: bool | None = None  # None while the week is incomplete
+    verdict: str | None = None  # met | short | over; None while the week is incomplete
     complete: bool = False
     is_first_week: bool = False
     next_race: date | None = None
@@ -94,7 +94,7 @@ class ComplianceRow:
     phase: str
     target: int
     done: int
-    met: bool | None
+    verdict: str | None  # met | short | over; None while the week is incomplete
     runs: int
     km: float
     is_first_week: bool
@@ -197,7 +197,7 @@ def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSum
         SELECT run_count, run_km, run_minutes, trimp, long_run_km, monotony, quality_runs
         FROM weekly_load WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
     comp = con.execute("""
-        SELECT strength_sessions, strength_target, phase, met, complete, is_first_week, next_race
+        SELECT strength_sessions, strength_target, phase, verdict, complete, is_first_week, next_race
         FROM weekly_compliance WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
     values: dict = {}
     if load:
@@ -206,8 +206,8 @@ def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSum
                       long_run_km=float(long_km or 0), monotony=None if monotony is None else float(monotony),
                       quality_runs=int(quality))
     if comp:
-        done, target, phase, met, complete, first, next_race = comp
-        values.update(strength_done=int(done), strength_target=int(target), phase=phase, met=met,
+        done, target, phase, verdict, complete, first, next_race = comp
+        values.update(strength_done=int(done), strength_target=int(target), phase=phase, verdict=verdict,
                       complete=bool(complete), is_first_week=bool(first), next_race=next_race)
     else:
         values["strength_done"] = int(scalar(
@@ -217,7 +217,7 @@ def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSum
 
 def _block(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[ComplianceRow], date | None]:
     rows = con.execute("""
-        SELECT c.iso_week, c.week_start, c.phase, c.strength_target, c.strength_sessions, c.met, c.runs,
+        SELECT c.iso_week, c.week_start, c.phase, c.strength_target, c.strength_sessions, c.verdict, c.runs,
                coalesce(l.run_km, 0), c.is_first_week, c.next_race
         FROM weekly_compliance AS c
         LEFT JOIN weekly_load AS l USING (athlete_id, iso_week)
@@ -241,7 +241,7 @@ def _block(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[lis
             break
         start = prev
     block = [ComplianceRow(iso_week=r[0], week_start=r[1], phase=r[2], target=int(r[3]), done=int(r[4]),
-                           met=r[5], runs=int(r[6]), km=float(r[7]), is_first_week=bool(r[8]),
+                           verdict=r[5], runs=int(r[6]), km=float(r[7]), is_first_week=bool(r[8]),
                            is_report_week=r[0] == week)
              for r in rows[start:]]
     return block, key if report_phase != "off" else None

@@ -131,12 +131,17 @@ def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
     return f"{value:.{digits}f}{unit}"
 
 
-def _met(row_met: bool | None, first_week: bool = False) -> str:
-    if row_met is None:
+def _verdict(verdict: str | None, first_week: bool = False) -> str:
+    """met | short | over, "in progress" for an incomplete week, "not judged" for a short first week."""
+    if verdict is None:
         return "in progress"
-    if first_week and not row_met:
+    if first_week and verdict == "short":
         return "not judged"  # strength.missed_sessions never judges the week of the first activity
-    return "yes" if row_met else "no"
+    return verdict
+
+
+def _off_target(verdict: str | None, first_week: bool) -> bool:
+    return _verdict(verdict, first_week) in ("short", "over")
 
 
 def _status(data: ReportData) -> tuple[str, str]:
@@ -147,11 +152,15 @@ def _status(data: ReportData) -> tuple[str, str]:
             f", {plural(counts['warning'], 'warning')} to look at" if counts["warning"] else "")
     if counts["warning"]:
         return "warning", f"{plural(counts['warning'], 'warning')} to look at"
-    if s.strength_target is not None and s.met is False and not s.is_first_week:
-        return "warning", "strength target missed"
+    if s.strength_target is not None and _off_target(s.verdict, s.is_first_week):
+        return "warning", "strength target missed" if s.verdict == "short" else "more strength than the phase allows"
     if counts["info"]:
         return "info", f"{plural(counts['info'], 'info')} note" + ("s" if counts["info"] > 1 else "")
     return "ok", "clean week: nothing flagged"
+
+
+_QUALITY_REASONS = {"race": "race day", "title": "by title", "laps": "by laps", "threshold_hr": "by heart rate",
+                    "threshold_pace": "by pace"}
 
 
 def _session_row(item: TimelineItem) -> dict:
@@ -163,8 +172,7 @@ def _session_row(item: TimelineItem) -> dict:
         kind = "quality run" if item.is_quality else "run"
         details = f"{_num(item.km, 1, ' km')} · {item.minutes:.0f} min"
         if item.is_quality and item.quality_reason:
-            reason = {"title": "by title", "threshold_hr": "by heart rate", "a_race": "A race"}.get(
-                item.quality_reason, item.quality_reason)
+            reason = _QUALITY_REASONS.get(item.quality_reason, item.quality_reason)
             details += f" · quality {reason}"
         exercises = ""
     else:
@@ -183,16 +191,16 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
     status, status_text = _status(data)
     if s.strength_target is None:
         strength_sub = "no training data"
-    elif s.met is None:
+    elif s.verdict is None:
         strength_sub = f"{s.phase} · in progress"
-    elif s.is_first_week:
+    elif s.is_first_week and s.verdict == "short":
         strength_sub = f"{s.phase} · first week"
     else:
-        strength_sub = f"{s.phase} · {'met' if s.met else 'missed'}"
+        strength_sub = f"{s.phase} · {s.verdict}"
     target = "–" if s.strength_target is None else str(s.strength_target)
     tiles = [
         {"label": "Strength", "value": f"{s.strength_done} of {target}", "sub": strength_sub,
-         "alert": s.met is False and not s.is_first_week},
+         "alert": _off_target(s.verdict, s.is_first_week)},
         {"label": "Runs", "value": str(s.runs), "sub": f"{s.quality_runs} quality", "alert": False},
         {"label": "Distance", "value": _num(s.km, 1, " km"), "sub": f"long run {_num(s.long_run_km, 1, ' km')}",
          "alert": False},
@@ -207,7 +215,7 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
                          for f in data.flags.get(sev, [])]}
               for sev in SEVERITIES if data.flags.get(sev)]
     block = [{"week": r.iso_week, "monday": _day(r.week_start), "phase": r.phase, "target": r.target,
-              "done": r.done, "met": _met(r.met, r.is_first_week), "runs": r.runs, "km": _num(r.km, 1),
+              "done": r.done, "verdict": _verdict(r.verdict, r.is_first_week), "runs": r.runs, "km": _num(r.km, 1),
               "first": r.is_first_week, "current": r.is_report_week} for r in data.block]
     if data.block:
         span = f"{data.block[0].iso_week} – {data.block[-1].iso_week}" if len(data.block) > 1 \

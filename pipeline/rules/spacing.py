@@ -2,7 +2,9 @@
 
 Gap = the later start minus the earlier end, 0 when they overlap; a pair is dated on the local
 date of whichever of the two starts later (``spacing.local_date``). Gaps are computed on UTC
-instants, so a pair across a daylight-saving change gets its real elapsed gap.
+instants, so a pair across a daylight-saving change gets its real elapsed gap. Only sessions
+with lower-body work are judged, and never against their own warm-up or cool-down jog
+(``spacing.is_warmup``): an upper-body day or a short jog to the gym spoils no run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _PAIRS = """
     SELECT session_id, activity_id, gap_hours, which_first, run_is_quality, same_local_day, local_date,
            session_start_local, run_start_local, run_title, quality_reason
     FROM spacing
-    WHERE athlete_id = ? AND {where}
+    WHERE athlete_id = ? AND session_has_lower_body AND NOT is_warmup AND {where}
     ORDER BY local_date, session_start_utc, run_start_utc"""
 
 
@@ -60,7 +62,7 @@ def _evidence(p: Row) -> Evidence:
 
 @rule("spacing.too_close", "error")
 def too_close(ctx: RuleContext) -> list[Flag]:
-    """A strength session and a run less than ``min_gap_hours`` apart (one flag per pair).
+    """A session with lower-body work and a run less than ``min_gap_hours`` apart (one flag per pair).
 
     Guideline: at least 6 h between strength and running is optimal, 3 h the practical minimum
     (Robineau et al. 2016: concurrent-training interference fades with recovery time).
@@ -91,19 +93,19 @@ def suboptimal(ctx: RuleContext) -> list[Flag]:
 
 @rule("spacing.before_quality", "error")
 def before_quality(ctx: RuleContext) -> list[Flag]:
-    """A strength session that starts before a quality run on the same local day.
+    """A session with lower-body work that ends less than ``quality_lead_hours`` before a quality
+    run starts, whatever the dates (one flag per pair).
 
     Guideline: never lift before a quality run (intervals, tempo, race ...): heavy legs spoil the
-    key session; strength after it, on the same hard day, is fine. Fires whatever the gap, so
-    also together with ``spacing.too_close``. The evening before is a different day and fine.
-    Message: ``Strength at 07:00 came before the 17:30 quality run "6x800 intervals" on the same
-    day (lift after quality runs, not before)``.
+    key session; strength after it, on the same hard day, is fine. Judged by hours, not dates: a
+    lift at 22:30 before intervals at 06:30 is 8 h of recovery, one at 00:30 before intervals at
+    18:30 is 17 h. Fires together with ``spacing.too_close`` when the gap is that short too.
+    Message: ``Strength ended 8.0 h before the Tue 06:30 quality run "6x800 intervals" (lift at
+    least 12 h before a quality run, or after it)``.
     """
-    flags = []
-    for p in _pairs(ctx, "which_first = 'strength_first' AND same_local_day AND run_is_quality", []):
-        ev = _evidence(p) | {"quality_reason": p["quality_reason"]}
-        flags.append(ctx.flag(
-            p["local_date"],
-            f"Strength at {_clock(p['session_start_local'], p['local_date'])} came before {_run(p)} "
-            "on the same day (lift after quality runs, not before)", ev))
-    return flags
+    lead = ctx.rules.quality_lead_hours
+    return [
+        ctx.flag(p["local_date"], f"{_what(p)} (lift at least {number(lead)} h before a quality run, or after it)",
+                 _evidence(p) | {"quality_reason": p["quality_reason"]})
+        for p in _pairs(ctx, "which_first = 'strength_first' AND run_is_quality AND gap_hours < ?", [lead])
+    ]

@@ -1,7 +1,9 @@
 """Taper rules: strength in the ``taper_days`` before an A race (race day excluded).
 
 The taper window of a race on day R is the local dates [R - taper_days, R - 1]; only A races
-(config ``[[races]]`` with priority "A" for this athlete) have one.
+(config ``[[races]]`` with priority "A" for this athlete) have one. Both rules count every
+session with a lower-body working set, qualifying or not: a short leg session is still one
+too many in a taper (SPEC Definitions), while mobility and upper-body days are not judged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def _windows(ctx: RuleContext) -> list[tuple[date, str, list[Row]]]:
         cur = ctx.con.execute("""
             SELECT session_id, local_date, start_local, duration_s
             FROM strength_sessions
-            WHERE athlete_id = ? AND local_date BETWEEN ? AND ?
+            WHERE athlete_id = ? AND local_date BETWEEN ? AND ? AND lower_body_sets > 0
             ORDER BY start_utc""",
             [ctx.athlete.id, race - timedelta(days=ctx.rules.taper_days), race - timedelta(days=1)])
         cols = [d[0] for d in cur.description]
@@ -31,7 +33,7 @@ def _windows(ctx: RuleContext) -> list[tuple[date, str, list[Row]]]:
 
 @rule("taper.too_many_sessions", "error")
 def too_many_sessions(ctx: RuleContext) -> list[Flag]:
-    """More than one strength session in the taper window of an A race (one flag per race).
+    """More than one session with lower-body work in the taper window of an A race (one flag per race).
 
     Guideline: in the two-week taper strength drops to 0-1 short maintenance session so the legs
     arrive fresh. Dated on the local date of the second session in the window (the first one
@@ -52,7 +54,7 @@ def too_many_sessions(ctx: RuleContext) -> list[Flag]:
 
 @rule("taper.long_session", "warning")
 def long_session(ctx: RuleContext) -> list[Flag]:
-    """A strength session in the taper window longer than ``taper_max_minutes``.
+    """A session with lower-body work in the taper window longer than ``taper_max_minutes``.
 
     Guideline: a taper strength session is short maintenance (0-1 per week in the two-week
     taper); a long session adds fatigue right before the race. One flag per session, dated on

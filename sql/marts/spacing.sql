@@ -1,6 +1,9 @@
--- Every strength session paired with every run that starts or ends within 24 h of it.
+-- Every strength session paired with every run whose gap to it is under 24 h (SPEC Definitions),
+-- or under quality_lead_hours / long_run_gap_hours when those are configured longer, so the rules
+-- that read them see every pair they judge.
 -- gap_hours = later start - earlier end (0 when they overlap); the pair is dated on the local date
--- of whichever of the two starts later (SPEC Definitions).
+-- of whichever of the two starts later. A run of at most warmup_max_minutes whose gap to the session
+-- is at most warmup_window_minutes is its warm-up or cool-down (is_warmup): no spacing rule pairs them.
 with pairs as (
     select
         s.athlete_id,
@@ -14,7 +17,10 @@ with pairs as (
         r.local_date as run_local_date,
         r.start_local as run_start_local,
         s.start_local as session_start_local,
+        s.lower_body_sets,
         r.is_quality as run_is_quality,
+        r.is_long as run_is_long,
+        r.minutes as run_minutes,
         r.title as run_title,
         r.quality_reason,
         case when s.start_utc <= r.start_utc then 'strength_first' else 'run_first' end as which_first,
@@ -26,26 +32,31 @@ with pairs as (
     from strength_sessions as s
     join int_runs as r
         on r.athlete_id = s.athlete_id
-        and r.start_utc < s.end_utc + interval 24 hour
-        and r.end_utc > s.start_utc - interval 24 hour
+        and r.start_utc < s.end_utc + interval 7 day
+        and r.end_utc > s.start_utc - interval 7 day
     where s.activity_id is distinct from r.activity_id
 )
 select
-    athlete_id,
-    session_id,
-    activity_id,
-    gap_hours,
-    which_first,
-    run_is_quality,
-    session_local_date = run_local_date as same_local_day,
-    case when which_first = 'strength_first' then run_local_date else session_local_date end as local_date,
-    session_start_utc,
-    session_end_utc,
-    run_start_utc,
-    run_end_utc,
-    session_start_local,
-    run_start_local,
-    run_title,
-    quality_reason
-from pairs
-where gap_hours < 24
+    p.athlete_id,
+    p.session_id,
+    p.activity_id,
+    p.gap_hours,
+    p.which_first,
+    p.run_is_quality,
+    p.run_is_long,
+    p.session_local_date = p.run_local_date as same_local_day,
+    p.run_minutes <= r.warmup_max_minutes and p.gap_hours * 60 <= r.warmup_window_minutes as is_warmup,
+    p.lower_body_sets > 0 as session_has_lower_body,
+    case when p.which_first = 'strength_first' then p.run_local_date else p.session_local_date end as local_date,
+    p.session_start_utc,
+    p.session_end_utc,
+    p.run_start_utc,
+    p.run_end_utc,
+    p.session_start_local,
+    p.run_start_local,
+    p.run_minutes,
+    p.run_title,
+    p.quality_reason
+from pairs as p
+cross join stg_rules as r
+where p.gap_hours < greatest(24, r.quality_lead_hours, r.long_run_gap_hours)
