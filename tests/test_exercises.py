@@ -238,7 +238,7 @@ CORPUS_RESIDUE = {"unknown"}
 def _corpus_sets() -> Counter[str]:
     from pipeline.parsers import fit, strong
 
-    ctx = ParseContext(timezone="Europe/Berlin", strong_weight_unit="lb")  # type: ignore[call-arg]
+    ctx = ParseContext(timezone="Europe/Berlin", strong_weight_unit="lb")
     logged: Counter[str] = Counter()
     for row in corpus_rows():
         if row["kind"] != "valid" or row["format"] not in ("strong_csv", "fit"):
