@@ -395,7 +395,7 @@ def _session_parts(reader: FitReader, clock: _Clock) -> list[_Part]:
 
 def _derived_parts(reader: FitReader, samples: _Samples, clock: _Clock) -> list[_Part]:
     """No session message: one activity spanning the laps and records (if they span any time)."""
-    timed = [(clock.seconds(m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
+    timed = [(_lap_seconds(clock, m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
     laps = [(start, m) for start, m in timed if start is not None]
     starts = [start for start, _ in laps] + ([int(samples.ts.min())] if len(samples.ts) else [])
     ends = [start + (_num(m.get_value("total_elapsed_time")) or 0) for start, m in laps]
