@@ -117,14 +117,14 @@ def test_non_runs_have_no_load_and_are_never_long(tmp_path):
 # --- load.acwr_high -----------------------------------------------------------------------------
 # strength_target_per_week = 0 keeps strength.missed_sessions out of the way; runs at 18:00.
 
-def quiet(**kwargs: object) -> Scenario:
-    return Scenario(strength_target_per_week=0, **kwargs)
+def quiet(*, races: list[dict] | None = None, rules: dict | None = None) -> Scenario:
+    return Scenario(strength_target_per_week=0, races=races, rules=rules)
 
 
-def mon_wed_fri(sc: Scenario, weeks: range, minutes: float = 60, **run: object) -> Scenario:
+def mon_wed_fri(sc: Scenario, weeks: range, minutes: float = 60, hr: float | None = None) -> Scenario:
     for w in weeks:
         for d in (0, 2, 4):
-            sc.run(MONDAY + timedelta(weeks=w, days=d), "18:00", minutes, **run)
+            sc.run(MONDAY + timedelta(weeks=w, days=d), "18:00", minutes, hr=hr)
     return sc
 
 
