@@ -448,14 +448,17 @@ def _acwr_block(sc: Scenario, daily_weeks: set[int]) -> Scenario:
 
 def test_acwr_high_once_per_week_on_the_first_day(tmp_path):
     # 4 weeks of 3 x 60 min, then a week of 7 x 60: ACWR 1.43 on Fri 07-03, 1.60 on Sat 07-04,
-    # 1.75 on Sun 07-05; on Mon 07-06 it is still 1.60 (a new week, a new flag).
+    # 1.75 on Sun 07-05; on Mon 07-06 it is still 1.60 (a new week, a new flag). Seven equal days
+    # are also a monotony of 10 (its own flag, on the week's Monday).
     sc = _acwr_block(Scenario(), daily_weeks={4})
     flags = sc.build(tmp_path, "2026-07-06")
-    assert summary(flags) == [(ACWR, D("2026-07-04"), "warning"), (ACWR, D("2026-07-06"), "warning")]
+    assert summary(flags) == [(MONOTONY, D("2026-06-29"), "warning"), (ACWR, D("2026-07-04"), "warning"),
+                              (ACWR, D("2026-07-06"), "warning")]
+    flags = flags[1:]
     assert flags[0].message == ("Load spike on Sat 2026-07-04: 7-day load 360 is 1.60 times the 4-week average "
                                 "of 225 per week (ACWR limit 1.5); 2 days over the limit this week")
     assert flags[0].evidence == {"iso_week": "2026-W27", "acwr": 1.6, "acute_7d": 360.0, "chronic_28d": 900.0,
-                                 "max_acwr": 1.75, "days_over": 2}
+                                 "max_acwr": 1.75, "days_over": 2, "acwr_method": "rolling"}
 
 
 def test_acwr_not_judged_in_the_first_27_days(tmp_path):
@@ -465,5 +468,5 @@ def test_acwr_not_judged_in_the_first_27_days(tmp_path):
 
 
 def test_acwr_threshold_from_config(tmp_path):
-    sc = _acwr_block(Scenario(rules={"acwr_max": 1.75}), daily_weeks={4})
+    sc = _acwr_block(Scenario(rules={"acwr_max": 1.75, "monotony_max": 10}), daily_weeks={4})
     assert summary(sc.build(tmp_path, "2026-07-06")) == []         # 1.75 is not above 1.75
