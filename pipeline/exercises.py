@@ -1,9 +1,10 @@
-"""Exercise names → canonical name + unilateral/plyometric flags, from a mapping table.
+"""Exercise names → canonical name, movement pattern and flags, from one table in the repo.
 
 Strong, Hevy and FIT spell the same exercise differently ("Bulgarian Split Squat
 (Dumbbell)", "bulgarian_split_squat"). :func:`classify` normalises a name and looks it up in
 ``exercise_map.csv`` (next to this module), a CSV with columns
-``pattern,canonical,unilateral,plyometric``; ``#`` lines are comments.
+``match,canonical,pattern,unilateral``; ``#`` lines are comments. ``docs/exercises.md`` is the
+user's guide to it.
 
 Normalisation (syntax only, no exercise knowledge): lower case, ``_`` and ``-`` become
 spaces, runs of spaces collapse. The *base* name also drops trailing parenthesised
@@ -11,15 +12,21 @@ qualifiers — Strong's and Hevy's equipment suffixes such as "(Barbell)" or "(C
 Bar)".
 
 Matching (all exercise knowledge lives in the table):
-- ``pattern`` is a case-insensitive Python regex, searched (``re.search``);
-- *name rows* have a ``canonical``: they are matched against the base name and the first
-  matching one names the exercise, so the table lists specific rows before generic ones;
+- ``match`` is a case-insensitive Python regex, searched (``re.search``);
+- *name rows* have a ``canonical`` and a ``pattern``: they are matched against the base name
+  and the first matching one names the exercise and gives its pattern, so the table lists
+  specific rows before generic ones;
 - *keyword rows* have an empty ``canonical``: they are matched against the whole normalised
-  name (parenthesised text included, e.g. "Glute Bridge (Single Leg)") and only add flags;
-- the flags are OR-ed over the naming row and every matching keyword row, so
-  "Single-Leg Box Jump" is unilateral (keyword "single leg") and plyometric ("jump");
-- a name no name row matches keeps its base name as canonical; with no keyword match either,
-  both flags are False.
+  name (parenthesised text included, e.g. "Glute Bridge (Single Leg)"); they add the
+  unilateral flag, and the first matching keyword row with a ``pattern`` gives the pattern of a
+  name that no name row matches (so "Zercher Squat (Barbell)" is a squat without a row of its
+  own);
+- the unilateral flag is OR-ed over the naming row and every matching keyword row, so
+  "Single-Leg Box Jump" is a unilateral box jump;
+- ``is_plyometric`` is ``pattern == "plyometric"`` and ``is_lower_body`` is the pattern being
+  one of :data:`LOWER_BODY_PATTERNS`; the table holds neither;
+- a name no name row matches keeps its base name as canonical; with no keyword pattern either,
+  its pattern is ``other`` (the table does not know it: ``runlift exercises --unknown``).
 
 To teach runlift a new exercise, add a row to the table; no code changes.
 
@@ -42,7 +49,13 @@ if TYPE_CHECKING:
 
     import duckdb
 
+    from pipeline.config import Config
+
 TABLE_PATH = Path(str(files("pipeline") / "exercise_map.csv"))
+PATTERNS = ("squat", "hinge", "single_leg", "calf", "plyometric", "core", "upper", "carry", "mobility", "cardio",
+            "other")
+LOWER_BODY_PATTERNS = frozenset({"squat", "hinge", "single_leg", "calf", "plyometric"})
+UNKNOWN = "other"  # the pattern of a name the table does not know
 _SEPARATORS_RE = re.compile(r"[_\-\u2010-\u2015]+")
 _SPACES_RE = re.compile(r"\s+")
 _TRAILING_PARENS_RE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -52,13 +65,26 @@ class ExerciseInfo(NamedTuple):
     canonical: str
     is_unilateral: bool
     is_plyometric: bool
+    pattern: str = UNKNOWN
+    is_lower_body: bool = False
 
 
 class _Rule(NamedTuple):
     regex: re.Pattern[str]
     canonical: str  # "" for a keyword row
+    pattern: str  # "" for a keyword row without a fallback pattern
     unilateral: bool
-    plyometric: bool
+    line: int
+
+
+class Exercise(NamedTuple):
+    """One canonical exercise of the table (what ``runlift exercises`` lists)."""
+
+    name: str
+    pattern: str
+    is_unilateral: bool
+    is_plyometric: bool
+    is_lower_body: bool
 
 
 def _flag(value: str, line: int) -> bool:
@@ -67,19 +93,42 @@ def _flag(value: str, line: int) -> bool:
     return value.strip() == "1"
 
 
+def _pattern(value: str, canonical: str, line: int) -> str:
+    pattern = value.strip()
+    if pattern and (pattern not in PATTERNS or pattern == UNKNOWN):
+        known = ", ".join(p for p in PATTERNS if p != UNKNOWN)
+        raise ValueError(f"exercise_map.csv line {line}: pattern must be one of {known}, got {pattern!r}")
+    if canonical and not pattern:
+        raise ValueError(f"exercise_map.csv line {line}: a row with a canonical name needs a pattern")
+    return pattern
+
+
 def load_rules(path: Path = TABLE_PATH) -> tuple[_Rule, ...]:
     """Read and compile the table; a bad row is a ValueError naming its line."""
     lines = path.read_text(encoding="utf-8").splitlines()
     numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
     reader = csv.DictReader(line for _, line in numbered)
-    rules = []
+    missing = {"match", "canonical", "pattern", "unilateral"} - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"exercise_map.csv line {numbered[0][0] if numbered else 1}: "
+                         f"header lacks {', '.join(sorted(missing))}")
+    rules: list[_Rule] = []
+    seen: dict[str, _Rule] = {}
     for (number, _), row in zip(numbered[1:], reader, strict=True):
         try:
-            regex = re.compile(row["pattern"], re.IGNORECASE)
+            regex = re.compile(row["match"] or "", re.IGNORECASE)
         except re.error as err:
-            raise ValueError(f"exercise_map.csv line {number}: bad pattern: {err}") from err
-        flags = _flag(row["unilateral"], number), _flag(row["plyometric"], number)
-        rules.append(_Rule(regex, normalise(row["canonical"] or ""), *flags))
+            raise ValueError(f"exercise_map.csv line {number}: bad match regex: {err}") from err
+        canonical = normalise(row["canonical"] or "")
+        rule = _Rule(regex, canonical, _pattern(row["pattern"] or "", canonical, number),
+                     _flag(row["unilateral"] or "", number), number)
+        if canonical:
+            # one exercise, one set of facts: two rows naming it must agree
+            first = seen.setdefault(canonical, rule)
+            if (first.pattern, first.unilateral) != (rule.pattern, rule.unilateral):
+                raise ValueError(f"exercise_map.csv line {number}: {canonical!r} has another pattern or "
+                                 f"unilateral flag on line {first.line}")
+        rules.append(rule)
     return tuple(rules)
 
 
@@ -103,27 +152,32 @@ def base_name(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def classify(name: str) -> ExerciseInfo:
-    """Canonical lower-case name and flags for an exercise name as a source spells it."""
+    """Canonical lower-case name, pattern and flags for an exercise name as a source spells it."""
     return classify_with(name, _rules())
+
+
+def _info(canonical: str, pattern: str, unilateral: bool) -> ExerciseInfo:
+    return ExerciseInfo(canonical, unilateral, pattern == "plyometric", pattern, pattern in LOWER_BODY_PATTERNS)
 
 
 def classify_with(name: str, rules: tuple[_Rule, ...]) -> ExerciseInfo:
     """:func:`classify` against a given table (uncached)."""
     base = base_name(name)
     full = normalise(name.replace("(", " ").replace(")", " "))
-    canonical = ""
-    unilateral = plyometric = False
+    canonical = pattern = fallback = ""
+    unilateral = False
     for rule in rules:
         if rule.canonical:
             # Only the first matching name row counts: it is the most specific one.
             if canonical or not rule.regex.search(base):
                 continue
-            canonical = rule.canonical
+            canonical, pattern = rule.canonical, rule.pattern
         elif not rule.regex.search(full):
             continue
+        elif not fallback:
+            fallback = rule.pattern
         unilateral |= rule.unilateral
-        plyometric |= rule.plyometric
-    return ExerciseInfo(canonical or base, unilateral, plyometric)
+    return _info(canonical or base, pattern or fallback or UNKNOWN, unilateral)
 
 
 EXERCISE_NAMES = "internal.exercise_names"
@@ -134,17 +188,26 @@ def canonical_names(table: Path | None = None) -> set[str]:
     return {r.canonical for r in load_rules(table or TABLE_PATH) if r.canonical}
 
 
+def table_exercises(table: Path | None = None) -> list[Exercise]:
+    """The table's canonical exercises, by name (what ``runlift exercises`` prints)."""
+    rules = load_rules(table or TABLE_PATH)
+    named = {r.canonical: _info(r.canonical, r.pattern, r.unilateral) for r in reversed(rules) if r.canonical}
+    return [Exercise(name, i.pattern, i.is_unilateral, i.is_plyometric, i.is_lower_body)
+            for name, i in sorted(named.items())]
+
+
 def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None = None,
                         table: Path | None = None) -> int:
     """(Re)build ``internal.exercise_names``: each distinct logged name in ``raw.strength_sets``
-    with its canonical name and flags, from the table as it is now (read afresh: a long-running
-    process sees an edit). A logged name that is a key of ``aliases`` (``[exercise_aliases]``;
-    compared normalised, with or without the name's trailing "(...)") is classified as its
-    target. Returns the number of names."""
+    with its canonical name, pattern and flags, from the table as it is now (read afresh: a
+    long-running process sees an edit). A logged name that is a key of ``aliases``
+    (``[exercise_aliases]``; compared normalised, with or without the name's trailing "(...)") is
+    classified as its target. Returns the number of names."""
     rules = load_rules(table or TABLE_PATH)
     targets = {normalise(k): v for k, v in (aliases or {}).items()}
     con.execute(f"CREATE OR REPLACE TABLE {EXERCISE_NAMES} (exercise_raw VARCHAR PRIMARY KEY, "
-                "exercise VARCHAR NOT NULL, is_unilateral BOOLEAN NOT NULL, is_plyometric BOOLEAN NOT NULL)")
+                "exercise VARCHAR NOT NULL, pattern VARCHAR NOT NULL, is_unilateral BOOLEAN NOT NULL, "
+                "is_plyometric BOOLEAN NOT NULL, is_lower_body BOOLEAN NOT NULL)")
     has_sets = con.execute("SELECT count(*) FROM information_schema.tables "
                            "WHERE table_schema = 'raw' AND table_name = 'strength_sets'").fetchone()
     if not has_sets or not has_sets[0]:  # a DB without the raw layout (a bare model project)
@@ -155,7 +218,39 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
         return 0
     # the whole name first, then without its equipment suffix ("Bulgarian SS (Dumbbell)")
     infos = [classify_with(targets.get(normalise(n)) or targets.get(base_name(n)) or n, rules) for n in names]
-    con.execute(f"INSERT INTO {EXERCISE_NAMES} SELECT unnest(?), unnest(?), unnest(?), unnest(?)",
-                [names, [i.canonical for i in infos], [i.is_unilateral for i in infos],
-                 [i.is_plyometric for i in infos]])
+    con.execute(f"INSERT INTO {EXERCISE_NAMES} SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), "
+                "unnest(?)",
+                [names, [i.canonical for i in infos], [i.pattern for i in infos], [i.is_unilateral for i in infos],
+                 [i.is_plyometric for i in infos], [i.is_lower_body for i in infos]])
     return len(names)
+
+
+# Unclassified sets: what `runlift exercises --unknown` lists and what `runlift build` counts.
+UNKNOWN_SQL = f"""
+    SELECT exercise, count(*) AS sets, string_agg(DISTINCT exercise_raw, ' | ' ORDER BY exercise_raw) AS logged_as
+    FROM main.strength_sets WHERE pattern = '{UNKNOWN}' GROUP BY exercise ORDER BY sets DESC, exercise
+"""
+
+
+def unknown_exercises(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
+    """Logged exercises (after aliases) the table does not know: (exercise, sets, logged spellings),
+    most sets first. Empty before the first build."""
+    built = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' "
+                        "AND table_name = 'strength_sets' AND column_name = 'pattern'").fetchone()
+    if not built or not built[0]:
+        return []
+    return [(str(r[0]), int(r[1]), str(r[2])) for r in con.execute(UNKNOWN_SQL).fetchall()]
+
+
+def unclassified_notice(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    """The build's one line about logged sets the exercise table could not classify (none when
+    every set has a pattern)."""
+    unknown = unknown_exercises(con)
+    if not unknown:
+        return []
+    from pipeline.wording import plural
+
+    sets = sum(n for _, n, _ in unknown)
+    return [f"{plural(sets, 'logged set')} of {plural(len(unknown), 'exercise name')} "
+            f"{'has' if sets == 1 else 'have'} no pattern in the exercise table; "
+            "`runlift exercises --unknown` lists them (alias them in [exercise_aliases])"]

@@ -14,7 +14,7 @@ from pipeline.exercises import load_exercise_names
 from pipeline.models import build_models
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SQUAT_ROW = "^(barbell )?(back )?squats?$,back squat,0,0\n"
+SQUAT_ROW = "^(barbell )?(back )?squats?$,back squat,squat,0\n"
 
 
 def _ingest(tmp_path: Path, data: bytes) -> Path:
@@ -49,7 +49,7 @@ def test_an_edited_exercise_table_reaches_sets_loaded_before_the_edit(tmp_path: 
         table = exercises.TABLE_PATH.read_text(encoding="utf-8")
         assert SQUAT_ROW in table
         edited = tmp_path / "exercise_map.csv"
-        edited.write_text(table.replace(SQUAT_ROW, "^(barbell )?(back )?squats?$,barbell squat,1,0\n"),
+        edited.write_text(table.replace(SQUAT_ROW, "^(barbell )?(back )?squats?$,barbell squat,squat,1\n"),
                           encoding="utf-8")
         monkeypatch.setattr(exercises, "TABLE_PATH", edited)
         build_models(con)
@@ -91,7 +91,7 @@ def test_a_bad_exercise_table_fails_the_build_with_its_line(tmp_path: Path, monk
     from pipeline.errors import ModelError
 
     bad = tmp_path / "exercise_map.csv"
-    bad.write_text("pattern,canonical,unilateral,plyometric\nsquat,squat,2,0\n", encoding="utf-8")
+    bad.write_text("match,canonical,pattern,unilateral\nsquat,squat,squat,2\n", encoding="utf-8")
     monkeypatch.setattr(exercises, "TABLE_PATH", bad)
     with pytest.raises(ModelError, match="exercise_map.csv line 2: flag must be 0 or 1"):
         build_models(duckdb.connect())

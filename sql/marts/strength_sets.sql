@@ -4,11 +4,13 @@ select
     set_index,
     exercise,
     exercise_raw,
+    pattern,
     set_type,
     reps,
     weight_kg,
     rpe,
     duration_s,
     is_unilateral,
-    is_plyometric
+    is_plyometric,
+    is_lower_body
 from stg_strength_sets
