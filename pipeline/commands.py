@@ -122,6 +122,31 @@ def read_flags(db: Path, week: str | None = None, since: date | None = None, rul
             for r in rows]
 
 
+EXERCISE_COLUMNS = ["exercise", "pattern", "unilateral", "plyometric", "lower_body"]
+UNKNOWN_EXERCISE_COLUMNS = ["exercise", "sets", "logged_as"]
+
+
+def exercise_table() -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``runlift exercises``: the exercise table's canonical exercises (no database needed)."""
+    from pipeline.exercises import table_exercises
+
+    return EXERCISE_COLUMNS, [tuple(e) for e in table_exercises()]
+
+
+def unknown_exercises(db: Path, config: Config) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``runlift exercises --unknown``: logged exercise names (after ``[exercise_aliases]``) the table
+    does not know, with their set counts, most sets first; read-only."""
+    from pipeline.exercises import unknown_exercises as find_unknown
+
+    if not Path(db).exists():
+        raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
+    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
+    try:
+        return UNKNOWN_EXERCISE_COLUMNS, [tuple(u) for u in find_unknown(con, config.exercise_aliases)]
+    finally:
+        con.close()
+
+
 @dataclass
 class WrittenReport:
     report: Report

@@ -196,6 +196,15 @@ def table_exercises(table: Path | None = None) -> list[Exercise]:
             for name, i in sorted(named.items())]
 
 
+def classify_logged(names: list[str], aliases: Mapping[str, str] | None,
+                    rules: tuple[_Rule, ...]) -> list[ExerciseInfo]:
+    """Classify logged names after ``[exercise_aliases]``: a name that is an alias's key (compared
+    normalised, the whole name first, then without its equipment suffix) is classified as the
+    alias's target."""
+    targets = {normalise(k): v for k, v in (aliases or {}).items()}
+    return [classify_with(targets.get(normalise(n)) or targets.get(base_name(n)) or n, rules) for n in names]
+
+
 def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None = None,
                         table: Path | None = None) -> int:
     """(Re)build ``internal.exercise_names``: each distinct logged name in ``raw.strength_sets``
@@ -204,7 +213,6 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
     (``[exercise_aliases]``; compared normalised, with or without the name's trailing "(...)") is
     classified as its target. Returns the number of names."""
     rules = load_rules(table or TABLE_PATH)
-    targets = {normalise(k): v for k, v in (aliases or {}).items()}
     con.execute(f"CREATE OR REPLACE TABLE {EXERCISE_NAMES} (exercise_raw VARCHAR PRIMARY KEY, "
                 "exercise VARCHAR NOT NULL, pattern VARCHAR NOT NULL, is_unilateral BOOLEAN NOT NULL, "
                 "is_plyometric BOOLEAN NOT NULL, is_lower_body BOOLEAN NOT NULL)")
@@ -216,8 +224,7 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
                                        "WHERE exercise_raw IS NOT NULL ORDER BY 1").fetchall()]
     if not names:
         return 0
-    # the whole name first, then without its equipment suffix ("Bulgarian SS (Dumbbell)")
-    infos = [classify_with(targets.get(normalise(n)) or targets.get(base_name(n)) or n, rules) for n in names]
+    infos = classify_logged(names, aliases, rules)
     con.execute(f"INSERT INTO {EXERCISE_NAMES} SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), "
                 "unnest(?)",
                 [names, [i.canonical for i in infos], [i.pattern for i in infos], [i.is_unilateral for i in infos],
@@ -225,32 +232,45 @@ def load_exercise_names(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, st
     return len(names)
 
 
-# Unclassified sets: what `runlift exercises --unknown` lists and what `runlift build` counts.
-UNKNOWN_SQL = f"""
-    SELECT exercise, count(*) AS sets, string_agg(DISTINCT exercise_raw, ' | ' ORDER BY exercise_raw) AS logged_as
-    FROM main.strength_sets WHERE pattern = '{UNKNOWN}' GROUP BY exercise ORDER BY sets DESC, exercise
-"""
+class UnknownExercise(NamedTuple):
+    """A logged exercise the table does not know (pattern ``other``), with its set count."""
+
+    exercise: str  # normalised base name: what strength_sets.exercise shows, usable as an alias key
+    sets: int
+    logged_as: str  # the spellings as logged, " | "-separated
 
 
-def unknown_exercises(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
-    """Logged exercises (after aliases) the table does not know: (exercise, sets, logged spellings),
-    most sets first. Empty before the first build."""
-    built = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' "
-                        "AND table_name = 'strength_sets' AND column_name = 'pattern'").fetchone()
+def unknown_exercises(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, str] | None = None,
+                      table: Path | None = None) -> list[UnknownExercise]:
+    """Logged exercises of the kept sessions that the table as it is now does not know, after
+    ``aliases``; most sets first. Reads ``main.strength_sets`` (empty before the first build), so it
+    works read-only and shows the effect of a table or alias edit before the next build."""
+    built = con.execute("SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_schema = 'main' AND table_name = 'strength_sets'").fetchone()
     if not built or not built[0]:
         return []
-    return [(str(r[0]), int(r[1]), str(r[2])) for r in con.execute(UNKNOWN_SQL).fetchall()]
+    counts = con.execute("SELECT exercise_raw, count(*) FROM main.strength_sets WHERE exercise_raw IS NOT NULL "
+                         "GROUP BY 1 ORDER BY 1").fetchall()
+    infos = classify_logged([r[0] for r in counts], aliases, load_rules(table or TABLE_PATH))
+    sets: dict[str, int] = {}
+    spellings: dict[str, list[str]] = {}
+    for (raw, n), info in zip(counts, infos, strict=True):
+        if info.pattern == UNKNOWN:
+            sets[info.canonical] = sets.get(info.canonical, 0) + n
+            spellings.setdefault(info.canonical, []).append(raw)
+    return [UnknownExercise(name, n, " | ".join(spellings[name]))
+            for name, n in sorted(sets.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def unclassified_notice(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
     """The build's one line about logged sets the exercise table could not classify (none when
     every set has a pattern)."""
-    unknown = unknown_exercises(con)
-    if not unknown:
-        return []
     from pipeline.wording import plural
 
-    sets = sum(n for _, n, _ in unknown)
+    unknown = unknown_exercises(con, config.exercise_aliases)
+    if not unknown:
+        return []
+    sets = sum(u.sets for u in unknown)
     return [f"{plural(sets, 'logged set')} of {plural(len(unknown), 'exercise name')} "
             f"{'has' if sets == 1 else 'have'} no pattern in the exercise table; "
             "`runlift exercises --unknown` lists them (alias them in [exercise_aliases])"]

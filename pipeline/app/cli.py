@@ -241,6 +241,38 @@ def sql(
         print(_format_rows(columns, rows, format))
 
 
+@app.command()
+def exercises(
+    unknown: Annotated[
+        bool, typer.Option("--unknown", help="Logged exercise names the table does not know, with their set counts.")
+    ] = False,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | csv | json")] = "table",
+) -> None:
+    """The exercise table (name, pattern, unilateral, plyometric, lower body); --unknown lists the
+    logged names it does not know, so they can be aliased in [exercise_aliases]."""
+    from pipeline import commands
+
+    if format not in ("table", "csv", "json"):
+        raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    if unknown:
+        columns, rows = commands.unknown_exercises(State.db, State.config())
+    else:
+        _require_explicit_config()
+        columns, rows = commands.exercise_table()
+    if format != "table":
+        print(_format_rows(columns, rows, format))
+    elif unknown and not rows:
+        out.print("every logged exercise has a pattern")
+    else:
+        table = Table(*columns)
+        for r in rows:
+            table.add_row(*(("yes" if v else "") if isinstance(v, bool) else escape(str(v)) for v in r))
+        out.print(table)
+        if not unknown:
+            out.print("Names not listed are classified by the table's keyword rows (docs/exercises.md).",
+                      highlight=False)
+
+
 def _check_week(week: str | None) -> None:
     if week and not re.fullmatch(r"\d{4}-W\d{2}", week):
         raise typer.BadParameter(f"{week!r} is not an ISO week (YYYY-Www)", param_hint="--week")
