@@ -9,10 +9,13 @@ The athlete "me" (Europe/Berlin) trains from Friday 2026-08-07 (first strength s
 ISO week 2026-W32) to the "Lakeside Marathon" on Sunday 2026-10-18 (W42). Runs are FIT
 files (1 Hz; long runs with 5 s smart recording) and GPX exports (5 s, titled, Garmin
 TrackPointExtension heart rate); strength comes from a Strong CSV, a Hevy CSV and one watch
-FIT file that duplicates a Hevy session. Situations the rules must flag are planted on
+FIT file that duplicates a Hevy session. Situations the rules must flag, and contract v2
+cases that must stay silent (a warm-up jog, a mobility log, an HR dropout), are planted on
 purpose; the script re-derives every expected flag from the generated data with a small
-reference implementation of the SPEC's rules and writes them to ``expected_flags.json`` and
-the README, failing loudly if the data does not produce exactly the planted set.
+reference implementation of the SPEC's (contract v2) definitions and rules, written
+independently of ``pipeline/``, and writes them to ``expected_flags.json`` and the README,
+failing loudly if the data does not produce exactly the planted set or a run's quality signal
+sits too close to its threshold for another implementation to agree.
 """
 
 from __future__ import annotations
@@ -1220,7 +1223,10 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "|---|---|---|",
         *silent_rows,
         "",
-        "## Runs with a quality reason or a load not from heart rate",
+        "## Runs of note: quality runs, loads not from heart rate, the warm-up jog",
+        "",
+        "Loads as the reference rules compute them (TRIMP per sample; estimated = moving minutes x the median",
+        "TRIMP per moving minute of the HR-covered runs in the 90 days before).",
         "",
         "| start (local) | file | quality_reason | load_source | load |",
         "|---|---|---|---|---|",
