@@ -19,6 +19,7 @@ from pipeline.config import Config, check_exercise_aliases
 from pipeline.db import transaction
 from pipeline.exercises import canonical_names, unclassified_notice
 from pipeline.models import build_models_in_transaction, run_data_tests
+from pipeline.quality_signals import no_quality_signal
 from pipeline.rules import evaluate
 from pipeline.rules.base import Flag
 
@@ -36,7 +37,7 @@ class BuildResult:
 Notice = Callable[[duckdb.DuckDBPyConnection, Config], list[str]]
 # What a finished build tells the user beyond its flags (data it could not judge well), one
 # function per concern, each returning its lines; they run after the models, inside the build.
-NOTICES: list[Notice] = [unclassified_notice]
+NOTICES: list[Notice] = [unclassified_notice, no_quality_signal]
 
 
 def flags_frame(flags: list[Flag]) -> pd.DataFrame:

@@ -402,10 +402,13 @@ timezone = "UTC"             # your IANA zone, e.g. "Europe/Berlin"; naive times
 max_hr = 190
 resting_hr = 50
 sex = "m"                    # "m" | "f": Banister TRIMP weighting
-# Placeholders: replace them with your own. Without threshold_hr and threshold_pace, quality runs
-# (intervals, tempo) are found only from titles, laps and races.
-threshold_hr = 172           # bpm; a run at or above it is a quality run
-threshold_pace = "4:10"      # min/km
+# Placeholders (about 90 % of max_hr; a 4:10 min/km 10k-to-half-marathon pace): set them to your
+# own. They find quality runs: >= 10 min at or above threshold_hr, or >= 10 moving min at or
+# faster than threshold_pace. Leaving both out costs most of them: FIT files carry no titles, so
+# only titled runs, structured laps and race days are quality runs, and spacing.before_quality
+# misses lifting before your tempo runs and intervals.
+threshold_hr = 172           # bpm
+threshold_pace = "4:10"      # min:sec per km
 strength_target_per_week = 2
 strength_experience = "new"  # "new" | "trained": a trained lifter has no beginner weeks
 long_run_minutes = 90        # a run at least this long (moving time) is a long run

@@ -82,6 +82,13 @@ CREATE TABLE IF NOT EXISTS raw.samples (
     lat DOUBLE, lon DOUBLE, distance_m DOUBLE, speed_mps DOUBLE,
     heart_rate DOUBLE, cadence DOUBLE, altitude_m DOUBLE
 );
+CREATE TABLE IF NOT EXISTS raw.laps (
+    activity_id VARCHAR NOT NULL,
+    lap_index INTEGER NOT NULL,     -- order within the activity, from 0
+    start_utc TIMESTAMPTZ,
+    elapsed_s DOUBLE, timer_s DOUBLE, distance_m DOUBLE,
+    intensity VARCHAR               -- active | rest | warmup | cooldown | recovery | interval | other
+);
 CREATE TABLE IF NOT EXISTS raw.strength_sessions (
     session_id VARCHAR PRIMARY KEY,
     athlete_id VARCHAR NOT NULL,

@@ -1,8 +1,9 @@
 """The single writer: put one parsed file into DuckDB in one transaction.
 
-Everything a file holds goes in with bulk DataFrame inserts (never row by row), together
-with its ``ingest_log`` row, inside one transaction: a crash leaves either the whole file or
-none of it, and a re-run picks up where the last one stopped.
+Everything a file holds (activities with their samples and laps, strength sessions with their
+sets) goes in with bulk DataFrame inserts (never row by row), together with its ``ingest_log``
+row, inside one transaction: a crash leaves either the whole file or none of it, and a re-run
+picks up where the last one stopped.
 
 Duplicates are resolved here, while the writer holds the only write connection:
 - the same workout recorded twice (a FIT and a GPX of one run): same sport, time ranges
@@ -109,6 +110,21 @@ def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: li
             samples.append(s.assign(activity_id=aid))
     sample_frame = pd.concat(samples, ignore_index=True) if samples else None
     return pd.DataFrame(rows), sample_frame
+
+
+LAP_COLUMNS = ["activity_id", "lap_index", "start_utc", "elapsed_s", "timer_s", "distance_m", "intensity"]
+
+
+def _lap_frame(acts: list[Activity], ids: list[str]) -> pd.DataFrame | None:
+    import pandas as pd
+
+    rows = [(aid, i, lap.start_utc, lap.elapsed_s, lap.timer_s, lap.distance_m, lap.intensity)
+            for aid, a in zip(ids, acts, strict=True) for i, lap in enumerate(a.laps)]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=LAP_COLUMNS)
+    frame["start_utc"] = pd.to_datetime(frame["start_utc"], utc=True)  # a lap without a start: NaT, not object
+    return frame
 
 
 def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions: list[StrengthSession],
@@ -247,11 +263,13 @@ def load_result(con: duckdb.DuckDBPyConnection, source: SourceFile, result: Pars
     act_ids = _ids(athlete_id, sha256, len(acts), "a")
     ses_ids = _ids(athlete_id, sha256, len(sessions), "s")
     act_frame, sample_frame = _activity_frames(athlete_id, sha256, file, result.format, acts, act_ids)
+    lap_frame = _lap_frame(acts, act_ids)
     links = _watch_activity_for_sessions(acts, act_ids, sessions)
     ses_frame, set_frame = _session_frames(athlete_id, sha256, file, result.format, sessions, ses_ids, links)
     with transaction(con):
         _insert(con, "raw.activities", act_frame)
         _insert(con, "raw.samples", sample_frame)
+        _insert(con, "raw.laps", lap_frame)
         _insert(con, "raw.strength_sessions", ses_frame)
         _insert(con, "raw.strength_sets", set_frame)
         lost, superseded = _dedup_activities(con, athlete_id, act_ids)

@@ -2,6 +2,8 @@
 
 * ``chained.fit``: two complete FIT files (two runs) concatenated, written by fitgen.
 * ``strength_sets.fit``: a strength_training activity with active and rest ``set`` messages (fitgen).
+* ``structured_laps.fit``: a structured interval workout, one lap per step with its FIT
+  ``intensity`` (warm-up, 3 x 60 s interval with 45 s recoveries, cool-down) (:class:`FitWriter`).
 * ``developer_fields.fit`` and ``compressed_timestamps.fit``: fitgen writes neither developer
   fields nor compressed-timestamp headers, and fit-tool's FitFileBuilder (auto_define) writes
   its own definitions and plain headers; rather than drive fit-tool's record-level classes,
@@ -37,6 +39,9 @@ _SIZE = {ENUM: 1, UINT8: 1, UINT16: 2, SINT32: 4, UINT32: 4, UINT32Z: 4}
 
 # global message numbers and the field numbers used below (FIT profile)
 FILE_ID, EVENT, RECORD, FIELD_DESCRIPTION, DEVELOPER_DATA_ID = 0, 21, 20, 206, 207
+SESSION, LAP = 18, 19
+# FIT intensity enum (lap): active 0, rest 1, warmup 2, cooldown 3, recovery 4, interval 5, other 6
+WARMUP, COOLDOWN, RECOVERY, INTERVAL = 2, 3, 4, 5
 
 
 def _crc(data: bytes, crc: int = 0) -> int:
@@ -199,11 +204,49 @@ def strength_sets_fit() -> bytes:
     return fitgen.strength_fit_bytes(START, sets, seed=5, lead_in_s=30.0, tail_s=30.0)
 
 
+# (seconds, speed m/s, heart rate, FIT intensity) per step of the structured workout
+STRUCTURED_STEPS = [(120, 3.0, 135, WARMUP), (60, 4.6, 172, INTERVAL), (45, 2.2, 150, RECOVERY),
+                    (60, 4.6, 176, INTERVAL), (45, 2.2, 152, RECOVERY), (60, 4.6, 178, INTERVAL),
+                    (90, 2.8, 145, COOLDOWN)]  # fmt: skip
+LAP_FIELDS: list[Field] = [(253, UINT32, 4), (2, UINT32, 4), (7, UINT32, 4), (8, UINT32, 4), (9, UINT32, 4),
+                           (23, ENUM, 1), (254, UINT16, 2), (0, ENUM, 1), (1, ENUM, 1)]  # fmt: skip
+
+
+def structured_laps_fit() -> bytes:
+    """A structured workout as a Garmin writes it from a planned workout: one lap per step, each
+    with its intensity; a record every 5 s (speed, distance, heart rate), then laps and session."""
+    w = FitWriter()
+    _file_id(w)
+    w.define(1, EVENT, [(253, UINT32, 4), (0, ENUM, 1), (1, ENUM, 1)])
+    w.define(2, RECORD, [(253, UINT32, 4), (3, UINT8, 1), (5, UINT32, 4), (6, UINT16, 2)])
+    w.define(3, LAP, LAP_FIELDS)
+    w.define(4, SESSION, [(253, UINT32, 4), (2, UINT32, 4), (7, UINT32, 4), (8, UINT32, 4), (9, UINT32, 4),
+                          (5, ENUM, 1), (6, ENUM, 1), (0, ENUM, 1), (1, ENUM, 1)])  # fmt: skip
+    t0 = _fit_seconds(START)
+    w.data(1, [t0, 0, 0])  # timer start
+    laps: list[list[int]] = []
+    t, metres = 0, 0.0
+    for seconds, speed, hr, intensity in STRUCTURED_STEPS:
+        lap_start, lap_metres = t, metres
+        for _ in range(0, seconds, 5):
+            w.data(2, [t0 + t, hr, round(metres * 100), round(speed * 1000)])
+            t, metres = t + 5, metres + 5 * speed
+        laps.append([t0 + t, t0 + lap_start, seconds * 1000, seconds * 1000, round((metres - lap_metres) * 100),
+                     intensity, len(laps), 9, 1])  # event lap, event_type stop
+    w.data(2, [t0 + t, 140, round(metres * 100), 0])
+    w.data(1, [t0 + t, 0, 4])  # timer stop_all
+    for lap in laps:
+        w.data(3, lap)
+    w.data(4, [t0 + t, t0, t * 1000, t * 1000, round(metres * 100), 1, 0, 8, 1])  # running, generic; session stop
+    return w.to_bytes()
+
+
 FIXTURES: dict[str, Callable[[], bytes]] = {
     "chained.fit": chained_fit,
     "compressed_timestamps.fit": compressed_timestamps_fit,
     "developer_fields.fit": developer_fields_fit,
     "strength_sets.fit": strength_sets_fit,
+    "structured_laps.fit": structured_laps_fit,
 }
 
 

@@ -340,8 +340,13 @@ def test_template_states_the_defaults() -> None:
 
 
 def test_template_threshold_comment_says_what_leaving_them_out_costs() -> None:
-    assert "Without threshold_hr and threshold_pace, quality runs\n# (intervals, tempo) are found only from titles, " \
-           "laps and races." in TEMPLATE
+    # both thresholds are real keys, under a comment (its lines joined) saying what omitting them costs
+    head, _, _ = TEMPLATE.partition("\nthreshold_hr = 172 ")
+    comment = " ".join(line.removeprefix("# ") for line in head.splitlines()[-5:])
+    assert comment.startswith("Placeholders"), comment
+    assert "set them to your own" in comment
+    assert "FIT files carry no titles, so only titled runs, structured laps and race days are quality runs" in comment
+    assert re.search(r'^threshold_pace = "4:10" ', TEMPLATE, re.M)
 
 
 def test_template_commented_keys_are_valid_when_uncommented() -> None:

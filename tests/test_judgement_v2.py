@@ -80,7 +80,7 @@ def test_two_qualifying_sessions_on_one_local_day_across_dst_count_once(tmp_path
                 sc.run(D(monday) + timedelta(days=d), "18:00", 45)
         sc.strength("2026-10-13", "07:00").strength("2026-10-15", "07:00")  # first week: met
         sc.strength(days[0], "00:30").strength(days[1], "20:00")
-        flags = summary(sc.build(tmp_path / days[0], "2026-10-26"))
+        flags = summary(sc.build(tmp_path / days[1], "2026-10-26"))
         return flags, sc.query("SELECT strength_sessions, verdict FROM weekly_compliance WHERE iso_week = '2026-W43'")
 
     assert week(("2026-10-25", "2026-10-25")) == ([(MISSED, D("2026-10-19"), "warning")], [(1, "short")])
@@ -96,7 +96,7 @@ def test_mobility_upper_body_and_core_days_are_never_spaced_from_runs(tmp_path):
     sc.strength("2026-09-08", "06:00", 30, sets=CORE, title="Core circuit")
     assert sc.build(tmp_path, "2026-09-09") == []
     # the pairs are there for analysts; the rules skip them
-    assert sc.query("SELECT count(*), bool_or(session_has_lower_body) FROM spacing") == [(3, False)]
+    assert sc.query("SELECT count(*), bool_or(session_has_lower_body) FROM spacing") == [(6, False)]
 
 
 def test_no_unilateral_judges_qualifying_sessions_only(tmp_path):
@@ -116,12 +116,12 @@ def test_no_unilateral_judges_qualifying_sessions_only(tmp_path):
     ("17:34", 16, [(TOO_CLOSE, D("2026-09-08"), "error")]),  # a minute longer: a run
     ("17:15", 15, []),                                     # ends exactly 30 min before
     ("17:14", 15, [(TOO_CLOSE, D("2026-09-08"), "error")]),  # 31 min before: a run
-    ("18:50", 15, []),                                     # cool-down 5 min after the session
-    ("18:30", 15, []),                                     # overlaps the session (clock drift)
+    ("19:05", 15, []),                                     # cool-down 5 min after the session
+    ("18:50", 15, []),                                     # overlaps the session (clock drift)
 ])
 def test_warmup_jog_next_to_a_session_is_not_spaced(tmp_path, at, minutes, expected):
     sc = Scenario()
-    sc.strength("2026-09-08", "17:45", 60)  # 17:45-18:45
+    sc.strength("2026-09-08", "18:00", 60)  # 18:00-19:00
     sc.run("2026-09-08", at, minutes)
     assert summary(sc.build(tmp_path, "2026-09-09")) == expected
     # a warm-up still counts as running load
@@ -171,7 +171,7 @@ def test_detraining_whose_28th_day_falls_in_the_taper_fires_after_the_recovery_w
     sharpen = [(MISSED, D("2026-09-21"), "warning"), (MISSED, D("2026-09-28"), "warning")]
     assert summary(flags) == [*sharpen, (DETRAINING, D("2026-10-26"), "error")]
     assert flags[-1].message == ("46 days without strength since 2026-09-10 (limit 28 days), "
-                                 "while running continued: 22 runs")
+                                 "while running continued: 20 runs")
 
 
 def test_detraining_is_silent_when_strength_resumes_in_the_recovery_week(tmp_path):
@@ -205,7 +205,7 @@ def test_beginner_weeks_start_at_the_first_qualifying_session(tmp_path):
     sc.strength("2026-09-08", "07:00", 45, sets=HEAVY_SQUATS)
     flags = sc.build(tmp_path, "2026-09-09")
     assert summary(flags) == [(TOO_HEAVY, D("2026-09-08"), "warning")]
-    assert flags[0].message == ("5-rep loaded set (squat) in the 07:00 session in beginner week 1 of 4: "
+    assert flags[0].message == ("5-rep loaded set (back squat) in the 07:00 session in beginner week 1 of 4: "
                                 "stay at 12-15 reps through 2026-10-05, heavy sets of 6 reps or fewer after that")
 
 

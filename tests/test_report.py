@@ -83,7 +83,7 @@ def test_week_numbers_match_sql(con, config):
     assert data.summary.long_run_km == pytest.approx(wl_long)
     assert data.summary.quality_runs == 1
     s = data.summary
-    assert (s.strength_done, s.strength_target, s.phase, s.met, s.complete) == (2, 2, "build", True, True)
+    assert (s.strength_done, s.strength_target, s.phase, s.verdict, s.complete) == (2, 2, "build", "met", True)
     assert data.as_of == date(2026, 10, 26) == last_build_as_of(con)
     # timeline: the week's 4 runs and 2 strength sessions, in local time
     kinds = [(i.kind, i.start_local.strftime("%a %H:%M"), i.is_quality) for i in data.timeline]
@@ -133,30 +133,30 @@ def test_other_weeks_flags_and_subjects(con, config):
 
 def test_compliance_block(con, config):
     def rows(week):
-        return [(r.iso_week, r.phase, r.target, r.done, r.met) for r in gather(con, config, "me", week).block]
+        return [(r.iso_week, r.phase, r.target, r.done, r.verdict) for r in gather(con, config, "me", week).block]
 
     # W38: the block towards the 2026-10-18 A race starts with its first base week (W32 = first activity)
     assert rows(WEEK) == [
-        ("2026-W32", "base", 2, 1, False),  # the first week: not judged (no missed_sessions flag)
-        ("2026-W33", "base", 2, 2, True),
-        ("2026-W34", "base", 2, 2, True),
-        ("2026-W35", "build", 2, 1, False),  # planted strength.missed_sessions
-        ("2026-W36", "build", 2, 2, True),
-        ("2026-W37", "build", 2, 2, True),
-        ("2026-W38", "build", 2, 2, True),
+        ("2026-W32", "base", 2, 1, "short"),  # the first week: not judged (no missed_sessions flag)
+        ("2026-W33", "base", 2, 2, "met"),
+        ("2026-W34", "base", 2, 2, "met"),
+        ("2026-W35", "build", 2, 1, "short"),  # planted strength.missed_sessions
+        ("2026-W36", "build", 2, 2, "met"),
+        ("2026-W37", "build", 2, 2, "met"),
+        ("2026-W38", "build", 2, 2, "met"),
     ]
     w41 = rows("2026-W41")
-    assert w41[-3:] == [("2026-W39", "sharpen", 1, 2, True), ("2026-W40", "sharpen", 1, 1, True),
-                        ("2026-W41", "taper", 0, 2, False)]  # 2 sessions in a taper week (at most 1): over
+    assert w41[-3:] == [("2026-W39", "sharpen", 1, 2, "met"), ("2026-W40", "sharpen", 1, 1, "met"),
+                        ("2026-W41", "taper", 0, 2, "over")]  # 2 sessions in a taper week (at most 1)
     assert len(w41) == 10
     # the recovery week closes the block: W32..W43 = 12 weeks (the cap)
     w43 = rows("2026-W43")
     assert len(w43) == 12 and w43[0][0] == "2026-W32"
-    assert w43[-2:] == [("2026-W42", "taper", 0, 0, True), ("2026-W43", "recovery", 0, 0, True)]
-    # W44: no A race ahead, a new (off) block; incomplete as of 2026-10-26 -> met is None
+    assert w43[-2:] == [("2026-W42", "taper", 0, 0, "met"), ("2026-W43", "recovery", 0, 0, "met")]
+    # W44: no A race ahead, a new (off) block; incomplete as of 2026-10-26 -> verdict is None
     assert rows("2026-W44") == [("2026-W44", "off", 2, 0, None)]
     # the same numbers as weekly_compliance, computed here
-    mart = con.execute("""SELECT iso_week, phase, strength_target, strength_sessions, met FROM weekly_compliance
+    mart = con.execute("""SELECT iso_week, phase, strength_target, strength_sessions, verdict FROM weekly_compliance
                           WHERE athlete_id = 'me' AND iso_week BETWEEN '2026-W32' AND '2026-W38'
                           ORDER BY iso_week""").fetchall()
     assert rows(WEEK) == [tuple(r) for r in mart]
@@ -169,8 +169,8 @@ def test_rendered_text(report):
     assert verdict in report.html and verdict in report.html_file
     assert report.markdown.startswith(f"# runlift · {verdict}\n")
     md = report.markdown
-    assert "| 2026-W35 | Mon 24 Aug | build | 2 | 1 | no | 4 | 46.1 |" in md
-    assert "| **2026-W38** | Mon 14 Sep | build | 2 | 2 | yes | 4 | 54.2 |" in md
+    assert "| 2026-W35 | Mon 24 Aug | build | 2 | 1 | short | 4 | 46.1 |" in md
+    assert "| **2026-W38** | Mon 14 Sep | build | 2 | 2 | met | 4 | 54.2 |" in md
     assert "| 2026-W32 (first week) | Mon 3 Aug | base | 2 | 1 | not judged | 2 | 22.9 |" in md
     assert "| 2 of 2 (build · met) | 4 (1 quality) | 54.2 km | 502 | 26.0 km | 0.85 |" in md
     assert "## Load: last 7 weeks" in md

@@ -19,6 +19,11 @@ What comes out of one file:
   are warm-ups). A strength session therefore yields both an Activity and a StrengthSession.
 - a file with records but no session (some apps, crashed recordings) gives one activity
   derived from its laps and records.
+- ``lap`` messages become the activity's :class:`Lap` list (start, elapsed and timer time,
+  distance, FIT ``intensity`` by name), in file order, each in the session it started in
+  (placed by its end time when the start is missing). A damaged lap field (not a number, a
+  negative time, a time outside the plausible window, an unknown intensity) is None; a lap
+  never refuses the file.
 - implausible values are missing, not loaded: a record timed before 1990 or from 2100 on
   is dropped like a record without a time (a damaged timestamp, tests/test_fuzz.py); heart
   rate samples of 0 (no strap contact) or 255 (invalid) are NaN; set repetitions over 1,000
@@ -68,6 +73,8 @@ from pipeline.parsers.records import (
     LATEST,
     Activity,
     Format,
+    Lap,
+    LapIntensity,
     ParseContext,
     ParseResult,
     QuarantineError,
@@ -92,7 +99,10 @@ _RUNNING, _CYCLING, _SWIMMING = 1, 2, 5
 _STRENGTH_SPORTS = frozenset({4, 10})  # fitness_equipment, training
 _STRENGTH_TRAINING = 20  # sub_sport strength_training
 _SET_REST = 0  # set_type rest (1 is active)
-
+# FIT intensity enum (lap and workout_step); fitparse's profile names only 0-3
+_INTENSITIES: dict[int, LapIntensity] = {
+    0: "active", 1: "rest", 2: "warmup", 3: "cooldown", 4: "recovery", 5: "interval", 6: "other",
+}
 
 
 def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
@@ -108,7 +118,8 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     if not parts:
         raise QuarantineError(_nothing_to_load(reader))
     owner = _assign(samples.ts, [p.start for p in parts])
-    activities = [_activity(p, samples.take(owner == i)) for i, p in enumerate(parts)]
+    laps = _laps(reader.summary["lap"], clock, parts)
+    activities = [_activity(p, samples.take(owner == i), laps[i]) for i, p in enumerate(parts)]
     for a in activities:  # a session placed outside the plausible window: a wrong clock or damage
         if not (EARLIEST <= a.start_utc <= LATEST and EARLIEST <= a.end_utc <= LATEST):
             raise QuarantineError(
@@ -384,7 +395,7 @@ def _session_parts(reader: FitReader, clock: _Clock) -> list[_Part]:
 
 def _derived_parts(reader: FitReader, samples: _Samples, clock: _Clock) -> list[_Part]:
     """No session message: one activity spanning the laps and records (if they span any time)."""
-    timed = [(clock.seconds(m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
+    timed = [(_lap_seconds(clock, m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
     laps = [(start, m) for start, m in timed if start is not None]
     starts = [start for start, _ in laps] + ([int(samples.ts.min())] if len(samples.ts) else [])
     ends = [start + (_num(m.get_value("total_elapsed_time")) or 0) for start, m in laps]
@@ -438,7 +449,7 @@ def _nothing_to_load(reader: FitReader) -> str:
     )
 
 
-def _activity(part: _Part, samples: _Samples) -> Activity:
+def _activity(part: _Part, samples: _Samples, laps: list[Lap]) -> Activity:
     sport, sub_sport = map_sport(part.sport_raw, part.sub_sport_raw)
     start = _to_datetime(part.start)
     duration = part.elapsed
@@ -461,7 +472,60 @@ def _activity(part: _Part, samples: _Samples) -> Activity:
         avg_hr=part.avg_hr or samples.nan_stat("heart_rate", np.mean),
         max_hr=part.max_hr or samples.nan_stat("heart_rate", np.max),
         samples=samples.frame(),
+        laps=laps,
     )
+
+
+# ------------------------------------------------------------------------------ laps
+
+
+def _laps(messages: list[DataMessage], clock: _Clock, parts: list[_Part]) -> list[list[Lap]]:
+    """The laps of each part, in file order: a lap goes to the session it started in (like a
+    record); a lap with no time at all only has a place when there is one session."""
+    timed = [_lap(m, clock) for m in messages]
+    placed = [(at, lap) for at, lap in timed if at is not None]
+    owner = _assign(np.array([at for at, _ in placed], dtype=np.int64), [p.start for p in parts])
+    owners = iter(owner.tolist())
+    laps: list[list[Lap]] = [[] for _ in parts]
+    for at, lap in timed:
+        if at is not None:
+            laps[next(owners)].append(lap)
+        elif len(parts) == 1:
+            laps[0].append(lap)
+    return laps
+
+
+def _lap(message: DataMessage, clock: _Clock) -> tuple[int | None, Lap]:
+    """(absolute FIT seconds placing the lap or None, the lap). A damaged field is dropped."""
+    start = _lap_seconds(clock, message.get_raw_value("start_time"))
+    end = _lap_seconds(clock, message.get_raw_value("timestamp"))  # a lap message is written at its end
+    elapsed = _nonnegative(message.get_value("total_elapsed_time"))
+    if start is None and end is not None and elapsed is not None:
+        start = end - int(elapsed)
+    at = start if start is not None else end
+    intensity = _int(message.get_raw_value("intensity"))
+    return at, Lap(
+        start_utc=_to_datetime(start) if start is not None else None,
+        elapsed_s=elapsed,
+        timer_s=_nonnegative(message.get_value("total_timer_time")),
+        distance_m=_nonnegative(message.get_value("total_distance")),
+        intensity=_INTENSITIES.get(intensity) if intensity is not None else None,
+    )
+
+
+def _lap_seconds(clock: _Clock, raw: object) -> int | None:
+    """Absolute FIT seconds of a lap time inside the plausible window, else None: a lap that
+    cannot be placed loses its time, the file is not refused for it."""
+    try:
+        seconds = clock.seconds(raw)
+    except QuarantineError:  # device-relative with no clock reference: only this value is lost
+        return None
+    return seconds if seconds is not None and _EARLIEST_S <= seconds < _LATEST_S else None
+
+
+def _nonnegative(value: object) -> float | None:
+    number = _num(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _num(value: object) -> float | None:

@@ -7,6 +7,7 @@ formats; parsers know nothing about the database.
 
 Conventions shared by all parsers:
 - every datetime is timezone-aware UTC;
+- ``Activity.laps`` lists the laps in recording order (empty when the format has none);
 - ``Activity.samples`` has exactly :data:`SAMPLE_COLUMNS`, ``ts_utc`` as
   ``datetime64[us, UTC]`` and the rest as float64 (NaN where a device did not record it);
 - a file that cannot be read raises :class:`QuarantineError` with a reason a person can act on.
@@ -39,6 +40,9 @@ DetectedFormat = Format | Literal["csv"]
 # what ingest_log records as a file's format: also "zip"/"gz" for an archive that cannot be read
 SourceFormat = DetectedFormat | Literal["zip", "gz"]
 SPORTS: tuple[Sport, ...] = get_args(Sport)
+# a lap's intensity: FIT's enum by name (TCX's Active/Resting are active/rest)
+LapIntensity = Literal["active", "rest", "warmup", "cooldown", "recovery", "interval", "other"]
+LAP_INTENSITIES: tuple[LapIntensity, ...] = get_args(LapIntensity)
 SET_TYPES: tuple[SetType, ...] = get_args(SetType)
 SAMPLE_COLUMNS = (
     "ts_utc",
@@ -70,6 +74,19 @@ class ParseContext:
 
 
 @dataclass
+class Lap:
+    """One lap as the device recorded it (manual, auto or a structured workout's step).
+
+    Every value is optional: a damaged field is dropped, never a reason to refuse the file."""
+
+    start_utc: datetime | None
+    elapsed_s: float | None
+    timer_s: float | None
+    distance_m: float | None
+    intensity: LapIntensity | None
+
+
+@dataclass
 class Activity:
     """One recorded activity (a run, a ride, a strength session on a watch ...)."""
 
@@ -84,6 +101,7 @@ class Activity:
     avg_hr: float | None
     max_hr: float | None
     samples: pd.DataFrame = field(default_factory=lambda: empty_samples())
+    laps: list[Lap] = field(default_factory=list)  # in the device's order
 
     def __post_init__(self) -> None:
         if self.sport not in SPORTS:

@@ -25,6 +25,9 @@ Choices:
   255 and above is missing. An empty number element (``<LatitudeDegrees/>``,
   written by some apps) is a missing value; text that is not a number is a broken file.
   A position of exactly 0/0 is a device without a fix, like in GPX.
+- Laps: each ``<Lap>`` is a :class:`Lap` (``StartTime``, ``TotalTimeSeconds`` as timer time,
+  ``DistanceMeters``, ``Intensity`` Active -> active, Resting -> rest); a lap value that
+  cannot be read is None in the lap.
 - A Course file (``Courses/Course``) is a planned route, not something that was done.
 """
 
@@ -45,6 +48,8 @@ from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
     Activity,
+    Lap,
+    LapIntensity,
     ParseContext,
     ParseResult,
     QuarantineError,
@@ -54,6 +59,7 @@ from pipeline.parsers.records import (
 )
 
 _SPORTS: dict[str, Sport] = {"running": "running", "biking": "cycling"}
+_INTENSITIES: dict[str, LapIntensity] = {"active": "active", "resting": "rest"}  # TCX's Intensity_t
 
 
 @dataclass
@@ -131,6 +137,7 @@ def _activity(el: Element) -> Activity | None:
         avg_hr=float(hr.mean()) if has_hr else laps.avg_hr,
         max_hr=float(hr.max()) if has_hr else laps.max_hr,
         samples=samples,
+        laps=_lap_records(el),
     )
 
 
@@ -235,6 +242,38 @@ def _read_laps(activity: Element) -> _Laps:
         avg_hr=_weighted_mean(avgs, totals),
         max_hr=max((m for m in maxes if not math.isnan(m)), default=None),
     )
+
+
+def _lap_records(activity: Element) -> list[Lap]:
+    """The activity's laps as records, in document order. Lenient where :func:`_read_laps` is
+    strict: a value that cannot be read is None here (whether the file loads is decided there)."""
+    return [
+        Lap(
+            start_utc=_lap_start(lap.get("StartTime")),
+            elapsed_s=None,  # TCX records one time per lap, the timer time
+            timer_s=_lap_number(_child(lap, "TotalTimeSeconds")),
+            distance_m=_lap_number(_child(lap, "DistanceMeters")),
+            intensity=_INTENSITIES.get((_text(_child(lap, "Intensity")) or "").lower()),
+        )
+        for lap in activity
+        if safe_xml.local_name(lap.tag) == "Lap"
+    ]
+
+
+def _lap_start(text: str | None) -> datetime | None:
+    try:
+        start = _time(text, "Lap StartTime") if text else None
+    except QuarantineError:
+        return None
+    return start if start is not None and EARLIEST <= start < LATEST else None
+
+
+def _lap_number(el: Element | None) -> float | None:
+    try:
+        value = _number(el, "Lap", nonnegative=True)
+    except QuarantineError:
+        return None
+    return None if math.isnan(value) else value
 
 
 def _laps_end(laps: list[Element], totals: list[float]) -> datetime | None:

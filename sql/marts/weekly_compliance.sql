@@ -43,7 +43,7 @@ phased as (
         end as phase
     from counts as c
     cross join stg_build as b
-)
+),
 targets as (
     select
         p.*,
