@@ -72,9 +72,12 @@ class Scenario:
         return datetime.combine(day(on), time.fromisoformat(at), tzinfo=self.zone).astimezone(UTC)
 
     def run(self, on: str | date, at: str, minutes: float = 45, *, title: str | None = None,
-            hr: float | None = None, avg_hr: float | None = None, sport: str = "running") -> Scenario:
+            hr: float | None = None, avg_hr: float | None = None, sport: str = "running",
+            hr_minutes: float | None = None, moving_s: float | None = None) -> Scenario:
         """A run at local ``at`` on ``on``: one sample per 10 s at 3 m/s, constant ``hr`` (or no HR);
-        ``avg_hr`` alone gives a run with only a summary heart rate (the TRIMP fallback)."""
+        ``avg_hr`` alone gives a run with only a summary heart rate (the TRIMP fallback);
+        ``hr_minutes``: the HR stops after that many minutes (samples go on without it);
+        ``moving_s``: the source's moving time (default none, so the elapsed time counts)."""
         start = self._utc(on, at)
         n = int(minutes * 60 // SAMPLE_EVERY_S) + 1
         offsets = [i * SAMPLE_EVERY_S for i in range(n)]
@@ -82,11 +85,11 @@ class Scenario:
             "ts_utc": [start + timedelta(seconds=s) for s in offsets],
             "distance_m": [s * SPEED_MPS for s in offsets],
             "speed_mps": [SPEED_MPS] * n,
-            "heart_rate": [hr] * n,
+            "heart_rate": [hr if hr_minutes is None or s < hr_minutes * 60 else None for s in offsets],
         })
         self.activities.append(Activity(
             sport=sport, sub_sport=None, title=title, start_utc=start,
-            end_utc=start + timedelta(minutes=minutes), duration_s=minutes * 60, moving_s=None,
+            end_utc=start + timedelta(minutes=minutes), duration_s=minutes * 60, moving_s=moving_s,
             distance_m=minutes * 60 * SPEED_MPS, avg_hr=hr if hr is not None else avg_hr, max_hr=hr,
             samples=samples))
         return self

@@ -1,4 +1,4 @@
-"""Load metrics against values computed by hand: TRIMP, ACWR, Foster monotony/strain, ATL/CTL.
+"""Load metrics against values computed by hand: TRIMP, ACWR, Foster monotony/strain, ATL/CTL (v2).
 
 Scenarios go through the real ingest loader and model build (tests/scenario.py); the expected
 numbers are computed here from the definitions in SPEC and in the SQL models' comments.
@@ -138,13 +138,14 @@ def test_monotony_and_strain_with_zero_load_days(tmp_path):
                        pytest.approx(40 * (40 / 7) / statistics.pstdev(second)))
 
 
-def test_monotony_is_null_when_every_day_is_the_same(tmp_path):
+def test_monotony_is_capped_at_10_when_every_day_is_the_same(tmp_path):
+    # SD 0 with a non-zero load: monotony 10 (SPEC), not a division by zero
     sc = Scenario()
     for d in range(7):
         sc.run(MONDAY + timedelta(days=d), "18:00", 30)
     sc.build(tmp_path, MONDAY + timedelta(days=8))
     assert sc.query("SELECT load, monotony, strain FROM weekly_load WHERE iso_week = '2026-W23'") == [
-        (210.0, None, None)]
+        (210.0, 10.0, 2100.0)]
 
 
 # --- ATL / CTL ----------------------------------------------------------------------------------
@@ -157,13 +158,14 @@ def test_atl_ctl_recurrence(tmp_path):
             sc.run(MONDAY + timedelta(days=d), "18:00", m)
     sc.build(tmp_path, MONDAY + timedelta(days=9))
     rows = sc.query("SELECT local_date, atl, ctl FROM daily_load ORDER BY local_date")
-    atl = ctl = 0.0                                       # x_t = x_{t-1} + (load_t - x_{t-1}) / T from 0
+    assert len(rows) == 10
+    # x_t = x_{t-1} + (load_t - x_{t-1}) / T, seeded with the mean daily load of the series' first
+    # 42 days: here all 10 of them, 300 / 10
+    atl = ctl = seed = 300 / 10
     for i, (day, got_atl, got_ctl) in enumerate(rows):
         load = minutes.get(i, 0)
         atl += (load - atl) / 7
         ctl += (load - ctl) / 42
         assert day == MONDAY + timedelta(days=i)
         assert (got_atl, got_ctl) == (pytest.approx(atl), pytest.approx(ctl))
-    assert len(rows) == 10
-    assert rows[0][1:] == (pytest.approx(60 / 7), pytest.approx(60 / 42))
-    assert rows[1][1:] == (pytest.approx(60 / 7 * 6 / 7), pytest.approx(60 / 42 * 41 / 42))
+    assert rows[0][1:] == (pytest.approx(seed + (60 - seed) / 7), pytest.approx(seed + (60 - seed) / 42))

@@ -22,7 +22,7 @@ TOO_CLOSE, SUBOPTIMAL, BEFORE_QUALITY = "spacing.too_close", "spacing.suboptimal
 TOO_MANY, LONG = "taper.too_many_sessions", "taper.long_session"
 TOO_LIGHT, FAILURE, NO_UNILATERAL, TOO_HEAVY = (
     "program.too_light", "program.to_failure", "program.no_unilateral", "program.beginner_too_heavy")
-ACWR = "load.acwr_high"
+ACWR, MONOTONY = "load.acwr_high", "load.monotony_high"
 
 
 def training_week(sc: Scenario, monday: str | date, *, strength: int = 2, run_days: tuple[int, ...] = (0, 2, 4),
@@ -43,7 +43,7 @@ def test_every_catalog_rule_is_registered_with_its_severity():
         TOO_CLOSE: "error", SUBOPTIMAL: "warning", BEFORE_QUALITY: "error",
         TOO_MANY: "error", LONG: "warning",
         TOO_LIGHT: "warning", FAILURE: "warning", NO_UNILATERAL: "info", TOO_HEAVY: "warning",
-        ACWR: "warning",
+        ACWR: "warning", MONOTONY: "warning",
     }
     assert all(spec.fn.__doc__ for spec in REGISTRY.values())
 

@@ -4,6 +4,10 @@
 -- clamped to [0, 1]; k, b = 0.64, 1.92 (men) or 0.86, 1.67 (women) (Banister 1991).
 -- Each sample counts until the next one, at most 30 s, so a paused watch adds nothing.
 -- Without HR samples the average HR stands in for the whole duration; without either, null.
+-- hr_coverage: the share of the moving time (moving_s, else duration_s) the HR samples cover,
+-- each counting as above, at most 1. A run with only a summary average HR (no HR samples)
+-- counts as fully covered (1): the device averaged the whole recording, and dropping it would
+-- turn an athlete whose files carry only summaries into minutes-only load. No HR at all: 0.
 with athletes as (
     select
         athlete_id, resting_hr, max_hr as hr_max, threshold_hr,
@@ -37,7 +41,8 @@ from_samples as (
     select
         activity_id,
         sum(dt_s / 60.0 * hrr * k * exp(b * hrr)) as trimp,
-        sum(dt_s) filter (where heart_rate >= threshold_hr) / 60.0 as minutes_at_threshold
+        sum(dt_s) filter (where heart_rate >= threshold_hr) / 60.0 as minutes_at_threshold,
+        sum(dt_s) as hr_seconds
     from per_sample
     group by activity_id
 )
@@ -50,7 +55,14 @@ select
         end
     ) as trimp,
     case when f.trimp is not null then 'samples' when a.avg_hr is not null then 'avg_hr' end as trimp_source,
-    coalesce(f.minutes_at_threshold, 0) as minutes_at_threshold
+    coalesce(f.minutes_at_threshold, 0) as minutes_at_threshold,
+    case
+        when f.activity_id is not null then
+            case when coalesce(a.moving_s, a.duration_s) > 0
+                then least(1.0, f.hr_seconds / coalesce(a.moving_s, a.duration_s)) else 0.0 end
+        when a.avg_hr is not null then 1.0
+        else 0.0
+    end as hr_coverage
 from stg_activities as a
 join athletes as ath using (athlete_id)
 left join from_samples as f using (activity_id),

@@ -1,9 +1,20 @@
--- Daily running load with rolling 7/28-day sums, ACWR and Banister-style ATL/CTL.
--- ACWR = load of the 7 days ending that day / (load of the 28 days ending that day / 4); judged
--- (non-null) from the day the 28-day window is full of the athlete's history, i.e. from the
--- first activity's date + 27 days on, and only when the chronic load is above zero.
--- ATL/CTL: exponentially weighted (time constants 7 and 42 days),
--- x_t = x_{t-1} + (load_t - x_{t-1}) / T, starting from 0 on the series' first day.
+-- Daily running load (SPEC "Training load of a run": int_runs.load) with 7/28-day sums, ACWR,
+-- ATL/CTL and TSB, one row per day of the series (int_daily_series).
+-- ACWR by rules.acwr_method:
+--   rolling   = acute_7d / (chronic_28d / 4)
+--   uncoupled = (acute_7d / 7) / (load of the 21 days before those 7 / 21)
+--   ewma      = EWMA(lambda 2/8) / EWMA(lambda 2/29) of the daily load (Williams et al. 2017,
+--               lambda = 2 / (N + 1), N = 7 and 28): e_t = lambda * load_t + (1 - lambda) * e_{t-1}.
+--               Seeding (Williams leaves it open): both start, the day before the first run, at
+--               the mean daily load of the 28 days from the first run (the first judged day's own
+--               window), so the first judged ratio carries no start-up bias towards 0 or 1.
+-- ACWR is judged (non-null) from the athlete's first run + 27 days on, only while
+-- chronic_28d / 4 >= rules.acwr_min_weekly_load (and never over an empty denominator).
+-- ATL/CTL: x_t = x_{t-1} + (load_t - x_{t-1}) / T, T = 7 and 42, both seeded (x before the first
+-- day) with the mean daily load of the series' first 42 days (fewer when shorter).
+-- TSB on a day = the previous day's CTL - ATL (null on the first day).
+-- The four exponential averages run in one recursion, one step per day for all athletes at once
+-- over a materialised day table, so a step costs a hash probe per athlete.
 with recursive days as (
     select
         d.athlete_id,
@@ -16,23 +27,58 @@ with recursive days as (
     left join int_runs as r using (athlete_id, local_date)
     group by d.athlete_id, d.local_date
 ),
-windows as (
+first_runs as (
+    select athlete_id, min(local_date) as first_run_date
+    from int_runs
+    group by athlete_id
+),
+windows as materialized (
     select
-        *,
-        sum(load) over w7 as acute_7d,
-        sum(load) over w28 as chronic_28d,
-        row_number() over (partition by athlete_id order by local_date) as day_no
-    from days
+        d.*,
+        f.first_run_date,
+        coalesce(d.local_date >= f.first_run_date, false) as running_started,
+        sum(d.load) over w7 as acute_7d,
+        sum(d.load) over w28 as chronic_28d,
+        coalesce(sum(d.load) over w21_before, 0) as before_21d,
+        row_number() over (partition by d.athlete_id order by d.local_date) as day_no
+    from days as d
+    left join first_runs as f using (athlete_id)
     window
-        w7 as (partition by athlete_id order by local_date rows between 6 preceding and current row),
-        w28 as (partition by athlete_id order by local_date rows between 27 preceding and current row)
+        w7 as (partition by d.athlete_id order by d.local_date rows between 6 preceding and current row),
+        w28 as (partition by d.athlete_id order by d.local_date rows between 27 preceding and current row),
+        w21_before as (partition by d.athlete_id order by d.local_date rows between 27 preceding and 7 preceding)
+),
+seeds as (
+    select
+        athlete_id,
+        cast(avg(load) filter (where day_no <= 42) as double) as atl_ctl_seed,
+        cast(coalesce(avg(load) filter (
+            where local_date between first_run_date and first_run_date + 27), 0) as double) as ewma_seed
+    from windows
+    group by athlete_id
 ),
 ewma as (
-    select athlete_id, day_no, load / 7.0 as atl, load / 42.0 as ctl
-    from windows
-    where day_no = 1
+    select
+        w.athlete_id,
+        w.day_no,
+        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 7.0 as atl,
+        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 42.0 as ctl,
+        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 8.0) else s.ewma_seed end
+            as ewma_acute,
+        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 29.0) else s.ewma_seed end
+            as ewma_chronic
+    from windows as w
+    join seeds as s using (athlete_id)
+    where w.day_no = 1
     union all
-    select w.athlete_id, w.day_no, e.atl + (w.load - e.atl) / 7.0, e.ctl + (w.load - e.ctl) / 42.0
+    select
+        w.athlete_id,
+        w.day_no,
+        e.atl + (w.load - e.atl) / 7.0,
+        e.ctl + (w.load - e.ctl) / 42.0,
+        case when w.running_started then e.ewma_acute + (w.load - e.ewma_acute) * (2 / 8.0) else e.ewma_acute end,
+        case when w.running_started then e.ewma_chronic + (w.load - e.ewma_chronic) * (2 / 29.0)
+            else e.ewma_chronic end
     from ewma as e
     join windows as w on w.athlete_id = e.athlete_id and w.day_no = e.day_no + 1
 )
@@ -47,11 +93,19 @@ select
     w.acute_7d,
     w.chronic_28d,
     case
-        when w.local_date >= s.first_activity_date + 27 and w.chronic_28d > 0
-            then w.acute_7d / (w.chronic_28d / 4.0)
+        when w.local_date >= w.first_run_date + 27
+            and w.chronic_28d > 0
+            and w.chronic_28d / 4.0 >= r.acwr_min_weekly_load
+            then case r.acwr_method
+                when 'uncoupled' then (w.acute_7d / 7.0) / nullif(w.before_21d / 21.0, 0)
+                when 'ewma' then e.ewma_acute / nullif(e.ewma_chronic, 0)
+                else w.acute_7d / (w.chronic_28d / 4.0)
+            end
     end as acwr,
     e.atl,
-    e.ctl
+    e.ctl,
+    lag(e.ctl) over series - lag(e.atl) over series as tsb
 from windows as w
-join int_athlete_spans as s using (athlete_id)
 join ewma as e using (athlete_id, day_no)
+cross join stg_rules as r
+window series as (partition by w.athlete_id order by w.local_date)

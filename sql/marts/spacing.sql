@@ -19,7 +19,7 @@ with pairs as (
         s.start_local as session_start_local,
         s.lower_body_sets,
         r.is_quality as run_is_quality,
-        r.minutes >= (select long_run_minutes from stg_athletes as a where a.athlete_id = r.athlete_id) as run_is_long,  -- TODO int_runs.is_long
+        r.is_long as run_is_long,
         r.minutes as run_minutes,
         r.title as run_title,
         r.quality_reason,
