@@ -9,7 +9,8 @@ Two halves:
   agree with the distance channel. Everything is driven by an explicit seed: same inputs, same
   arrays, same bytes.
 * **FIT files** — :func:`run_fit_bytes` writes a running activity (file_id, timer events,
-  records, auto laps, session, activity); :func:`strength_fit_bytes` writes a Garmin-style
+  records, auto laps or the laps of a structured workout with their ``intensity``, session,
+  activity); :func:`strength_fit_bytes` writes a Garmin-style
   strength_training activity (``set`` messages, active and rest, with exercise category and
   subtype numbers; a sparse heart-rate record stream; lap, session, activity).
 
@@ -50,6 +51,7 @@ from fit_tool.profile.profile_type import (
     FileType,
     FitBaseUnit,
     GarminProduct,
+    Intensity,
     LapTrigger,
     Manufacturer,
     SessionTrigger,
@@ -60,6 +62,7 @@ from fit_tool.profile.profile_type import (
 
 __all__ = [
     "ExerciseCategory",
+    "Intensity",
     "Route",
     "RunTrack",
     "Segment",
@@ -73,6 +76,7 @@ __all__ = [
     "run_fit_bytes",
     "steady_run",
     "strength_fit_bytes",
+    "structured_intervals",
     "synth_run",
     "tempo_run",
     "truncate_bytes",
@@ -121,7 +125,7 @@ class Route:
 class RunTrack:
     """Samples of one run. ``offsets_s`` are whole seconds from ``start`` (aware UTC); the
     other arrays have the same length. ``lat``/``lon`` are ``None`` without GPS (treadmill),
-    ``heart_rate`` is ``None`` without a heart-rate sensor."""
+    ``heart_rate`` is ``None`` without a heart-rate sensor and NaN where the sensor lost contact."""
 
     start: datetime
     offsets_s: np.ndarray
@@ -153,6 +157,18 @@ class RunTrack:
             return 0.0
         dt = np.diff(self.offsets_s)
         return float(dt[self.heart_rate[1:] >= hr].sum())
+
+    def seconds_with_hr(self) -> float:
+        """Time (s) the heart-rate sensor covers, each sample weighted by its interval."""
+        if self.heart_rate is None or len(self.offsets_s) < 2:
+            return 0.0
+        return float(np.diff(self.offsets_s)[~np.isnan(self.heart_rate[1:])].sum())
+
+    def seconds_at_or_faster(self, speed_mps: float) -> float:
+        """Time (s) spent at or faster than ``speed_mps``, each sample weighted by its interval."""
+        if len(self.offsets_s) < 2:
+            return 0.0
+        return float(np.diff(self.offsets_s)[self.speed_mps[1:] >= speed_mps].sum())
 
 
 def easy_run(duration_s: int, *, speed_mps: float = 3.0, hr: float = 142.0) -> list[Segment]:
@@ -197,6 +213,27 @@ def intervals(
     return segments
 
 
+def structured_intervals(
+    reps: int,
+    rep_s: int,
+    *,
+    speed_mps: float,
+    hr: float,
+    rest_s: int,
+    warmup_s: int = 600,
+    cooldown_s: int = 600,
+) -> tuple[list[Segment], list[tuple[int, Intensity]]]:
+    """A workout the watch guided: warm-up, ``reps`` timed reps with standing/jogging rests,
+    cool-down; returns the segments and the lap plan (one lap per step, with its intensity)."""
+    steps = [(Segment(warmup_s, 2.9, 140.0), Intensity.WARMUP)]
+    for i in range(reps):
+        steps.append((Segment(rep_s, speed_mps, hr), Intensity.ACTIVE))
+        if i < reps - 1:
+            steps.append((Segment(rest_s, 2.2, 135.0), Intensity.REST))
+    steps.append((Segment(cooldown_s, 2.9, 138.0), Intensity.COOLDOWN))
+    return [seg for seg, _ in steps], [(seg.duration_s, intensity) for seg, intensity in steps]
+
+
 def loop_route(lat: float, lon: float, radius_m: float, *, seed: int, altitude_m: float = 40.0) -> Route:
     """A :class:`Route` with a seeded shape around the given centre."""
     rng = np.random.default_rng(seed)
@@ -213,12 +250,14 @@ def synth_run(
     interval_s: int = 1,
     hr_drift_bpm: float = 0.0,
     with_hr: bool = True,
+    hr_until_s: int | None = None,
 ) -> RunTrack:
     """Simulate a run second by second and keep every ``interval_s``-th sample (plus the
     last one, so the track ends exactly at ``start + sum(durations)``).
 
     ``route=None`` means no GPS (treadmill). ``hr_drift_bpm`` adds cardiac drift that grows
-    linearly to that many beats per minute at the end of the run."""
+    linearly to that many beats per minute at the end of the run. ``hr_until_s``: the heart-rate
+    sensor stops reporting after that many seconds (an optical sensor losing contact)."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     rng = np.random.default_rng(seed)
@@ -233,6 +272,8 @@ def synth_run(
     hr = _lagged(target_hr + drift, tau_s=30.0, start=95.0) + _smooth_noise(rng, total, sd=1.5, corr=0.9)
     hr = np.clip(np.round(np.concatenate([[95.0], hr])), 60, 205)
     cadence = np.round(70.0 + 4.5 * speed + _smooth_noise(rng, total + 1, sd=0.8, corr=0.8))
+    if hr_until_s is not None:
+        hr[hr_until_s + 1:] = np.nan
     keep = np.unique(np.concatenate([np.arange(0, total + 1, interval_s), [total]]))
     lat, lon, alt = _positions(route, distance[keep]) if route else (None, None, None)
     if alt is None:
@@ -366,17 +407,31 @@ def run_fit_bytes(
     utc_offset_s: int = 7200,
     serial: int = DEFAULT_SERIAL,
     product: int = DEFAULT_PRODUCT,
+    lap_plan: Sequence[tuple[int, Intensity]] | None = None,
 ) -> bytes:
     """A FIT activity file of a run: file_id, timer start, one record per sample, timer stop,
-    auto laps every ``lap_m`` metres, session (sport running) and activity.
+    laps, session (sport running) and activity.
 
-    ``utc_offset_s`` only sets the activity's local_timestamp (what the watch showed)."""
+    Laps: auto laps every ``lap_m`` metres (intensity active, as watches write them), or with
+    ``lap_plan`` the laps of a structured workout: (seconds, intensity) per lap, in order, their
+    seconds adding up to the track's duration. ``utc_offset_s`` only sets the activity's
+    local_timestamp (what the watch showed)."""
     times = track.times()
     messages: list[Message] = [_file_id(track.start, serial, product), _timer_event(track.start, EventType.START)]
     messages += [_record(track, i, times[i]) for i in range(len(times))]
     messages.append(_timer_event(track.end, EventType.STOP_ALL))
-    laps = _lap_slices(track.distance_m, lap_m)
-    messages += [_summary(LapMessage(local_id=_LOCAL_ID["lap"]), track, sl, i, sub_sport) for i, sl in enumerate(laps)]
+    if lap_plan is None:
+        laps = _lap_slices(track.distance_m, lap_m)
+        intensities = [Intensity.ACTIVE] * len(laps)
+    else:
+        laps = _planned_lap_slices(track.offsets_s, [secs for secs, _ in lap_plan])
+        intensities = [intensity for _, intensity in lap_plan]
+    for i, (sl, intensity) in enumerate(zip(laps, intensities, strict=True)):
+        lap = _summary(LapMessage(local_id=_LOCAL_ID["lap"]), track, sl, i, sub_sport)
+        lap.intensity = intensity
+        if lap_plan is not None and i < len(laps) - 1:
+            lap.lap_trigger = LapTrigger.TIME  # the watch moved to the workout's next step
+        messages.append(lap)
     session = _summary(SessionMessage(local_id=_LOCAL_ID["session"]), track, slice(0, None), 0, sub_sport)
     session.num_laps = len(laps)
     session.first_lap_index = 0
@@ -386,10 +441,16 @@ def run_fit_bytes(
 
 
 def write_run_fit(
-    track: RunTrack, path: Path, *, sub_sport: SubSport = SubSport.GENERIC, utc_offset_s: int = 7200
+    track: RunTrack,
+    path: Path,
+    *,
+    sub_sport: SubSport = SubSport.GENERIC,
+    utc_offset_s: int = 7200,
+    lap_plan: Sequence[tuple[int, Intensity]] | None = None,
 ) -> Path:
     """Write :func:`run_fit_bytes` of ``track`` to ``path``."""
-    return write_bytes(run_fit_bytes(track, sub_sport=sub_sport, utc_offset_s=utc_offset_s), path)
+    data = run_fit_bytes(track, sub_sport=sub_sport, utc_offset_s=utc_offset_s, lap_plan=lap_plan)
+    return write_bytes(data, path)
 
 
 def _record(track: RunTrack, i: int, when: datetime) -> RecordMessage:
@@ -400,7 +461,7 @@ def _record(track: RunTrack, i: int, when: datetime) -> RecordMessage:
         msg.position_long = float(track.lon[i])
     msg.distance = float(track.distance_m[i])
     msg.enhanced_speed = float(track.speed_mps[i])
-    if track.heart_rate is not None:
+    if track.heart_rate is not None and not np.isnan(track.heart_rate[i]):
         msg.heart_rate = int(track.heart_rate[i])
     msg.cadence = int(track.cadence[i])
     msg.enhanced_altitude = float(track.altitude_m[i])
@@ -413,6 +474,15 @@ def _lap_slices(distance_m: np.ndarray, lap_m: float) -> list[slice]:
     bounds = [0, *(np.flatnonzero(np.diff(lap_of)) + 1).tolist()]
     if bounds[-1] != len(distance_m) - 1:
         bounds.append(len(distance_m) - 1)
+    return [slice(a, b + 1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _planned_lap_slices(offsets_s: np.ndarray, lap_seconds: Sequence[int]) -> list[slice]:
+    """Sample slices of laps of the given lengths; consecutive laps share their boundary sample."""
+    ends = np.cumsum(lap_seconds)
+    if int(ends[-1]) != int(offsets_s[-1]):
+        raise ValueError(f"laps add up to {int(ends[-1])} s, the track lasts {int(offsets_s[-1])} s")
+    bounds = [0, *np.searchsorted(offsets_s, ends).tolist()]
     return [slice(a, b + 1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
@@ -438,9 +508,10 @@ def _summary(
     msg.enhanced_max_speed = float(track.speed_mps[sl].max())
     msg.avg_cadence = round(float(track.cadence[sl].mean()))
     msg.max_cadence = int(track.cadence[sl].max())
-    if track.heart_rate is not None:
-        msg.avg_heart_rate = round(float(track.heart_rate[sl].mean()))
-        msg.max_heart_rate = int(track.heart_rate[sl].max())
+    lap_hr = None if track.heart_rate is None else track.heart_rate[sl][~np.isnan(track.heart_rate[sl])]
+    if lap_hr is not None and len(lap_hr):
+        msg.avg_heart_rate = round(float(lap_hr.mean()))
+        msg.max_heart_rate = int(lap_hr.max())
     if track.lat is not None and track.lon is not None:
         msg.start_position_lat = float(track.lat[sl][0])
         msg.start_position_long = float(track.lon[sl][0])

@@ -9,10 +9,13 @@ The athlete "me" (Europe/Berlin) trains from Friday 2026-08-07 (first strength s
 ISO week 2026-W32) to the "Lakeside Marathon" on Sunday 2026-10-18 (W42). Runs are FIT
 files (1 Hz; long runs with 5 s smart recording) and GPX exports (5 s, titled, Garmin
 TrackPointExtension heart rate); strength comes from a Strong CSV, a Hevy CSV and one watch
-FIT file that duplicates a Hevy session. Situations the rules must flag are planted on
+FIT file that duplicates a Hevy session. Situations the rules must flag, and contract v2
+cases that must stay silent (a warm-up jog, a mobility log, an HR dropout), are planted on
 purpose; the script re-derives every expected flag from the generated data with a small
-reference implementation of the SPEC's rules and writes them to ``expected_flags.json`` and
-the README, failing loudly if the data does not produce exactly the planted set.
+reference implementation of the SPEC's (contract v2) definitions and rules, written
+independently of ``pipeline/``, and writes them to ``expected_flags.json`` and the README,
+failing loudly if the data does not produce exactly the planted set or a run's quality signal
+sits too close to its threshold for another implementation to agree.
 """
 
 from __future__ import annotations
@@ -45,16 +48,19 @@ from fit_tool.profile.profile_type import (
     PlankExerciseName,
     PlyoExerciseName,
     SquatExerciseName,
+    WarmUpExerciseName,
 )
 from fitgen import ExerciseCategory as Cat
-from fitgen import Segment, SubSport, WatchSet
+from fitgen import Intensity, Segment, SubSport, WatchSet
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "sample_data"
 TZ = ZoneInfo("Europe/Berlin")
 SEED = 20261018
 
-ATHLETE = {"id": "me", "max_hr": 190, "resting_hr": 50, "threshold_hr": 172, "target": 2}
+ATHLETE: dict[str, Any] = {"id": "me", "max_hr": 190, "resting_hr": 50, "threshold_hr": 172, "threshold_pace": "4:15",
+                           "target": 2, "strength_experience": "new"}
+THRESHOLD_SPEED_MPS = 1000 / (4 * 60 + 15)  # threshold_pace 4:15 min/km
 RACE_DATE = date(2026, 10, 18)
 RACE_NAME = "Lakeside Marathon"
 RULES = {
@@ -66,8 +72,21 @@ RULES = {
     "acwr_max": 1.5,
     "light_reps": 15,
     "beginner_weeks": 4,
+    "quality_lead_hours": 12,
+    "warmup_max_minutes": 15,
+    "warmup_window_minutes": 30,
+    "min_session_minutes": 15,
+    "min_working_sets": 6,
+    "acwr_min_weekly_load": 60,
+    "monotony_max": 2.0,
+    "hr_min_coverage": 0.8,
 }
-QUALITY_TITLE = re.compile(r"interval|tempo|threshold|fartlek|track|repeats|vo2|race|hills|\d+ ?x ?\d+", re.I)
+# The SPEC's English quality keywords (whole words) and easy words; enough for the sample's titles.
+QUALITY_TITLE = re.compile(
+    r"\b(intervals?|tempo|threshold|fartlek|repeats|vo2(max)?|hills|hill (repeats|sprints)|sprints|speedwork"
+    r"|track (session|workout)|race|parkrun|progression|LT|yasso|ladder)\b|\b\d+ ?x ?\d+\b", re.I)
+EASY_TITLE = re.compile(r"\b(easy|recovery|shakeout|jog|warm[- ]?up|cool[- ]?down|strides)\b", re.I)
+LOWER_BODY = ("squat", "hinge", "single_leg", "calf", "plyometric")
 GPX_TPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v1"
 
 # Loops the athlete runs (centre lat, lon, mean radius m, altitude m).
@@ -96,6 +115,10 @@ class RunPlan:
     interval_s: int = 1  # FIT recording interval (GPX exports are always 5 s)
     sub_sport: SubSport = SubSport.GENERIC
     hr_drift_bpm: float = 0.0
+    with_hr: bool = True  # False: no heart-rate sensor at all
+    hr_until_s: int | None = None  # the sensor stops reporting after this many seconds
+    lap_plan: tuple[tuple[int, Intensity], ...] | None = None  # a structured workout's laps (FIT intensity)
+    quality: str | None = None  # the quality_reason the plan means this run to have (checked)
 
     @property
     def stem(self) -> str:
@@ -117,10 +140,10 @@ def utc_offset_s(when: datetime) -> int:
     return int(offset.total_seconds())
 
 
-def _easy(stamp: str, minutes: int, **kw: Any) -> RunPlan:
+def _easy(stamp: str, minutes: int, kind: str = "easy", **kw: Any) -> RunPlan:
     rng = np.random.default_rng(int(stamp[5:7] + stamp[8:10]))
     segs = fitgen.easy_run(minutes * 60, speed_mps=float(rng.uniform(2.9, 3.15)), hr=float(rng.uniform(138, 147)))
-    return RunPlan(_local(stamp), "easy", tuple(segs), **kw)
+    return RunPlan(_local(stamp), kind, tuple(segs), **kw)
 
 
 def _long(stamp: str, km: float) -> RunPlan:
@@ -131,32 +154,48 @@ def _long(stamp: str, km: float) -> RunPlan:
 def _intervals(stamp: str, reps: int, rep_m: float, **kw: Any) -> RunPlan:
     speed = 4.55 if rep_m <= 800 else 4.4
     segs = fitgen.intervals(reps, rep_m, speed_mps=speed, recovery_s=90 if rep_m >= 800 else 60)
-    return RunPlan(_local(stamp), "intervals", tuple(segs), **kw)
+    reason = "title" if kw.get("title") else "threshold_hr"
+    return RunPlan(_local(stamp), "intervals", tuple(segs), quality=reason, **kw)
 
 
 def _tempo(stamp: str, minutes: int, **kw: Any) -> RunPlan:
-    return RunPlan(_local(stamp), "tempo", tuple(fitgen.tempo_run(minutes * 60)), **kw)
+    reason = "title" if kw.get("title") else "threshold_hr"
+    return RunPlan(_local(stamp), "tempo", tuple(fitgen.tempo_run(minutes * 60)), quality=reason, **kw)
+
+
+def _pace_tempo(stamp: str, minutes: int) -> RunPlan:
+    """A tempo run without a heart-rate sensor: quality only by threshold_pace (4.05 m/s = 4:07/km)."""
+    segs = fitgen.tempo_run(minutes * 60, speed_mps=4.05)
+    return RunPlan(_local(stamp), "tempo", tuple(segs), place="park", with_hr=False, quality="threshold_pace")
+
+
+def _lap_workout(stamp: str) -> RunPlan:
+    """A watch-guided 8 x 1 min workout (laps warmup/active/rest.../cooldown) whose heart rate stays
+    below threshold_hr and whose fast minutes stay under 10: quality only by its laps."""
+    segs, laps = fitgen.structured_intervals(8, 60, speed_mps=4.3, hr=163.0, rest_s=90)
+    return RunPlan(_local(stamp), "workout", tuple(segs), place="park", lap_plan=tuple(laps), quality="laps")
 
 
 def _race() -> RunPlan:
     segs = fitgen.steady_run(42195, speed_mps=3.70, hr=163.0)
-    return RunPlan(_local("2026-10-18 09:30"), "race", tuple(segs), place="race", hr_drift_bpm=9.0)
+    return RunPlan(_local("2026-10-18 09:30"), "race", tuple(segs), place="race", hr_drift_bpm=9.0, quality="race")
 
 
 def run_plan() -> list[RunPlan]:
-    """Every run of the block, in time order (47 runs; the 2026-09-09 one exists twice)."""
+    """Every run of the block, in time order (48 runs; the 2026-09-09 one exists twice)."""
     gpx = ("gpx",)
     return [
         # W32 (partial: the athlete starts on Friday 7 Aug)
         _easy("2026-08-08 09:00", 50),
         _long("2026-08-09 09:00", 14),
         # W33
+        _easy("2026-08-10 17:45", 10, "warmup", place=None, sub_sport=SubSport.TREADMILL),  # before strength 18:00
         _intervals("2026-08-11 18:30", 6, 800, formats=gpx, title="Tuesday intervals 6x800", place="park"),
         _easy("2026-08-12 07:00", 45),
         _easy("2026-08-14 07:00", 50, place="park"),
         _long("2026-08-16 09:00", 16),
         # W34
-        _tempo("2026-08-18 18:30", 20, place="park"),
+        _lap_workout("2026-08-18 18:30"),  # strength 07:00-07:50 the same morning
         _easy("2026-08-19 07:00", 45, formats=gpx, title="Easy morning run"),
         _easy("2026-08-21 07:00", 45, place=None, sub_sport=SubSport.TREADMILL),
         _easy("2026-08-22 09:00", 50),
@@ -168,7 +207,7 @@ def run_plan() -> list[RunPlan]:
         _long("2026-08-30 09:00", 20),
         # W36
         _tempo("2026-09-01 18:30", 25, formats=gpx, title="Tempo run 25 min", place="park"),
-        _easy("2026-09-02 07:00", 50),
+        _easy("2026-09-02 07:00", 60, hr_until_s=300),  # the optical HR drops out after 5 min
         _easy("2026-09-04 07:00", 45, place="park"),
         _easy("2026-09-05 10:45", 50),  # 2 h after strength: too close
         _long("2026-09-06 09:00", 22),
@@ -184,13 +223,13 @@ def run_plan() -> list[RunPlan]:
         _easy("2026-09-18 07:00", 50, place="park"),
         _long("2026-09-20 09:00", 26),
         # W39 (sharpen)
-        _tempo("2026-09-22 18:30", 30, place="park"),
+        _intervals("2026-09-22 06:30", 5, 1000, place="park"),  # after strength 21:30-22:15 the evening before
         _easy("2026-09-23 07:00", 45, formats=gpx, title="Easy run by the lake"),
         _easy("2026-09-24 07:00", 45),
         _easy("2026-09-26 09:00", 60, place="forest", sub_sport=SubSport.TRAIL),
         _long("2026-09-27 08:30", 30),
         # W40 (sharpen)
-        _easy("2026-09-29 07:00", 45),
+        _pace_tempo("2026-09-29 06:15", 25),  # no HR sensor; strength until 18:40 the evening before
         _intervals("2026-09-30 18:30", 5, 1000, formats=gpx, title="Intervals 5x1000", place="park"),
         _easy("2026-10-02 07:00", 50),
         _long("2026-10-04 09:00", 24),
@@ -213,36 +252,52 @@ def run_plan() -> list[RunPlan]:
 
 @dataclass(frozen=True)
 class Exercise:
-    """How each source names an exercise, and its FIT category/subtype numbers."""
+    """How each source names an exercise, its FIT category/subtype numbers, and its movement
+    pattern as the SPEC's exercise table gives it (the reference rules classify by this)."""
 
     strong: str
     hevy: str
     category: Cat
     subtype: int
-    unilateral: bool
+    pattern: str
+    unilateral: bool = False
     timed: bool = False
+
+    @property
+    def lower_body(self) -> bool:
+        return self.pattern in LOWER_BODY
 
 
 EXERCISES = {
     "squat": Exercise("Back Squat (Barbell)", "Squat (Barbell)", Cat.SQUAT,
-                      SquatExerciseName.BARBELL_BACK_SQUAT.value, False),
+                      SquatExerciseName.BARBELL_BACK_SQUAT.value, "squat"),
     "goblet": Exercise("Goblet Squat (Kettlebell)", "Goblet Squat", Cat.SQUAT,
-                       SquatExerciseName.GOBLET_SQUAT.value, False),
+                       SquatExerciseName.GOBLET_SQUAT.value, "squat"),
     "bss": Exercise("Bulgarian Split Squat (Dumbbell)", "Bulgarian Split Squat", Cat.LUNGE,
-                    LungeExerciseName.DUMBBELL_BULGARIAN_SPLIT_SQUAT.value, True),
+                    LungeExerciseName.DUMBBELL_BULGARIAN_SPLIT_SQUAT.value, "single_leg", True),
     "rdl": Exercise("Romanian Deadlift (Barbell)", "Romanian Deadlift (Barbell)", Cat.DEADLIFT,
-                    DeadliftExerciseName.ROMANIAN_DEADLIFT.value, False),
+                    DeadliftExerciseName.ROMANIAN_DEADLIFT.value, "hinge"),
     "sl_rdl": Exercise("Single Leg Romanian Deadlift (Dumbbell)", "Single Leg Romanian Deadlift (Dumbbell)",
-                       Cat.DEADLIFT, DeadliftExerciseName.SINGLE_LEG_ROMANIAN_DEADLIFT_WITH_DUMBBELL.value, True),
+                       Cat.DEADLIFT, DeadliftExerciseName.SINGLE_LEG_ROMANIAN_DEADLIFT_WITH_DUMBBELL.value, "hinge",
+                       True),
     "step_up": Exercise("Step Up (Dumbbell)", "Dumbbell Step Up", Cat.SQUAT,
-                        SquatExerciseName.DUMBBELL_STEP_UP.value, True),
+                        SquatExerciseName.DUMBBELL_STEP_UP.value, "single_leg", True),
     "hip_thrust": Exercise("Hip Thrust (Barbell)", "Hip Thrust (Barbell)", Cat.HIP_RAISE,
-                           HipRaiseExerciseName.BARBELL_HIP_THRUST_WITH_BENCH.value, False),
-    "box_jump": Exercise("Box Jump", "Box Jump", Cat.PLYO, PlyoExerciseName.BOX_JUMP.value, False),
-    "pogo": Exercise("Pogo Hops", "Pogo Jumps", Cat.PLYO, PlyoExerciseName.JUMP_SQUAT.value, False),
+                           HipRaiseExerciseName.BARBELL_HIP_THRUST_WITH_BENCH.value, "hinge"),
+    "box_jump": Exercise("Box Jump", "Box Jump", Cat.PLYO, PlyoExerciseName.BOX_JUMP.value, "plyometric"),
+    "pogo": Exercise("Pogo Hops", "Pogo Jumps", Cat.PLYO, PlyoExerciseName.JUMP_SQUAT.value, "plyometric"),
     "calf": Exercise("Calf Raise (Dumbbell)", "Standing Calf Raise (Dumbbell)", Cat.CALF_RAISE,
-                     CalfRaiseExerciseName.STANDING_DUMBBELL_CALF_RAISE.value, False),
-    "plank": Exercise("Plank", "Plank", Cat.PLANK, PlankExerciseName.PLANK.value, False, timed=True),
+                     CalfRaiseExerciseName.STANDING_DUMBBELL_CALF_RAISE.value, "calf"),
+    "plank": Exercise("Plank", "Plank", Cat.PLANK, PlankExerciseName.PLANK.value, "core", timed=True),
+    # stretches of the mobility log (Hevy only; never on the watch)
+    "couch": Exercise("Couch Stretch", "Couch Stretch", Cat.WARM_UP, WarmUpExerciseName.STRETCH_90_90.value,
+                      "mobility", True, timed=True),
+    "pigeon": Exercise("Pigeon Pose", "Pigeon Pose", Cat.WARM_UP, WarmUpExerciseName.GLUTES_STRETCH.value,
+                       "mobility", True, timed=True),
+    "wgs": Exercise("World's Greatest Stretch", "World's Greatest Stretch", Cat.WARM_UP,
+                    WarmUpExerciseName.BENT_OVER_REACH_TO_SKY.value, "mobility", timed=True),
+    "cat_cow": Exercise("Cat Cow", "Cat Cow", Cat.WARM_UP, WarmUpExerciseName.STRETCH_CAT_COW.value, "mobility",
+                        timed=True),
 }
 
 
@@ -322,14 +377,18 @@ def beginner_a(squat: float, bss: float, rdl: float, top_set: bool = False) -> t
     )
 
 
-def beginner_b(step: float, sl_rdl: float, hip: float) -> tuple[Block, ...]:
-    """Beginner lower-body B: single-leg work, 8-12 reps."""
-    return (
+def beginner_b(step: float, sl_rdl: float, hip: float, *, box_jumps: bool = False) -> tuple[Block, ...]:
+    """Beginner lower-body B: single-leg work, 8-12 reps; ``box_jumps`` adds 3 x 5 box jumps (a
+    beginner dose: not a heavy set, only drop/depth jumps are)."""
+    blocks = [
         block("step_up", work(3, 10, step)),
         block("sl_rdl", work(3, 10, sl_rdl)),
         block("hip_thrust", warm((10, 40)), work(3, 12, hip)),
         block("calf", work(3, 15, 12)),
-    )
+    ]
+    if box_jumps:
+        blocks.append(block("box_jump", work(3, 5, None)))
+    return tuple(blocks)
 
 
 def heavy_a(squat: float, bss: float, *, plank: bool = True) -> tuple[Block, ...]:
@@ -389,6 +448,25 @@ def activation() -> tuple[Block, ...]:
     )
 
 
+def mobility_log() -> tuple[Block, ...]:
+    """Ten minutes of stretches logged in Hevy (the couch stretch as "1 rep" of 60 s, as people log it)."""
+    return (
+        block("couch", [LoggedSet("normal", 1, None, 60)] * 2),
+        block("pigeon", work(2, None, None, seconds=60)),
+        block("wgs", work(1, 5, None)),
+        block("cat_cow", work(1, 10, None)),
+    )
+
+
+def late_session() -> tuple[Block, ...]:
+    """After-work-late lower-body session: squat 4x5, split squats, calf raises."""
+    return (
+        block("squat", warm((8, 20), (5, 60)), work(4, 5, 90, rpe=8)),
+        block("bss", work(3, 6, 20)),
+        block("calf", work(3, 8, 26)),
+    )
+
+
 def strength_plan() -> list[StrengthPlan]:
     """Every strength session, in time order (Strong, Hevy, and one also on the watch)."""
 
@@ -399,9 +477,10 @@ def strength_plan() -> list[StrengthPlan]:
     return [
         s("2026-08-07 17:00", 50, "Full body intro", "hevy", intro_session()),
         s("2026-08-10 18:00", 50, "Lower A", "strong", beginner_a(50, 8, 45)),
-        s("2026-08-13 18:30", 45, "Lower B", "strong", beginner_b(8, 10, 60)),
-        s("2026-08-17 18:00", 50, "Lower A", "strong", beginner_a(55, 10, 50)),
+        s("2026-08-13 18:30", 50, "Lower B", "strong", beginner_b(8, 10, 60, box_jumps=True)),
+        s("2026-08-18 07:00", 50, "Lower A", "strong", beginner_a(55, 10, 50), notes="Before work"),
         s("2026-08-20 18:30", 55, "Lower A", "strong", beginner_a(60, 10, 55, top_set=True)),
+        s("2026-08-26 07:55", 12, "Mobility", "hevy", mobility_log()),
         s("2026-08-27 18:30", 45, "Lower B", "strong", beginner_b(10, 12, 70)),
         s("2026-08-31 18:00", 50, "Lower A", "strong", beginner_a(62.5, 12, 60)),
         s("2026-09-05 08:00", 45, "Lower A", "strong", heavy_a(80, 16, plank=False),
@@ -411,6 +490,7 @@ def strength_plan() -> list[StrengthPlan]:
           watch=(_local("2026-09-10 18:02"), _local("2026-09-10 18:57"))),
         s("2026-09-14 18:00", 55, "Lower B", "strong", heavy_b(95, 18, 18, failure=True)),
         s("2026-09-16 11:35", 50, "Lower A", "strong", heavy_a(87.5, 20), notes="Lunch break session"),
+        s("2026-09-21 21:30", 45, "Late lower", "strong", late_session(), notes="Only slot today"),
         s("2026-09-24 18:00", 35, "Circuit", "strong", light_circuit()),
         s("2026-09-28 18:00", 40, "Squat and jumps", "strong", bilateral_session()),
         s("2026-10-06 18:00", 55, "Lower A", "strong", heavy_a(90, 20)),
@@ -431,8 +511,20 @@ class RunResult:
     start_utc: datetime
     end_utc: datetime
     distance_m: float
-    trimp: float
+    moving_s: float  # the simulated runner never stops: moving time = elapsed time
+    hr_s: float  # seconds the heart-rate sensor covers
+    trimp: float  # Banister TRIMP over the samples with heart rate
     seconds_at_threshold: float
+    seconds_at_pace: float  # at or faster than threshold_pace
+    structured: bool  # >= 2 active/interval laps separated by rest/recovery laps
+
+    @property
+    def minutes(self) -> float:
+        return self.moving_s / 60
+
+    @property
+    def hr_coverage(self) -> float:
+        return self.hr_s / self.moving_s
 
 
 def make_run(job: tuple[RunPlan, str]) -> RunResult:
@@ -446,17 +538,18 @@ def make_run(job: tuple[RunPlan, str]) -> RunResult:
 
     def synth(interval_s: int) -> fitgen.RunTrack:
         return fitgen.synth_run(start, plan.segments, seed=plan.seed, route=route, interval_s=interval_s,
-                                hr_drift_bpm=plan.hr_drift_bpm)
+                                hr_drift_bpm=plan.hr_drift_bpm, with_hr=plan.with_hr, hr_until_s=plan.hr_until_s)
 
     fine = synth(plan.interval_s)
     files = []
     offset = utc_offset_s(plan.start_local)
     if "fit" in plan.formats:
         path = Path(out, "runs", plan.stem + ".fit")
-        fitgen.write_run_fit(fine, path, sub_sport=plan.sub_sport, utc_offset_s=offset)
+        fitgen.write_run_fit(fine, path, sub_sport=plan.sub_sport, utc_offset_s=offset, lap_plan=plan.lap_plan)
         files.append(path)
     if "gpx" in plan.formats:
         coarse = synth(5)  # same simulation, every 5th second: a subset of the FIT samples
+        assert plan.with_hr and plan.hr_until_s is None and plan.lap_plan is None, "GPX keeps none of these"
         path = Path(out, "runs", plan.stem + ".gpx")
         fitgen.write_bytes(gpx_bytes(coarse, plan.title or "Run"), path)
         files.append(path)
@@ -467,9 +560,20 @@ def make_run(job: tuple[RunPlan, str]) -> RunResult:
         start_utc=fine.start,
         end_utc=fine.end,
         distance_m=float(fine.distance_m[-1]),
+        moving_s=float(fine.duration_s),
+        hr_s=fine.seconds_with_hr(),
         trimp=banister_trimp(fine),
         seconds_at_threshold=fine.seconds_at_or_above(ATHLETE["threshold_hr"]),
+        seconds_at_pace=fine.seconds_at_or_faster(THRESHOLD_SPEED_MPS),
+        structured=_structured(plan.lap_plan or ()),
     )
+
+
+def _structured(laps: Sequence[tuple[int, Intensity]]) -> bool:
+    """SPEC: >= 2 laps of intensity active/interval separated by rest/recovery laps."""
+    work, rest = {Intensity.ACTIVE, Intensity.INTERVAL}, {Intensity.REST, Intensity.RECOVERY}
+    kinds = ["w" if i in work else "r" if i in rest else "-" for _, i in laps]
+    return bool(re.search(r"wr+w", "".join(k for k in kinds if k != "-")))
 
 
 def gpx_bytes(track: fitgen.RunTrack, name: str) -> bytes:
@@ -497,12 +601,15 @@ def gpx_bytes(track: fitgen.RunTrack, name: str) -> bytes:
 
 
 def banister_trimp(track: fitgen.RunTrack) -> float:
-    """Banister TRIMP (male weighting) summed per sample, as the SPEC defines run load."""
+    """Banister TRIMP (male weighting) summed per sample (each weighted by its interval) over the
+    samples that have heart rate; 0 without any."""
     if track.heart_rate is None:
-        return track.duration_s / 60
+        return 0.0
     hr_rest, hr_max = ATHLETE["resting_hr"], ATHLETE["max_hr"]
-    ratio = np.clip((track.heart_rate[1:] - hr_rest) / (hr_max - hr_rest), 0, 1)
-    minutes = np.diff(track.offsets_s) / 60
+    hr = track.heart_rate[1:]
+    has_hr = ~np.isnan(hr)
+    ratio = np.clip((hr[has_hr] - hr_rest) / (hr_max - hr_rest), 0, 1)
+    minutes = np.diff(track.offsets_s)[has_hr] / 60
     return float(np.sum(minutes * ratio * 0.64 * np.exp(1.92 * ratio)))
 
 
@@ -641,93 +748,196 @@ def target_of(phase: str) -> int:
     return {"taper": 0, "recovery": 0, "sharpen": 1}.get(phase, ATHLETE["target"])
 
 
-def is_quality(run: RunResult) -> bool:
-    by_title = bool(run.title and QUALITY_TITLE.search(run.title))
-    by_hr = run.seconds_at_threshold >= 600
-    return by_title or by_hr or run.start_utc.astimezone(TZ).date() == RACE_DATE
+def quality_reason(run: RunResult) -> str | None:
+    """SPEC "Quality run": the first of race, title, laps, threshold_hr, threshold_pace that applies."""
+    if run.start_utc.astimezone(TZ).date() == RACE_DATE:
+        return "race"
+    if run.title and QUALITY_TITLE.search(run.title) and not EASY_TITLE.search(run.title):
+        return "title"
+    if run.structured:
+        return "laps"
+    if run.seconds_at_threshold >= 600:
+        return "threshold_hr"
+    if run.seconds_at_pace >= 600:
+        return "threshold_pace"
+    return None
 
 
-def expected_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan], as_of: date) -> list[Flag]:
-    """A small reference implementation of the SPEC rule catalog over the planned data."""
+def run_loads(runs: Sequence[RunResult]) -> list[tuple[float, str]]:
+    """SPEC "Training load of a run": (load, load_source) per run, in the order of ``runs``."""
+    covered = [r for r in runs if r.hr_coverage >= RULES["hr_min_coverage"]]
+    out = []
+    for run in runs:
+        if run in covered:
+            out.append((run.trimp, "hr"))
+            continue
+        before = [r for r in covered if run.start_utc - timedelta(days=90) <= r.start_utc < run.start_utc]
+        rates = [r.trimp / r.minutes for r in (before or covered)]
+        out.append((run.minutes * float(np.median(rates)), "estimated"))
+    return out
+
+
+@dataclass(frozen=True)
+class Session:
+    """A merged strength session as the reference rules see it."""
+
+    plan: StrengthPlan
+    start_utc: datetime
+    end_utc: datetime
+    working: tuple[tuple[Exercise, LoggedSet], ...]
+
+    @property
+    def day(self) -> date:
+        return self.start_utc.astimezone(TZ).date()
+
+    @property
+    def minutes(self) -> float:
+        return (self.end_utc - self.start_utc).total_seconds() / 60
+
+    @property
+    def lower_body(self) -> list[tuple[Exercise, LoggedSet]]:
+        return [(ex, st) for ex, st in self.working if ex.lower_body]
+
+    @property
+    def is_strength(self) -> bool:
+        """A session of mobility/cardio sets only is never a strength session."""
+        return any(ex.pattern not in ("mobility", "cardio") for ex, _ in self.working)
+
+    @property
+    def why_not(self) -> str | None:
+        counted = [ex for ex, _ in self.working if ex.pattern not in ("mobility", "cardio")]
+        if not counted:
+            return "mobility_only"
+        if not self.lower_body:
+            return "no_lower_body"
+        if len(counted) < RULES["min_working_sets"]:
+            return "too_few_sets"
+        if self.minutes < RULES["min_session_minutes"]:
+            return "too_short"
+        return None
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        return {"session": f"{self.plan.start_local:%Y-%m-%d %H:%M}", "source": self.plan.source}
+
+
+def merged_sessions(plans: Sequence[StrengthPlan]) -> list[Session]:
+    out = []
+    for plan in plans:
+        start, end = (t.astimezone(UTC) for t in (plan.watch or (plan.start_local, plan.end_local)))
+        working = tuple((EXERCISES[b.exercise], st) for b in plan.blocks for st in b.sets if st.kind != "warmup")
+        out.append(Session(plan, start, end, working))
+    return out
+
+
+def beginner_window(sessions: Sequence[Session]) -> tuple[date, date] | None:
+    """[first, end) of the beginner weeks: from the first qualifying session, for a new lifter."""
+    if ATHLETE["strength_experience"] != "new":
+        return None
+    first = min(s.day for s in sessions if s.why_not is None)
+    return first, first + timedelta(days=7 * RULES["beginner_weeks"])
+
+
+def is_warmup(run: RunResult, sess: Session) -> bool:
+    """SPEC "Warm-up/cool-down jog"."""
+    if run.minutes > RULES["warmup_max_minutes"]:
+        return False
+    window = timedelta(minutes=RULES["warmup_window_minutes"])
+    before = timedelta(0) <= sess.start_utc - run.end_utc <= window
+    after = timedelta(0) <= run.start_utc - sess.end_utc <= window
+    return before or after
+
+
+def expected_flags(runs: Sequence[RunResult], plans: Sequence[StrengthPlan], as_of: date) -> list[Flag]:
+    """A small reference implementation of the SPEC (contract v2) rule catalog over the planned data."""
+    sessions = merged_sessions(plans)
     flags = _spacing_flags(runs, sessions) + _program_flags(sessions) + _taper_flags(sessions)
-    flags += _missed_flags(runs, sessions, as_of) + _acwr_flags(runs, as_of)
+    flags += _missed_flags(runs, sessions, as_of) + _detraining_flags(runs, sessions, as_of)
+    flags += _acwr_flags(runs, as_of) + _monotony_flags(runs, as_of)
     return sorted(flags, key=lambda f: (f.date, f.rule))
 
 
-def _spacing_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan]) -> list[Flag]:
+def _spacing_flags(runs: Sequence[RunResult], sessions: Sequence[Session]) -> list[Flag]:
     out = []
-    for sess in sessions:
-        s_start, s_end = (t.astimezone(UTC) for t in _session_times(sess))
+    for sess in (s for s in sessions if s.lower_body):
         for run in runs:
-            first_end, later_start = (s_end, run.start_utc) if s_start <= run.start_utc else (run.end_utc, s_start)
+            if is_warmup(run, sess):
+                continue
+            strength_first = sess.start_utc <= run.start_utc
+            first_end, later_start = (sess.end_utc, run.start_utc) if strength_first else (run.end_utc, sess.start_utc)
             gap_h = max(0.0, (later_start - first_end).total_seconds() / 3600)
+            if gap_h >= 24:
+                continue
             day = later_start.astimezone(TZ).date()
-            ev = {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "run": _local_str(run.start_utc),
+            ev = {"session": f"{sess.plan.start_local:%Y-%m-%d %H:%M}", "run": _local_str(run.start_utc),
                   "gap_hours": round(gap_h, 2)}
             if gap_h < RULES["min_gap_hours"]:
                 out.append(Flag("spacing.too_close", day, f"{gap_h:.2f} h gap", ev))
             elif gap_h < RULES["optimal_gap_hours"]:
                 out.append(Flag("spacing.suboptimal", day, f"{gap_h:.2f} h gap", ev))
-            same_day = s_start.astimezone(TZ).date() == run.start_utc.astimezone(TZ).date()
-            if same_day and s_start < run.start_utc and is_quality(run):
-                out.append(Flag("spacing.before_quality", day, "strength before a quality run", ev))
+            lead_h = (run.start_utc - sess.end_utc).total_seconds() / 3600
+            if strength_first and 0 <= lead_h < RULES["quality_lead_hours"] and quality_reason(run):
+                out.append(Flag("spacing.before_quality", day,
+                                f"strength ended {lead_h:.2f} h before a quality run ({quality_reason(run)})",
+                                {**ev, "lead_hours": round(lead_h, 2)}))
     return out
-
-
-def _session_times(sess: StrengthPlan) -> tuple[datetime, datetime]:
-    """The merged session's times: the watch's when there is one."""
-    return sess.watch or (sess.start_local, sess.end_local)
 
 
 def _local_str(when: datetime) -> str:
     return f"{when.astimezone(TZ):%Y-%m-%d %H:%M}"
 
 
-def _program_flags(sessions: Sequence[StrengthPlan]) -> list[Flag]:
-    first = sessions[0].start_local.date()
-    beginner_end = first + timedelta(days=7 * RULES["beginner_weeks"])
+def _program_flags(sessions: Sequence[Session]) -> list[Flag]:
+    window = beginner_window(sessions)
     out = []
-    for sess in sessions:
-        day = sess.start_local.date()
-        ev = {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "source": sess.source}
-        working = [(EXERCISES[b.exercise], st) for b in sess.blocks for st in b.sets if st.kind != "warmup"]
-        reps = [st.reps for _, st in working if st.reps]
-        if day >= beginner_end and working and all(
-            st.reps is not None and st.reps >= RULES["light_reps"] for _, st in working
-        ):
-            out.append(Flag("program.too_light", day, f"all working sets >= {RULES['light_reps']} reps", ev))
-        if any(st.kind == "failure" or (st.rpe or 0) >= 10 for _, st in working):
+    for sess in (s for s in sessions if s.is_strength):
+        day, ev = sess.day, sess.evidence
+        in_beginner = window is not None and window[0] <= day < window[1]
+        qualifies = sess.why_not is None
+        counted = [st for ex, st in sess.lower_body if ex.pattern != "plyometric" and st.reps and not st.seconds]
+        if qualifies and not in_beginner and counted and all((st.reps or 0) >= RULES["light_reps"] for st in counted):
+            out.append(Flag("program.too_light", day, f"all lower-body working sets >= {RULES['light_reps']} reps",
+                            ev))
+        if any(st.kind == "failure" or (st.rpe or 0) >= 10 for _, st in sess.working):
             out.append(Flag("program.to_failure", day, "a set to failure", ev))
-        if not any(ex.unilateral for ex, _ in working):
-            out.append(Flag("program.no_unilateral", day, "no single-leg exercise", ev))
-        if day < beginner_end and any(r <= 6 for r in reps):
-            out.append(Flag("program.beginner_too_heavy", day, f"working set of {min(reps)} reps", ev))
+        if qualifies and not any(ex.unilateral for ex, _ in sess.lower_body):
+            out.append(Flag("program.no_unilateral", day, "no unilateral lower-body exercise", ev))
+        heavy = [st.reps for ex, st in sess.working if ex.pattern in ("squat", "hinge", "single_leg")
+                 and st.weight_kg and st.reps is not None and st.reps <= 6]
+        if in_beginner and heavy:  # the sample has no drop/depth jumps
+            out.append(Flag("program.beginner_too_heavy", day, f"loaded working set of {min(heavy)} reps", ev))
     return out
 
 
-def _taper_flags(sessions: Sequence[StrengthPlan]) -> list[Flag]:
+def _taper_flags(sessions: Sequence[Session]) -> list[Flag]:
     window_start = RACE_DATE - timedelta(days=RULES["taper_days"])
-    in_taper = [s for s in sessions if window_start <= s.start_local.date() < RACE_DATE]
+    in_taper = [s for s in sessions if s.lower_body and window_start <= s.day < RACE_DATE]
     out = []
     if len(in_taper) > 1:
-        second = in_taper[1]
-        out.append(Flag("taper.too_many_sessions", second.start_local.date(), f"{len(in_taper)} sessions in taper",
-                        {"sessions": [f"{s.start_local:%Y-%m-%d %H:%M}" for s in in_taper]}))
+        out.append(Flag("taper.too_many_sessions", in_taper[1].day, f"{len(in_taper)} sessions in taper",
+                        {"sessions": [f"{s.plan.start_local:%Y-%m-%d %H:%M}" for s in in_taper]}))
     for sess in in_taper:
-        start, end = _session_times(sess)
-        minutes = (end - start).total_seconds() / 60
-        if minutes > RULES["taper_max_minutes"]:
-            out.append(Flag("taper.long_session", sess.start_local.date(), f"{minutes:.0f} min",
-                            {"session": f"{sess.start_local:%Y-%m-%d %H:%M}", "minutes": minutes}))
+        if sess.minutes > RULES["taper_max_minutes"]:
+            out.append(Flag("taper.long_session", sess.day, f"{sess.minutes:.0f} min",
+                            {"session": f"{sess.plan.start_local:%Y-%m-%d %H:%M}", "minutes": sess.minutes}))
     return out
 
 
-def _missed_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan], as_of: date) -> list[Flag]:
-    first_week = iso_week(min(sessions[0].start_local.date(), runs[0].start_utc.astimezone(TZ).date()))
+def strength_days(sessions: Sequence[Session]) -> set[date]:
+    """Local days with a qualifying session (at most one counts per day)."""
+    return {s.day for s in sessions if s.why_not is None}
+
+
+def _first_day(runs: Sequence[RunResult], sessions: Sequence[Session]) -> date:
+    return min(min(s.day for s in sessions), runs[0].start_utc.astimezone(TZ).date())
+
+
+def _missed_flags(runs: Sequence[RunResult], sessions: Sequence[Session], as_of: date) -> list[Flag]:
+    first_week = iso_week(_first_day(runs, sessions))
     run_weeks = {iso_week(r.start_utc.astimezone(TZ).date()) for r in runs}
     counts: dict[str, int] = defaultdict(int)
-    for sess in sessions:
-        counts[iso_week(sess.start_local.date())] += 1
+    for day in strength_days(sessions):
+        counts[iso_week(day)] += 1
     out = []
     for week in sorted(run_weeks):
         monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
@@ -739,59 +949,128 @@ def _missed_flags(runs: Sequence[RunResult], sessions: Sequence[StrengthPlan], a
     return out
 
 
+def _detraining_flags(runs: Sequence[RunResult], sessions: Sequence[Session], as_of: date) -> list[Flag]:
+    """SPEC "Days without strength": once per gap, on the first day on or after the count reaches
+    detraining_days outside taper/recovery weeks with a run in the 7 days ending on it."""
+    days = sorted(strength_days(sessions))
+    run_days = {r.start_utc.astimezone(TZ).date() for r in runs}
+    last_day = max(as_of, max(run_days))
+    out: list[Flag] = []
+    day = days[0]
+    while day <= last_day:
+        last = max(d for d in days if d <= day)
+        gap = (day - last).days
+        monday = day - timedelta(days=day.weekday())
+        ran = any(day - timedelta(days=i) in run_days for i in range(7))
+        already = any(f.evidence["last_session"] == last.isoformat() for f in out)
+        if gap >= RULES["detraining_days"] and not already and phase_of(monday) not in ("taper", "recovery") and ran:
+            out.append(Flag("strength.detraining", day, f"{gap} days without strength",
+                            {"last_session": last.isoformat(), "days": gap}))
+        day += timedelta(days=1)
+    return out
+
+
 def daily_loads(runs: Sequence[RunResult]) -> dict[date, float]:
     loads: dict[date, float] = defaultdict(float)
-    for run in runs:
-        loads[run.start_utc.astimezone(TZ).date()] += run.trimp
+    for run, (load, _) in zip(runs, run_loads(runs), strict=True):
+        loads[run.start_utc.astimezone(TZ).date()] += load
     return loads
 
 
-def acwr_series(runs: Sequence[RunResult], first: date, last: date) -> dict[date, float]:
-    """ACWR per day from the 28th day after the first activity to ``last``."""
+def acwr_series(runs: Sequence[RunResult], last: date) -> dict[date, float]:
+    """Rolling ACWR per judged day: from the first run + 27 days, while the 28-day load / 4 is at
+    least acwr_min_weekly_load."""
     loads = daily_loads(runs)
     out = {}
-    day = first + timedelta(days=27)
+    day = runs[0].start_utc.astimezone(TZ).date() + timedelta(days=27)
     while day <= last:
         acute = sum(loads.get(day - timedelta(days=i), 0.0) for i in range(7))
         chronic = sum(loads.get(day - timedelta(days=i), 0.0) for i in range(28)) / 4
-        out[day] = acute / chronic if chronic else 0.0
+        if chronic >= RULES["acwr_min_weekly_load"]:
+            out[day] = acute / chronic
         day += timedelta(days=1)
     return out
 
 
 def _acwr_flags(runs: Sequence[RunResult], as_of: date) -> list[Flag]:
     out, seen = [], set()
-    for day, ratio in acwr_series(runs, date(2026, 8, 7), as_of).items():
-        if ratio > RULES["acwr_max"] and iso_week(day) not in seen:
+    for day, ratio in acwr_series(runs, as_of).items():
+        if ratio > RULES["acwr_max"] and iso_week(day) not in seen and day != RACE_DATE:
             seen.add(iso_week(day))
             out.append(Flag("load.acwr_high", day, f"ACWR {ratio:.2f}", {"acwr": round(ratio, 2)}))
     return out
 
 
+def weekly_monotony(runs: Sequence[RunResult], as_of: date) -> dict[str, float]:
+    """Monotony of every complete week with >= 3 runs (10 when the daily loads do not vary)."""
+    loads = daily_loads(runs)
+    counts: dict[str, int] = defaultdict(int)
+    for run in runs:
+        counts[iso_week(run.start_utc.astimezone(TZ).date())] += 1
+    out = {}
+    for week, n in counts.items():
+        monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        if n < 3 or monday + timedelta(days=6) >= as_of:
+            continue
+        daily = np.array([loads.get(monday + timedelta(days=i), 0.0) for i in range(7)])
+        sd = float(daily.std())
+        out[week] = 10.0 if sd == 0 else min(10.0, float(daily.mean()) / sd)
+    return out
+
+
+def _monotony_flags(runs: Sequence[RunResult], as_of: date) -> list[Flag]:
+    return [Flag("load.monotony_high", date.fromisocalendar(int(w[:4]), int(w[6:]), 1), f"monotony {m:.2f}",
+                 {"monotony": round(m, 2)})
+            for w, m in sorted(weekly_monotony(runs, as_of).items()) if m > RULES["monotony_max"]]
+
+
 PLANTED = {
     ("strength.missed_sessions", date(2026, 8, 24)),
+    ("spacing.before_quality", date(2026, 8, 18)),  # lap-structured workout
     ("program.beginner_too_heavy", date(2026, 8, 20)),
     ("spacing.too_close", date(2026, 9, 5)),
     ("spacing.before_quality", date(2026, 9, 8)),
     ("program.to_failure", date(2026, 9, 14)),
     ("spacing.suboptimal", date(2026, 9, 16)),
+    ("spacing.before_quality", date(2026, 9, 22)),  # the late-evening lift, 8.25 h
     ("program.too_light", date(2026, 9, 24)),
     ("program.no_unilateral", date(2026, 9, 28)),
+    ("spacing.before_quality", date(2026, 9, 29)),  # pace-only tempo run
     ("taper.long_session", date(2026, 10, 6)),
     ("taper.too_many_sessions", date(2026, 10, 9)),
 }
 
 
-def check_planted(flags: Sequence[Flag], runs: Sequence[RunResult], plans: Sequence[RunPlan]) -> None:
-    """Fail if the data yields other flags than the planted ones, or a run's quality status
-    (by heart rate) is not what its kind says."""
+def check_planted(flags: Sequence[Flag], runs: Sequence[RunResult], plans: Sequence[RunPlan],
+                  strength: Sequence[StrengthPlan]) -> None:
+    """Fail if the data yields other flags than the planted ones, a run's quality reason is not the
+    one its plan means, a signal sits too close to its threshold to be robust, or a planted
+    strength/run case is not what the README says."""
     got = {(f.rule, f.date) for f in flags}
     if got != PLANTED:
         raise SystemExit(f"planted flags mismatch: missing {PLANTED - got}, unexpected {got - PLANTED}")
     for plan, run in zip(plans, runs, strict=True):
-        hard = plan.kind in ("intervals", "tempo", "track", "race")
-        if "fit" in plan.formats and plan.kind != "race" and hard != (run.seconds_at_threshold >= 600):
-            raise SystemExit(f"{plan.stem}: {run.seconds_at_threshold:.0f} s at threshold for a {plan.kind} run")
+        reason = quality_reason(run)
+        if reason != plan.quality:
+            raise SystemExit(f"{plan.stem}: quality reason {reason}, planned {plan.quality}")
+        # margins: another implementation of "10 min at threshold" must reach the same verdict
+        if "fit" in plan.formats and plan.kind != "race":
+            if not (run.seconds_at_threshold >= 720 or run.seconds_at_threshold < 300):
+                raise SystemExit(f"{plan.stem}: {run.seconds_at_threshold:.0f} s at threshold_hr is too close to 600")
+            if plan.quality in (None, "laps", "threshold_pace") and not (
+                    run.seconds_at_pace >= 900 or run.seconds_at_pace < 540):
+                raise SystemExit(f"{plan.stem}: {run.seconds_at_pace:.0f} s at threshold_pace is too close to 600")
+    loads = dict(zip((r.files[0] for r in runs), run_loads(runs), strict=True))
+    estimated = sorted(f for f, (_, source) in loads.items() if source == "estimated")
+    if estimated != ["runs/2026-09-02_0700_easy.fit", "runs/2026-09-29_0615_tempo.fit"]:
+        raise SystemExit(f"estimated loads: {estimated}")
+    sessions = merged_sessions(strength)
+    why = {f"{s.plan.start_local:%Y-%m-%d %H:%M}": s.why_not for s in sessions if s.why_not}
+    if why != {"2026-08-26 07:55": "mobility_only"}:
+        raise SystemExit(f"sessions that do not qualify: {why}")
+    warmups = [(r.files[0], f"{s.plan.start_local:%m-%d %H:%M}") for s in sessions for r in runs if is_warmup(r, s)]
+    if warmups != [("runs/2026-08-10_1745_warmup.fit", "08-10 18:00")]:
+        raise SystemExit(f"warm-up pairs: {warmups}")
 
 
 # =========================================================================== config + README
@@ -808,7 +1087,9 @@ max_hr = {a['max_hr']}
 resting_hr = {a['resting_hr']}
 sex = "m"
 threshold_hr = {a['threshold_hr']}
+threshold_pace = "{a['threshold_pace']}"
 strength_target_per_week = {a['target']}
+strength_experience = "{a['strength_experience']}"
 
 [[races]]
 date = "{RACE_DATE.isoformat()}"
@@ -824,23 +1105,48 @@ weight_unit = "kg"
 
 
 SITUATIONS = [
-    ("strength.missed_sessions", "W35 (Mon 2026-08-24 .. Sun 08-30): one strength session (Thu 08-27 18:30) "
-     "against a target of 2"),
+    ("strength.missed_sessions", "W35 (Mon 2026-08-24 .. Sun 08-30): one qualifying strength session (Thu 08-27 "
+     "18:30) against a target of 2; the 12-min Hevy \"Mobility\" log of Wed 08-26 does not count"),
+    ("spacing.before_quality", "Tue 2026-08-18: Strong session 07:00-07:50, then at 18:30 an untitled FIT "
+     "8 x 1 min workout whose heart rate stays below threshold_hr: quality only by its laps "
+     "(warmup, active/rest x 8, cooldown) -> 10.7 h < 12 h"),
     ("program.beginner_too_heavy", "Thu 2026-08-20 18:30 (Strong, beginner weeks): squat top set of 5 reps "
      "at 80 kg"),
     ("spacing.too_close", "Sat 2026-09-05: Strong session 08:00-08:45, easy run 10:45 (gap 2.0 h)"),
     ("spacing.before_quality", "Tue 2026-09-08: Hevy session 07:00-07:45, 6x800 interval run (FIT, "
-     "quality by heart rate) 18:30"),
+     "quality by heart rate) 18:30 (10.75 h)"),
     ("program.to_failure", "Mon 2026-09-14 18:00 (Strong): last RDL set is `F` (failure), RPE 10"),
     ("spacing.suboptimal", "Wed 2026-09-16: easy run 06:45-07:35, Strong session 11:35 (gap 4.0 h)"),
-    ("program.too_light", "Thu 2026-09-24 18:00 (Strong) \"Circuit\": every working set 15-25 reps"),
+    ("spacing.before_quality", "The late-evening lift: Mon 2026-09-21 Strong session 21:30-22:15, 5x1000 "
+     "interval run (FIT, quality by heart rate) Tue 09-22 06:30: 8.25 h < 12 h although the dates differ"),
+    ("program.too_light", "Thu 2026-09-24 18:00 (Strong) \"Circuit\": every lower-body working set 15-25 reps"),
     ("program.no_unilateral", "Mon 2026-09-28 18:00 (Strong) \"Squat and jumps\": squat, RDL, box jump, "
-     "calf raise, plank"),
+     "calf raise, plank: no unilateral lower-body exercise"),
+    ("spacing.before_quality", "Tue 2026-09-29 06:15: a FIT tempo run with no heart-rate sensor, 25 min at "
+     "4:07/km (threshold_pace 4:15): quality only by pace; the Mon 09-28 session ended 18:40 (11.6 h)"),
     ("taper.long_session", "Tue 2026-10-06 18:00 (Strong): 55 min strength session in the taper"),
     ("taper.too_many_sessions", "Fri 2026-10-09 17:30 (Strong): second strength session in the taper "
      "(after 10-06), 25 min"),
 ]
 
+# Contract v2 cases that must stay silent (or change a number, not a flag).
+SILENT = [
+    ("warm-up jog", "Mon 2026-08-10 17:45-17:55: a 10-min treadmill FIT run ending 5 min before the 18:00 "
+     "Strong session", "no `spacing.too_close` (`spacing.is_warmup`); its load counts in daily_load"),
+    ("mobility log", "Wed 2026-08-26 07:55-08:07: Hevy \"Mobility\" (couch stretch logged as 1 rep, pigeon pose, "
+     "world's greatest stretch, cat cow) 5 min after the 07:00-07:50 easy run, in the beginner weeks",
+     "not a strength session: no spacing flag, no `program.beginner_too_heavy`, not counted "
+     "(`why_not` mobility_only), so W35 stays `strength.missed_sessions`"),
+    ("box jumps", "Thu 2026-08-13 (beginner weeks): box jumps 3 x 5 in \"Lower B\"",
+     "no `program.beginner_too_heavy` (only loaded squat/hinge/single-leg sets and drop/depth jumps count)"),
+    ("HR dropout", "Wed 2026-09-02 07:00: a 60-min easy FIT run whose heart rate stops after 5 min "
+     "(coverage 0.08 < 0.8)", "`load_source` estimated (60 min x the median TRIMP per minute), no load flag"),
+    ("no HR at all", "Tue 2026-09-29 06:15 tempo run (above)", "`load_source` estimated"),
+    ("untitled laps", "every other FIT run has auto laps (intensity active, no rest laps)",
+     "not a structured workout; their quality comes from heart rate or not at all"),
+    ("taper week over", "W41 (taper, strength_max 1): 2 sessions", "`weekly_compliance.verdict` over (no "
+     "extra flag beyond the two taper flags)"),
+]
 
 def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str:
     """The sample data's README: contents, planted situations and the expected flags."""
@@ -852,8 +1158,14 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         monday += timedelta(days=7)
     flag_rows = [f"| {f.date} | {f.week} | `{f.rule}` | {f.detail} |" for f in flags]
     situation_rows = [f"| `{rule}` | {text} |" for rule, text in SITUATIONS]
-    acwr = acwr_series(runs, date(2026, 8, 7), as_of)
+    silent_rows = [f"| {case} | {text} | {expect} |" for case, text, expect in SILENT]
+    acwr = acwr_series(runs, as_of)
     peak_day = max(acwr, key=lambda d: acwr[d])
+    monotony = weekly_monotony(runs, as_of)
+    peak_week = max(monotony, key=lambda w: monotony[w])
+    run_rows = [f"| {_local_str(r.start_utc)} | `{r.files[0]}` | {quality_reason(r) or '-'} | {source} | {load:.1f} |"
+                for r, (load, source) in zip(runs, run_loads(runs), strict=True)
+                if quality_reason(r) or source != "hr" or r.kind == "warmup"]
     return "\n".join([
         "# runlift sample data",
         "",
@@ -865,11 +1177,14 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "## Contents",
         "",
         "- `runs/*.fit`: runs recorded by the watch; 1 Hz, long runs with 5 s smart recording; no titles.",
-        "  2026-08-21 is a treadmill run (no GPS), 2026-09-26 a trail run.",
+        "  2026-08-10 (warm-up jog) and 2026-08-21 are treadmill runs (no GPS), 2026-09-26 a trail run;",
+        "  2026-08-18 is a watch-guided workout (laps with FIT intensity), 2026-09-29 has no heart rate and",
+        "  2026-09-02 loses it after 5 min.",
         "- `runs/*.gpx`: runs exported as GPX (5 s points, heart rate in Garmin TrackPointExtension,",
         "  `<type>running</type>`, titled `<name>`; quality ones have titles such as \"Tuesday intervals 6x800\").",
         "- `strength/strong.csv`: Strong classic export (comma-separated, no units = kg), W33-W36 and W38-W41.",
-        "- `strength/hevy.csv`: Hevy export (`weight_kg`, times like `7 Aug 2026, 17:00`): 2026-08-07, 09-08, 09-10.",
+        "- `strength/hevy.csv`: Hevy export (`weight_kg`, times like `7 Aug 2026, 17:00`): 2026-08-07, 08-26",
+        "  (the mobility log), 09-08, 09-10.",
         "- `strength/watch_strength.fit`: the watch's strength_training recording of the Hevy session of",
         "  Thu 2026-09-10 (watch 18:02-18:57, Hevy 18:00-19:00). The watch missed a warm-up set and the planks,",
         "  so Hevy has the more complete sets: **one** session after merging, with the watch's times.",
@@ -878,9 +1193,12 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "- `corrupt/truncated_run.fit`: the first 60 % of `runs/2026-10-02_0700_easy.fit`: must be quarantined.",
         "- `expected_flags.json`: the flags below, machine-readable.",
         "",
-        "Quality runs: FIT intervals/tempo runs spend >= 10 min at or above threshold_hr 172; easy and long runs",
-        "never reach 172. The first strength session (2026-08-07) starts the beginner weeks (to 2026-09-03):",
-        "until then working sets are 8-20 reps except the planted top set; afterwards mostly 3-6 reps.",
+        "Config: `threshold_hr = 172`, `threshold_pace = \"4:15\"`, `strength_experience = \"new\"`, every other",
+        "threshold at its default. Quality runs: FIT intervals/tempo runs spend >= 12 min at or above",
+        "threshold_hr 172; easy and long runs never reach 172 and spend under 9 min at threshold_pace. The first",
+        "qualifying strength session (2026-08-07) starts the beginner weeks (to 2026-09-03): until then working",
+        "sets are 8-20 reps except the planted top set; afterwards mostly 3-6 reps. Every strength session",
+        "qualifies (>= 6 working sets, lower-body work, >= 15 min) except the mobility log.",
         "",
         "## Weeks",
         "",
@@ -895,9 +1213,24 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         *situation_rows,
         "",
         "Deliberately *not* flagged: W32 has one strength session but is the week of the first activity;",
-        "W39/W40 (sharpen, target 1) have one; W41/W42 (taper, target 0); the 2026-09-10 session merged from",
-        "two sources counts once; every other strength/run gap is >= 6 h; strength on quality-run days comes",
-        "after the run or not at all.",
+        "W39 (sharpen, target 1) has two, W40 one; W41/W42 (taper, target 0); the 2026-09-10 session merged from",
+        "two sources counts once; every other strength/run gap is >= 6 h; every other quality run starts >= 12 h",
+        "after the last strength session ended.",
+        "",
+        "## Contract v2 cases that stay silent",
+        "",
+        "| case | situation (local time) | expected |",
+        "|---|---|---|",
+        *silent_rows,
+        "",
+        "## Runs of note: quality runs, loads not from heart rate, the warm-up jog",
+        "",
+        "Loads as the reference rules compute them (TRIMP per sample; estimated = moving minutes x the median",
+        "TRIMP per moving minute of the HR-covered runs in the 90 days before).",
+        "",
+        "| start (local) | file | quality_reason | load_source | load |",
+        "|---|---|---|---|---|",
+        *run_rows,
         "",
         f"## Expected flags (`runlift build --as-of {as_of}`)",
         "",
@@ -905,8 +1238,9 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "|---|---|---|---|",
         *flag_rows,
         "",
-        f"No `load.acwr_high` (highest ACWR {acwr[peak_day]:.2f} on {peak_day}, limit {RULES['acwr_max']}; TRIMP",
-        "per sample, judged from 2026-09-03) and no `strength.detraining` (no running after the race).",
+        f"No `load.acwr_high` (highest rolling ACWR {acwr[peak_day]:.2f} on {peak_day}, limit {RULES['acwr_max']};",
+        f"TRIMP per sample, judged from {min(acwr)}), no `load.monotony_high` (highest {monotony[peak_week]:.2f} in",
+        f"{peak_week}, limit {RULES['monotony_max']}) and no `strength.detraining` (no running after the race).",
         "Any later `--as-of` (such as today's default) gives the same flags: no runs after the race.",
         "",
     ])
@@ -946,7 +1280,7 @@ def generate(out: Path, jobs: int) -> dict[str, float]:
 
     as_of = date(2026, 10, 19)
     flags = expected_flags(runs, sessions, as_of)
-    check_planted(flags, runs, plans)
+    check_planted(flags, runs, plans, sessions)
     _write_text(tmp / "runlift.toml", config_toml())
     _write_text(tmp / "expected_flags.json", flags_json(flags, as_of))
     _write_text(tmp / "README.md", readme(flags, runs, as_of))

@@ -22,11 +22,11 @@ def test_ingest_flow_loads_then_is_a_no_op(tmp_path: Path) -> None:
     db = str(tmp_path / "f.duckdb")
     strength = str(SAMPLE / "strength")
     first = ingest_flow(db, load_config(CONFIG), [strength])
-    assert (first.new, first.skipped, first.sessions) == (3, 0, 17)
+    assert (first.new, first.skipped, first.sessions) == (3, 0, 19)
     again = ingest_flow(db, load_config(CONFIG), [strength])
     assert (again.new, again.skipped, again.quarantined) == (0, 3, 0)
     con = duckdb.connect(db, read_only=True)
-    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 16
+    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 18
     con.close()
 
 
@@ -36,8 +36,8 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
 
     db = str(tmp_path / "r.duckdb")
     summary, result = run_flow(db, load_config(CONFIG), [str(SAMPLE)], None, DEMO_AS_OF)
-    assert (summary.new, summary.duplicate, summary.quarantined) == (50, 1, 1)
-    assert len(result.flags) == 10 and result.as_of == DEMO_AS_OF
+    assert (summary.new, summary.duplicate, summary.quarantined) == (51, 1, 1)
+    assert len(result.flags) == 13 and result.as_of == DEMO_AS_OF
     assert load_config(CONFIG).athlete.id == "me"
 
 
@@ -57,10 +57,10 @@ def test_sync_inbox_picks_up_new_files_only(tmp_path: Path) -> None:
     assert sync_inbox_flow(db, str(cfg)).changed is False  # nothing new: a no-op
     shutil.copy(SAMPLE / "strength" / "hevy.csv", inbox)
     third = sync_inbox_flow(db, str(cfg))
-    assert (third.new, third.skipped, third.sessions) == (1, 1, 3)
+    assert (third.new, third.skipped, third.sessions) == (1, 1, 4)  # hevy.csv: 4 sessions, the mobility log too
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM activities").fetchone()[0] == 1
-    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 4
     assert con.execute("SELECT count(*) FROM raw.build_state").fetchone()[0] == 1  # the build ran
     con.close()
 
