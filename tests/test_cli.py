@@ -151,6 +151,17 @@ def test_config_errors_are_one_line_exit_1(tmp_path: Path, toml: str, needle: st
     assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("verb", [["build"], ["flags"], ["sql", "select 1"], ["exercises"], ["report"]])
+def test_an_alias_to_an_unknown_exercise_is_an_error_from_every_command(tmp_path: Path, verb: list[str]) -> None:
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[exercise_aliases]\n"Bulgarian SS" = "bulgarian splitsquat"\n')
+    r = run_process("--db", str(tmp_path / "x.duckdb"), "--config", str(cfg), *verb)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"runlift: {cfg}: invalid value for 'exercise_aliases.\"Bulgarian SS\"': unknown "
+                                "exercise 'bulgarian splitsquat' (did you mean 'bulgarian split squat'? "
+                                "`runlift exercises` lists the table)")
+
+
 def test_user_errors_exit_1_and_usage_errors_exit_2(tmp_path: Path) -> None:
     missing = run_process("--db", str(tmp_path / "x.duckdb"), "ingest", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "no such file or directory" in missing.stderr

@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.config import TEMPLATE, Config, load_config
+from pipeline.config import TEMPLATE, Config, check_exercise_aliases, load_config
 from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
+from pipeline.exercises import canonical_names
 from pipeline.wording import SEVERITIES, counts_text, severity_counts
 
 if TYPE_CHECKING:
@@ -51,15 +52,14 @@ class State:
 
     @classmethod
     def config(cls) -> Config:
-        """The config; only the implicit ./runlift.toml may be missing (defaults then)."""
-        _require_explicit_config()
-        return load_config(cls.config_path)
-
-
-def _require_explicit_config() -> None:
-    """Commands that need no config still refuse a --config/RUNLIFT_CONFIG that names no file."""
-    if State.config_path != DEFAULT_CONFIG and not State.config_path.exists():
-        raise ConfigError(f"{State.config_path}: no such config file")
+        """The validated config (aliases included); only the implicit ./runlift.toml may be missing
+        (defaults then). Commands that need no config call it too: a bad config is an error from
+        every command (SPEC Config)."""
+        if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
+            raise ConfigError(f"{cls.config_path}: no such config file")
+        config = load_config(cls.config_path)
+        check_exercise_aliases(config, canonical_names())
+        return config
 
 
 # OSError covers a missing or unwritable path, a full disk
@@ -225,7 +225,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
-    _require_explicit_config()
+    State.config()  # a bad config is an error here too
     if not State.db.exists():
         raise MissingDatabaseError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
     try:
@@ -257,7 +257,7 @@ def exercises(
     if unknown:
         columns, rows = commands.unknown_exercises(State.db, State.config())
     else:
-        _require_explicit_config()
+        State.config()  # a bad config is an error here too
         columns, rows = commands.exercise_table()
     if format != "table":
         print(_format_rows(columns, rows, format))
@@ -373,7 +373,7 @@ def flags(
     families = {r.split(".")[0] for r in REGISTRY}
     if rule is not None and rule not in REGISTRY and rule not in families:
         raise typer.BadParameter(f"unknown rule {rule!r}; rules: {', '.join(sorted(REGISTRY))}", param_hint="--rule")
-    _require_explicit_config()
+    State.config()  # a bad config is an error here too
     _check_week(week)
     since_date = None
     if since:
