@@ -56,3 +56,17 @@ def test_help_shows_flags_as_flags_and_keeps_brackets() -> None:
     assert re.search(r"^\s+--send\s+E-mail it", text, flags=re.M)  # a flag, no "<bool>" after it
     assert "<bool>" not in text
     assert "[report] out" in text  # help text is not read as markup
+
+
+def test_the_readme_views_table_lists_every_column_of_every_view() -> None:
+    """The views table of README.md names each mart's columns exactly as its yml does (the yml is
+    what ``runlift models NAME`` prints and what DuckDB's COMMENTs carry)."""
+    from pipeline.models import discover
+    from pipeline.resources import sql_dir
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Views an analyst queries"):text.index("## Rules")]
+    listed = {m[1]: m[2].replace(" (JSON)", "").split(", ")
+              for m in re.finditer(r"^\| `(\w+)` \| [^|]+ \| (.+) \|$", section, re.MULTILINE)}
+    marts = {m.name: [c["name"] for c in m.columns] for m in discover(sql_dir()) if m.layer == "marts"}
+    assert {name: listed.get(name) for name in marts} == marts
