@@ -1,6 +1,10 @@
 """The `weekly-report` flow: build as of today, write every athlete's report for the last complete
-ISO week, and e-mail it when SMTP is configured. A transient delivery failure is retried with
-backoff (only to recipients still missing); the written report stays in place whatever happens.
+ISO week (with ``coach_email_to`` the roster digest too, and the folder's ``index.html``), and
+e-mail them when SMTP is configured: each report to its athlete's ``email_to`` (else ``[report]
+email_to``), the roster to ``coach_email_to``. A transient delivery failure is retried with
+backoff, only to recipients still missing: the delivery ledger in the report folder remembers who
+accepted, across task retries and across processes. The written report stays in place whatever
+happens.
 
 `weekly-report` is a scheduled deployment's entry point and takes the config file's path (see
 ``flows/inbox.py``); `report` (``runlift report --prefect``) takes the loaded Config."""
@@ -45,6 +49,11 @@ def send_task(config: Config, written: list[commands.WrittenReport]) -> int:
     return commands.send_reports(config, written)
 
 
+def has_recipients(config: Config) -> bool:
+    """Whether any mail has someone to go to: an athlete's report or the roster digest."""
+    return bool(config.report.coach_email_to) or any(config.email_to_for(a.id) for a in config.all_athletes)
+
+
 @flow(name="weekly-report", log_prints=True)
 def weekly_report_flow(db: Path, config_path: Path | None, week: str | None = None, send: bool = True) -> list[str]:
     """Build, then write (and send) the weekly compliance report of every athlete."""
@@ -54,10 +63,10 @@ def weekly_report_flow(db: Path, config_path: Path | None, week: str | None = No
     for w in written:
         create_markdown_artifact(w.report.markdown, key=f"report-{w.report.athlete}".lower().replace("_", "-"),
                                  description=w.report.subject)
-    if send and any(config.email_to_for(a.id) for a in config.all_athletes) and SmtpSettings.from_env():
+    if send and has_recipients(config) and SmtpSettings.from_env():
         send_task(config, written)
     elif send:
-        get_run_logger().info("not sending: set [report] email_to and RUNLIFT_SMTP_HOST to e-mail the report")
+        get_run_logger().info("not sending: set email_to (or coach_email_to) and RUNLIFT_SMTP_HOST to e-mail it")
     return [str(p) for w in written for p in w.paths.values()]
 
 

@@ -23,6 +23,7 @@ from pipeline.wording import SEVERITIES
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
     from pipeline.report import Report
+    from pipeline.report.data import ReportData
 
 LOCK_WAIT_S = 10.0  # how long a command waits for another process's DuckDB write lock
 FLOW_LOCK_WAIT_S = 60.0  # a flow run (often scheduled, nobody watching) waits longer before failing
@@ -151,16 +152,24 @@ def unknown_exercises(db: Path, config: Config) -> tuple[list[str], list[tuple[A
 class WrittenReport:
     report: Report
     paths: dict[str, Path]
+    text: str = ""  # the plain-text rendering (the e-mail's text part); empty: the Markdown is used
+    data: ReportData | None = None  # what the report shows (the roster digest is built from it)
 
 
 def write_reports(db: Path, config: Config, week: str | None = None, out: Path | None = None) -> list[WrittenReport]:
     """Render and write the weekly report of every athlete (default: the last complete week of
-    the last build)."""
-    from pipeline.report.data import last_build_as_of
+    the last build); with ``[report] coach_email_to`` also the roster digest of the week; then
+    rewrite the folder's ``index.html``."""
+    from pipeline.report.data import gather, last_build_as_of
+    from pipeline.report.index import write_index
     from pipeline.report.render import last_complete_week, render_report, write_report
+    from pipeline.report.roster import build_roster, write_roster
+    from pipeline.report.text import render_text
 
     if not Path(db).exists():
         raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
+    out_dir = Path(out or config.report_dir)
+    ids = [a.id for a in config.all_athletes]
     con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
     try:
         if week is None:
@@ -168,22 +177,63 @@ def write_reports(db: Path, config: Config, week: str | None = None, out: Path |
             if as_of is None:
                 raise MissingDatabaseError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
             week = last_complete_week(as_of)
-        reports = [render_report(con, config, a.id, week) for a in config.all_athletes]
+        datas = [gather(con, config, a, week) for a in ids]
+        reports = [render_report(con, config, a, week) for a in ids]
+        written = [WrittenReport(r, write_report(r, out_dir), render_text(d, r.subject), d)
+                   for r, d in zip(reports, datas, strict=True)]
+        if config.report.coach_email_to:
+            write_roster(build_roster(week, datas), out_dir, ids)
+        write_index(con, out_dir, ids)
     finally:
         con.close()
-    return [WrittenReport(r, write_report(r, out or config.report_dir)) for r in reports]
+    return written
 
 
 def send_reports(config: Config, written: list[WrittenReport]) -> int:
-    """E-mail each written report to its athlete's ``email_to`` (else ``[report] email_to``); SMTP
-    settings from the environment. A report with nobody to send to is skipped."""
-    from pipeline.report.email import SmtpSettings, send_report
+    """E-mail each written report to its athlete's ``email_to`` (else ``[report] email_to``), and
+    with ``[report] coach_email_to`` the week's roster digest; SMTP settings from the environment.
+    A mail with nobody to send to is skipped. Every mail is tried; recipients that accepted are
+    kept in the report folder's delivery ledger (``.runlift-deliveries.json``), so a retry, in this
+    process or another, sends only to the others. Returns the number of mails handled; raises the
+    failure (a :class:`DeliveryError`, transient when any failure is) after trying them all."""
+    from pipeline.errors import DeliveryError
+    from pipeline.report.email import (
+        LEDGER_FILE,
+        ROSTER,
+        DeliveryLedger,
+        Mail,
+        PermanentDeliveryError,
+        SmtpSettings,
+        send_report,
+    )
+    from pipeline.report.roster import build_roster
 
     settings = SmtpSettings.from_env()
     if settings is None:
         raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
-    for w in written:
-        recipients = config.email_to_for(w.report.athlete)
-        if recipients:
-            send_report(w.report, recipients, settings)
-    return len(written)
+    if not written:
+        return 0
+    ledger = DeliveryLedger(written[0].paths["html"].parent / LEDGER_FILE)
+    mails: list[tuple[Mail, list[str]]] = [
+        (Mail.of_report(w.report, w.text or None), config.email_to_for(w.report.athlete)) for w in written]
+    datas = [w.data for w in written if w.data is not None]
+    if config.report.coach_email_to and len(datas) == len(written):
+        r = build_roster(written[0].report.week, datas)
+        mails.append((Mail(r.week, ROSTER, r.subject, r.text, r.html), list(config.report.coach_email_to)))
+    failures: list[DeliveryError] = []
+    handled = 0
+    for mail, recipients in mails:
+        if not recipients:
+            continue
+        try:
+            send_report(mail, recipients, settings, ledger)
+            handled += 1
+        except DeliveryError as err:
+            failures.append(err)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        permanent = all(isinstance(f, PermanentDeliveryError) for f in failures)
+        kind = PermanentDeliveryError if permanent else DeliveryError
+        raise kind(f"{len(failures)} of {len(failures) + handled} e-mails failed: " + "; ".join(map(str, failures)))
+    return handled

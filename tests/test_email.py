@@ -9,6 +9,7 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import json
 import logging
 import re
 import socket
@@ -26,9 +27,12 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 import pipeline.report.email as email_delivery
 from pipeline.report import Report
 from pipeline.report.email import (
+    LEDGER_FILE,
+    ROSTER,
     DeliveryError,
     DeliveryLedger,
     EmailConfigError,
+    Mail,
     PermanentDeliveryError,
     SmtpSettings,
     build_message,
@@ -48,14 +52,15 @@ def lines(text: str) -> str:
     return text.replace("\r\n", "\n").rstrip("\n")
 
 
-def make_report(html: str | None = None, images: dict[str, bytes] | None = None) -> Report:
+def make_report(html: str | None = None, images: dict[str, bytes] | None = None, week: str = "2026-W37",
+                athlete: str = "me") -> Report:
     images = {"load": LOAD_PNG, "spacing": SPACING_PNG} if images is None else images
     if html is None:
         html = ("<html><body><h1>Week 2026-W37</h1><p>Strength ended 1.2 h before the run · ✓</p>"
                 '<img src="cid:load" alt="load"><img src="cid:spacing" alt="spacing"></body></html>')
     return Report(
-        athlete="me",
-        week="2026-W37",
+        athlete=athlete,
+        week=week,
         subject=SUBJECT,
         markdown="# Week 2026-W37\n\n| target | done |\n|---|---|\n| 2 | 1 |\n\n- error: spacing.too_close · 1.2 h\n",
         html=html,
@@ -786,19 +791,25 @@ def test_retry_error_counts_only_the_missing_recipients(start_server) -> None:
                                "later) (2 others already had it)")
 
 
-def test_a_changed_report_or_server_is_a_new_delivery(start_server, fresh_ledger: DeliveryLedger) -> None:
+def test_a_recipient_gets_each_weeks_mail_once_even_when_it_changed(start_server, fresh_ledger) -> None:
+    """The ledger is keyed by week, whose mail and recipient: a corrected report of the same week
+    is not sent again to who has it, another week or another athlete's report is."""
     srv = start_server()
     settings = settings_for(srv.port)
+    assert send_report(make_report(), ["me@example.org"], settings) == ["me@example.org"]
+    assert send_report(make_report(html="<p>corrected</p>", images={}), ["Me@Example.org"], settings) == []
+    assert send_report(make_report(week="2026-W38"), ["me@example.org"], settings) == ["me@example.org"]
+    assert send_report(make_report(athlete="ana"), ["me@example.org"], settings) == ["me@example.org"]
+    roster = Mail("2026-W37", ROSTER, "runlift roster · 2026-W37", "roster text", "<p>roster</p>")
+    assert send_report(roster, ["me@example.org"], settings) == ["me@example.org"]
+    assert len(srv.handler.received) == 4
+    fresh_ledger.clear()  # forget everything: the week goes out again
     send_report(make_report(), ["me@example.org"], settings)
-    send_report(make_report(html="<p>corrected</p>", images={}), ["me@example.org"], settings)
-    assert len(srv.handler.received) == 2
-    fresh_ledger.clear()  # what RETRY_WINDOW_S does after an hour
-    send_report(make_report(), ["me@example.org"], settings)
-    assert len(srv.handler.received) == 3
+    assert len(srv.handler.received) == 5
 
 
-def test_ledger_forgets_after_its_window(start_server, monkeypatch) -> None:
-    monkeypatch.setattr(email_delivery, "LEDGER", DeliveryLedger(window_s=0.2))
+def test_ledger_forgets_after_keep_s(start_server, monkeypatch) -> None:
+    monkeypatch.setattr(email_delivery, "LEDGER", DeliveryLedger(keep_s=0.2))
     srv = start_server()
     send_report(make_report(), ["me@example.org"], settings_for(srv.port))
     assert send_report(make_report(), ["me@example.org"], settings_for(srv.port)) == []
@@ -811,7 +822,7 @@ def test_retried_loop_over_reports_resends_none_that_arrived(start_server) -> No
     report that arrived is skipped, the one that failed goes out to the recipient it missed."""
     srv = start_server(RefuseOnce(flaky="coach@example.org", at=2))  # the second report's coach, once
     settings, rcpts = settings_for(srv.port), ["me@example.org", "coach@example.org"]
-    reports = [make_report(), make_report(html="<p>second athlete</p>", images={})]
+    reports = [make_report(), make_report(athlete="ana", html="<p>second athlete</p>", images={})]
 
     def send_all() -> None:
         for report in reports:
@@ -823,6 +834,48 @@ def test_retried_loop_over_reports_resends_none_that_arrived(start_server) -> No
     assert [r.rcpt_tos for r in srv.handler.received] == [rcpts, ["me@example.org"], ["coach@example.org"]]
     bodies = [r.message().get_body(("html",)).get_content() for r in srv.handler.received]
     assert ["second athlete" in b for b in bodies] == [False, True, True]
+
+
+def test_ledger_file_survives_a_fresh_ledger_and_keeps_the_message_id(start_server, tmp_path: Path) -> None:
+    """Two DeliveryLedger objects on one file stand for two processes: the second sends only to the
+    recipient the first could not reach, as the same message."""
+    srv = start_server(RefuseOnce())
+    path = tmp_path / "reports" / LEDGER_FILE
+    report, rcpts, settings = make_report(), ["me@example.org", "later@example.org"], settings_for(srv.port)
+    with pytest.raises(DeliveryError, match="1 of 2 recipients refused"):
+        send_report(report, rcpts, settings, DeliveryLedger(path))
+    stored = json.loads(path.read_text())["deliveries"]
+    assert list(stored) == ["2026-W37/me"] and list(stored["2026-W37/me"]["accepted"]) == ["me@example.org"]
+
+    assert send_report(report, rcpts, settings, DeliveryLedger(path)) == ["later@example.org"]
+    assert send_report(report, rcpts, settings, DeliveryLedger(path)) == []
+    assert [r.rcpt_tos for r in srv.handler.received] == [["me@example.org"], ["later@example.org"]]
+    first, second = (r.message() for r in srv.handler.received)
+    assert second["Message-ID"] == first["Message-ID"] and second["Date"] == first["Date"]
+    assert sorted(json.loads(path.read_text())["deliveries"]["2026-W37/me"]["accepted"]) == rcpts[::-1]
+    assert not list(path.parent.glob("*.tmp"))  # written atomically: no temporary file left
+
+
+def test_unreadable_ledger_file_is_a_warning_not_a_crash(server: Server, tmp_path: Path, caplog) -> None:
+    path = tmp_path / LEDGER_FILE
+    path.write_text("{not json")
+    with caplog.at_level(logging.WARNING, logger="runlift.email"):
+        assert send_report(make_report(), ["me@example.org"], settings_for(server.port), DeliveryLedger(path)) \
+            == ["me@example.org"]
+    assert "unreadable delivery ledger" in caplog.text
+    assert list(json.loads(path.read_text())["deliveries"]) == ["2026-W37/me"]
+
+
+def test_mail_text_part_and_auto_submitted(server: Server) -> None:
+    """A Mail carries its own plain-text part; every message is marked auto-generated."""
+    mail = Mail("2026-W38", ROSTER, "runlift roster · 2026-W38", "me  met  0  0\n", "<p>roster</p>")
+    send_report(mail, ["coach@example.org"], settings_for(server.port))
+    [got] = server.handler.received
+    msg = got.message()
+    assert msg["Auto-Submitted"] == "auto-generated" and msg["Subject"] == "runlift roster · 2026-W38"
+    assert lines(msg.get_body(("plain",)).get_content()) == "me  met  0  0"
+    with pytest.raises(PermanentDeliveryError, match="roster digest"):
+        send_report(Mail("2026-W39", ROSTER, "s", "t", "<p>h</p>"), ["bad address@@"], settings_for(server.port))
 
 
 # --- the port follows the TLS mode -----------------------------------------------------------------------

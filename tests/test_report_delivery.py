@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,10 +14,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from gpxgen import gpx_run
-from test_email import PASSWORD, USER, Handler, authenticator, free_port
+from test_email import PASSWORD, USER, Handler, RefuseOnce, authenticator, free_port
+from test_report_index import two_athletes
 
 from pipeline import commands
 from pipeline.config import load_config
+from pipeline.report.email import LEDGER_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -40,10 +44,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return db, cfg
 
 
-def _report(db: Path, cfg: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def _report(db: Path, cfg: Path, env: dict[str, str], week: str = "2026-W38") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pipeline.app.cli", "--db", str(db), "--config", str(cfg), "report",
-                           "--week", "2026-W38", "--send"], cwd=ROOT, capture_output=True, text=True,
+                           "--week", week, "--send"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120)
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"RUNLIFT_SMTP_HOST": "127.0.0.1", "RUNLIFT_SMTP_PORT": str(port), "RUNLIFT_SMTP_STARTTLS": "false",
+            "RUNLIFT_SMTP_FROM": "runlift@example.org"}
 
 
 def test_report_send_delivers_escaped_report_with_images(built: tuple[Path, Path]) -> None:
@@ -71,7 +80,8 @@ def test_report_send_delivers_escaped_report_with_images(built: tuple[Path, Path
     assert all(f"cid:{cid}" in html for cid in images)
     # the hostile title reached the flags and the report, escaped in both parts
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 6x800" in html and "<script" not in html
-    assert "\\<script\\>" in text and "<script>" not in text
+    # the text part is plain text: the title as it is, no Markdown escapes or table pipes
+    assert HOSTILE in text and "\\" not in text and "|" not in text
     assert "spacing.too_close" in text and "spacing.before_quality" in text
     # the password is nowhere: not in output, report files, DB
     written = list((cfg.parent / "reports").glob("me-2026-W38.*"))
@@ -88,4 +98,102 @@ def test_failed_send_is_one_line_and_keeps_the_report(built: tuple[Path, Path], 
                           "RUNLIFT_SMTP_PASSWORD": PASSWORD, "RUNLIFT_SMTP_USER": USER})
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert "could not deliver the 2026-W38 report" in r.stderr and PASSWORD not in r.stderr
-    assert sorted(p.name for p in (cfg.parent / "reports").iterdir()) == ["me-2026-W38.html", "me-2026-W38.md"]
+    reports = cfg.parent / "reports"
+    assert sorted(p.name for p in reports.iterdir() if not p.name.startswith(".")) == [
+        "index.html", "me-2026-W38.html", "me-2026-W38.md"]
+    # the attempt is in the ledger (a retry reuses its Message-ID), with nobody having accepted it
+    [entry] = json.loads((reports / LEDGER_FILE).read_text())["deliveries"].values()
+    assert entry["accepted"] == {} and entry["message_id"].startswith("<")
+
+
+# --- two athletes and a coach ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("team")
+    db, config = two_athletes(tmp)
+    return db, tmp / "runlift.toml"
+
+
+def copies(handler: Handler) -> dict[tuple[str, str], int]:
+    """How many copies each recipient got of each subject."""
+    got: dict[tuple[str, str], int] = {}
+    for r in handler.received:
+        for to in r.rcpt_tos:
+            key = (to, r.message()["Subject"])
+            got[key] = got.get(key, 0) + 1
+    return got
+
+
+def test_partial_failure_is_retried_by_a_second_process_without_resending(team: tuple[Path, Path]) -> None:
+    """`runlift report --send` twice, two separate processes: the coach's mailbox is busy (451) the
+    first time; the second run delivers only the roster digest, only to the coach. Each report goes
+    to its athlete's email_to (me) or the [report] email_to (ana)."""
+    db, cfg = team
+    handler = RefuseOnce(flaky="coach@example.org")
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=5)
+    controller.start()
+    try:
+        first = _report(db, cfg, smtp_env(port))
+        after_first = [(r.rcpt_tos, r.message()["Subject"]) for r in handler.received]
+        second = _report(db, cfg, smtp_env(port))
+        third = _report(db, cfg, smtp_env(port))  # everyone has everything: nothing is sent
+    finally:
+        controller.stop()
+    assert first.returncode == 1 and len(first.stderr.strip().splitlines()) == 1, first.stderr
+    assert "could not deliver the 2026-W38 roster digest to 1 recipient" in first.stderr
+    assert "coach@example.org (451 4.2.0" in first.stderr
+    me_subject, ana_subject = (f"runlift · 2026-W38 · {c}" for c in ("2 warnings", "1 warning"))
+    roster_subject = "runlift roster · 2026-W38 · 2 athletes · 3 warnings"
+    assert after_first == [(["me@example.org"], me_subject), (["team@example.org"], ana_subject)]
+    assert second.returncode == 0, second.stderr
+    assert third.returncode == 0, third.stderr
+    assert copies(handler) == {("me@example.org", me_subject): 1, ("team@example.org", ana_subject): 1,
+                               ("coach@example.org", roster_subject): 1}
+
+    roster = handler.received[-1].message()
+    assert roster["Auto-Submitted"] == "auto-generated" and roster["To"] == "coach@example.org"
+    text = roster.get_body(("plain",)).get_content()
+    assert "\\" not in text and "|" not in text
+    assert re.search(r"^  me +met +0 +2 +2/2 +54\.2 ", text, re.M)
+    assert re.search(r"^  ana +short +0 +1 +0/2 +54\.2 ", text, re.M)
+    html = roster.get_body(("html",)).get_content()
+    assert 'href="#athlete-me"' in html and 'id="athlete-ana"' in html
+    assert "-2026-W38.html" not in html  # an e-mail cannot reach the report folder's pages
+    for r in handler.received:
+        assert r.message()["Auto-Submitted"] == "auto-generated"
+    ledger = json.loads((cfg.parent / "reports" / LEDGER_FILE).read_text())["deliveries"]
+    assert {k: sorted(v["accepted"]) for k, v in ledger.items()} == {
+        "2026-W38/me": ["me@example.org"], "2026-W38/ana": ["team@example.org"],
+        "2026-W38/@roster": ["coach@example.org"]}
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_weekly_report_flow_sends_per_athlete_and_roster(team: tuple[Path, Path], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduled flow sends to the same recipients; a rerun (a restarted serve) resends nothing."""
+    from flows.report import weekly_report_flow
+
+    db, cfg = team
+    handler = Handler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=5)
+    controller.start()
+    try:
+        for k, v in smtp_env(port).items():
+            monkeypatch.setenv(k, v)
+        # the flow builds as of today: copy the DB so the module's other tests keep their build
+        flow_db = tmp_path / "flow.duckdb"
+        shutil.copy(db, flow_db)
+        weekly_report_flow(flow_db, cfg, "2026-W37")
+        weekly_report_flow(flow_db, cfg, "2026-W37")  # a rerun (a restarted serve): nothing resent
+    finally:
+        controller.stop()
+    got = {(tuple(r.rcpt_tos), r.message()["Subject"].split(" · ")[0]) for r in handler.received}
+    assert len(handler.received) == 3
+    assert got == {(("me@example.org",), "runlift"), (("team@example.org",), "runlift"),
+                   (("coach@example.org",), "runlift roster")}
+    assert (cfg.parent / "reports" / "index.html").exists()

@@ -421,7 +421,8 @@ def report(
     for w in written:
         out.print(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values()), highlight=False)
     if send:
-        sent = sorted({to for w in written for to in config.email_to_for(w.report.athlete)})
+        sent = sorted({to for w in written for to in config.email_to_for(w.report.athlete)}
+                      | set(config.report.coach_email_to))
         out.print(f"sent to {', '.join(sent)}" if sent else "nobody to send to: set email_to in runlift.toml")
 
 

@@ -21,9 +21,10 @@ whitespace-collapsed, re-cased and line-cut forms, and the base64 forms AUTH sen
 
 A failure that retrying cannot heal (authentication refused, 5xx replies, TLS certificate or
 configuration mismatches) raises :class:`PermanentDeliveryError`; the scheduled flow retries
-only the others (connection refused, timeouts, 4xx replies). Recipients that accepted a report
-are remembered in :data:`LEDGER` for :data:`RETRY_WINDOW_S`: a retry sends only to the rest,
-with the same Message-ID, and a report every recipient already has is not sent again.
+only the others (connection refused, timeouts, 4xx replies). Recipients that accepted a mail are
+remembered in a :class:`DeliveryLedger` (``commands.send_reports``: the file :data:`LEDGER_FILE`
+in the report folder, so across processes too): a retry sends only to the rest, with the same
+Message-ID, and a mail every recipient already has is not sent again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -40,21 +42,31 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any
 
 from pipeline.errors import DeliveryError, EmailConfigError
 from pipeline.report import Report
+from pipeline.report.page import write_atomic
+
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock; the ledger file still prevents resending after the fact
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("runlift.email")
 
 DEFAULT_SENDER = "runlift@localhost"
 DEFAULT_TIMEOUT = 30.0
 NO_RECIPIENTS = "no recipients: set [report] email_to in runlift.toml"
-RETRY_WINDOW_S = 3600.0  # longer than the flow's retries (30 s + 2 min + 10 min plus the timeouts)
+LEDGER_FILE = ".runlift-deliveries.json"  # in the report folder; hidden: not a page of the index
+LEDGER_KEEP_S = 400 * 86400.0  # a year and a bit: a week's mail is never sent twice while it matters
+ROSTER = "@roster"  # the ledger's name for the coach's roster digest (an athlete id has no "@")
 SMTP_PORT, SUBMISSION_PORT, SMTPS_PORT = 25, 587, 465
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -156,138 +168,255 @@ def _parse_bool(name: str, value: str | None) -> bool | None:
 # --- message -----------------------------------------------------------------------------------
 
 
-def build_message(report: Report, sender: str, recipients: Sequence[str], *,
+@dataclass(frozen=True)
+class Mail:
+    """One e-mail: an athlete's weekly report or the coach's roster digest.
+
+    ``name`` says whose it is in the ledger: the athlete id, or :data:`ROSTER` (an athlete id
+    cannot contain ``@``). ``text`` is the text/plain part (plain text, :mod:`pipeline.report.text`);
+    ``html`` references each of ``images`` as ``cid:<name>``."""
+
+    week: str
+    name: str
+    subject: str
+    text: str
+    html: str
+    images: Mapping[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def of_report(cls, report: Report, text: str | None = None) -> Mail:
+        """The mail of a weekly report; without ``text``, its Markdown is the text part."""
+        return cls(report.week, report.athlete, report.subject, report.markdown if text is None else text,
+                   report.html, dict(report.images))
+
+    @property
+    def what(self) -> str:
+        """How messages name it: ``"the 2026-W38 report"``."""
+        return f"the {self.week} {'roster digest' if self.name == ROSTER else 'report'}"
+
+    @property
+    def key(self) -> str:
+        """The ledger key: week and whose (``"2026-W38/me"``, ``"2026-W38/@roster"``)."""
+        return f"{self.week}/{self.name}"
+
+    def digest(self) -> str:
+        """A hash of the content: a retry of unchanged content reuses the first attempt's Message-ID."""
+        h = hashlib.sha256()
+        for part in (self.week, self.name, self.subject, self.text, self.html):
+            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        for name in sorted(self.images):
+            h.update(name.encode("utf-8", "surrogatepass") + b"\0" + hashlib.sha256(self.images[name]).digest())
+        return h.hexdigest()
+
+
+def build_message(report: Report | Mail, sender: str, recipients: Sequence[str], *,
                   message_id: str | None = None, date: str | None = None) -> EmailMessage:
-    """multipart/alternative: text/plain (the Markdown) and multipart/related (the HTML plus each
-    image as an inline image/png part whose Content-ID matches the ``cid:<name>`` in the HTML).
-    A retry passes the first attempt's ``message_id`` and ``date`` so it is the same message."""
+    """multipart/alternative: text/plain and multipart/related (the HTML plus each image as an
+    inline image/png part whose Content-ID matches the ``cid:<name>`` in the HTML). A retry passes
+    the first attempt's ``message_id`` and ``date`` so it is the same message. Every message
+    carries ``Auto-Submitted: auto-generated``."""
+    mail = report if isinstance(report, Mail) else Mail.of_report(report)
     msg = EmailMessage()
-    msg["Subject"] = report.subject
+    msg["Subject"] = mail.subject
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = date or formatdate(localtime=True)
-    # an explicit domain: make_msgid()'s default calls socket.getfqdn(), which can stall on DNS
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = message_id or make_msgid(idstring=f"runlift.{report.week}", domain=domain)
+    msg["Message-ID"] = message_id or _new_msgid(mail.week, sender)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
 
     # quoted-printable keeps every line 7-bit and short, whatever the server's 8BITMIME support
-    msg.set_content(report.markdown, cte="quoted-printable")
-    msg.add_alternative(report.html, subtype="html", cte="quoted-printable")
+    msg.set_content(mail.text, cte="quoted-printable")
+    msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     html_part = list(msg.iter_parts())[1]
-    for name, png in report.images.items():
+    for name, png in mail.images.items():
         filename = name if name.lower().endswith(".png") else f"{name}.png"
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>",
                               disposition="inline", filename=filename)
     return msg
 
 
+def _new_msgid(week: str, sender: str) -> str:
+    # an explicit domain: make_msgid()'s default calls socket.getfqdn(), which can stall on DNS
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(idstring=f"runlift.{week}", domain=domain)
+
+
 # --- who already has it --------------------------------------------------------------------------
 
 
 @dataclass
-class _Attempts:
+class Attempt:
+    """What the ledger knows of one mail (one week's report of one athlete, or the roster)."""
+
     message_id: str
     date: str
-    accepted: set[str] = field(default_factory=set)
-    touched: float = field(default_factory=time.monotonic)
+    digest: str
+    accepted: dict[str, str] = field(default_factory=dict)  # recipient (lower-cased) -> UTC time it accepted
+    touched: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "date": self.date, "digest": self.digest,
+                "accepted": dict(sorted(self.accepted.items())), "touched": self.touched}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Attempt:
+        accepted = raw.get("accepted", {})
+        if not isinstance(accepted, dict):
+            raise ValueError("accepted is not an object")
+        return cls(str(raw["message_id"]), str(raw["date"]), str(raw.get("digest", "")),
+                   {str(k): str(v) for k, v in accepted.items()}, float(raw.get("touched", 0.0)))
+
+
+def _addr_key(address: str) -> str:
+    return address.strip().lower()
 
 
 class DeliveryLedger:
-    """Recipients that accepted each report, per server and sender, for ``window_s`` seconds after
-    the last attempt. In memory: Prefect task retries run in the flow run's process."""
+    """Recipients that accepted each mail, keyed by week, whose (athlete id or roster) and recipient.
 
-    def __init__(self, window_s: float = RETRY_WINDOW_S) -> None:
-        self.window_s = window_s
-        self._lock = threading.Lock()
-        self._entries: dict[str, _Attempts] = {}
+    With a ``path`` (``commands.send_reports`` uses :data:`LEDGER_FILE` in the report folder) the
+    ledger is a small JSON file, rewritten atomically after every accepted delivery, so a retry in
+    another process (a second ``runlift report --send``, a restarted ``serve``) does not resend
+    either; while one process sends a mail, others wait on ``<file>.lock`` (POSIX ``flock``).
+    Without a path it lives in memory. Entries untouched for ``keep_s`` seconds are forgotten.
+    A recipient who has a week's mail is not sent it again, even when its content changed
+    (a rebuild, a later ``--as-of``): delete the entry (or the file) to send a week once more."""
 
-    def attempts(self, key: str, week: str, sender: str) -> _Attempts:
-        """The record of earlier attempts at ``key``, or a fresh one with a new Message-ID."""
-        now = time.monotonic()
+    def __init__(self, path: Path | None = None, keep_s: float = LEDGER_KEEP_S) -> None:
+        self.path = None if path is None else Path(path)
+        self.keep_s = keep_s
+        self._lock = threading.Lock()  # the entries
+        self._sending = threading.Lock()  # one delivery at a time (the SMTP worker thread records under _lock)
+        self._memory: dict[str, Attempt] = {}
+
+    # -- storage
+    def _load(self) -> dict[str, Attempt]:
+        """The entries not older than ``keep_s``."""
+        now = time.time()
+        return {k: e for k, e in self._read().items() if now - e.touched <= self.keep_s}
+
+    def _read(self) -> dict[str, Attempt]:
+        if self.path is None:
+            return dict(self._memory)
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            entries = raw["deliveries"]
+            return {str(k): Attempt.from_json(v) for k, v in entries.items()}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            log.warning("ignoring the unreadable delivery ledger %s (%s); it is rewritten on the next delivery",
+                        self.path, type(err).__name__)
+            return {}
+
+    def _store(self, entries: dict[str, Attempt]) -> None:
+        if self.path is None:
+            self._memory = entries
+            return
+        body = json.dumps({"version": 1, "deliveries": {k: entries[k].to_json() for k in sorted(entries)}},
+                          indent=1, ensure_ascii=False)
+        write_atomic(self.path, body + "\n")
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Exclusive use of the ledger for one mail's delivery: other threads, and with a file
+        other processes, wait."""
+        with self._sending:
+            if self.path is None or fcntl is None:
+                yield
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    # -- queries
+    def attempt(self, mail: Mail, sender: str) -> Attempt:
+        """The record of earlier attempts at ``mail``: a retry of the same content keeps its
+        Message-ID and Date; changed content (or a first attempt) gets new ones."""
         with self._lock:
-            for k in [k for k, e in self._entries.items() if now - e.touched > self.window_s]:
-                del self._entries[k]
-            entry = self._entries.get(key)
-            if entry is None:
-                domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-                entry = _Attempts(make_msgid(idstring=f"runlift.{week}", domain=domain), formatdate(localtime=True))
-                self._entries[key] = entry
-            entry.touched = now
+            entries = self._load()
+            entry = entries.get(mail.key)
+            digest = mail.digest()
+            if entry is None or entry.digest != digest:
+                accepted = entry.accepted if entry is not None else {}
+                entry = Attempt(_new_msgid(mail.week, sender), formatdate(localtime=True), digest, dict(accepted))
+                entries[mail.key] = entry
+                self._store(entries)
             return entry
 
-    def accepted(self, key: str) -> frozenset[str]:
+    def accepted(self, mail: Mail | str) -> frozenset[str]:
+        """The (lower-cased) recipients that accepted ``mail`` (or the mail of a ledger key)."""
+        key = mail if isinstance(mail, str) else mail.key
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._load().get(key)
             return frozenset(entry.accepted) if entry else frozenset()
 
-    def record(self, key: str, accepted: Sequence[str]) -> None:
+    def record(self, mail: Mail, accepted: Sequence[str]) -> None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                entry.accepted.update(accepted)
-                entry.touched = time.monotonic()
+            entries = self._load()
+            entry = entries.get(mail.key)
+            if entry is None:
+                entry = entries[mail.key] = Attempt(_new_msgid(mail.week, "runlift@localhost"),
+                                                    formatdate(localtime=True), mail.digest())
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            for r in accepted:
+                entry.accepted.setdefault(_addr_key(r), stamp)
+            entry.touched = time.time()
+            self._store(entries)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._store({})
 
 
-LEDGER = DeliveryLedger()
-
-
-def _delivery_key(report: Report, settings: SmtpSettings) -> str:
-    """What makes two sends the same delivery: the report's content, the server and the sender."""
-    h = hashlib.sha256()
-    for part in (report.athlete, report.week, report.subject, report.markdown, report.html,
-                 settings.host, str(settings.port), settings.sender):
-        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    for name in sorted(report.images):
-        h.update(name.encode("utf-8", "surrogatepass") + b"\0" + hashlib.sha256(report.images[name]).digest())
-    return h.hexdigest()
+LEDGER = DeliveryLedger()  # in memory: for callers that pass no ledger
 
 
 # --- delivery ----------------------------------------------------------------------------------
 
 
-def send_report(report: Report, recipients: Sequence[str], settings: SmtpSettings,
+def send_report(report: Report | Mail, recipients: Sequence[str], settings: SmtpSettings,
                 ledger: DeliveryLedger | None = None) -> list[str]:
-    """Deliver ``report`` to the ``recipients`` that do not have it yet (see :class:`DeliveryLedger`);
-    returns those that accepted it now. Any failure raises :class:`DeliveryError`
-    (:class:`PermanentDeliveryError` when retrying cannot help)."""
+    """Deliver a report (or any :class:`Mail`) to the ``recipients`` that do not have it yet (see
+    :class:`DeliveryLedger`); returns those that accepted it now. Any failure raises
+    :class:`DeliveryError` (:class:`PermanentDeliveryError` when retrying cannot help)."""
+    mail = report if isinstance(report, Mail) else Mail.of_report(report)
     ledger = ledger if ledger is not None else LEDGER
     wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     if not wanted:
         raise PermanentDeliveryError(NO_RECIPIENTS)
     where = f"{settings.host}:{settings.port}"
-    key = _delivery_key(report, settings)
-    attempts = ledger.attempts(key, report.week, settings.sender)
-    done = ledger.accepted(key)
-    pending = [r for r in wanted if r not in done]
-    if not pending:
-        log.info("the %s report already reached all %d recipient(s) via %s; not sending it again",
-                 report.week, len(wanted), where)
-        return []
-    n = len(pending)
-    prefix = f"could not deliver the {report.week} report to {n} recipient{'s' if n != 1 else ''} via {where}"
-    earlier = len(wanted) - n
-    suffix = f" ({earlier} other{'s' if earlier != 1 else ''} already had it)" if earlier else ""
+    with ledger.holding():
+        attempt = ledger.attempt(mail, settings.sender)
+        done = ledger.accepted(mail)
+        pending = [r for r in wanted if _addr_key(r) not in done]
+        if not pending:
+            log.info("%s already reached all %d recipient(s); not sending it again", mail.what, len(wanted))
+            return []
+        n = len(pending)
+        prefix = f"could not deliver {mail.what} to {n} recipient{'s' if n != 1 else ''} via {where}"
+        earlier = len(wanted) - n
+        suffix = f" ({earlier} other{'s' if earlier != 1 else ''} already had it)" if earlier else ""
 
-    try:
-        msg = build_message(report, settings.sender, wanted, message_id=attempts.message_id, date=attempts.date)
-    except (ValueError, TypeError) as err:  # e.g. a malformed address or header
-        problem = _scrub(f"invalid message: {err}", settings)
-        raise PermanentDeliveryError(f"{prefix}: {problem}{suffix}") from None
+        try:
+            msg = build_message(mail, settings.sender, wanted, message_id=attempt.message_id, date=attempt.date)
+        except (ValueError, TypeError) as err:  # e.g. a malformed address or header
+            problem = _scrub(f"invalid message: {err}", settings)
+            raise PermanentDeliveryError(f"{prefix}: {problem}{suffix}") from None
 
-    log.info("sending the %s report to %d recipient(s) via %s%s", report.week, n, where,
-             f" ({earlier} already had it)" if earlier else "")
-    outcome = _deliver(msg, pending, settings, on_accepted=lambda got: ledger.record(key, got))
+        log.info("sending %s to %d recipient(s) via %s%s", mail.what, n, where,
+                 f" ({earlier} already had it)" if earlier else "")
+        outcome = _deliver(msg, pending, settings, on_accepted=lambda got: ledger.record(mail, got))
     if outcome.problem is not None:
         # raised outside any except block: no __cause__ / __context__ carrying server text
         log.warning("delivery via %s failed", where)
         error = PermanentDeliveryError if outcome.permanent else DeliveryError
         raise error(f"{prefix}: {outcome.problem}{suffix}")
-    log.info("sent the %s report via %s", report.week, where)
+    log.info("sent %s via %s", mail.what, where)
     return outcome.accepted
 
 
