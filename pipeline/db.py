@@ -115,7 +115,8 @@ CREATE TABLE IF NOT EXISTS raw.strength_sets (
     rpe DOUBLE,
     duration_s DOUBLE,
     is_unilateral BOOLEAN,
-    is_plyometric BOOLEAN
+    is_plyometric BOOLEAN,
+    start_utc TIMESTAMPTZ
 );
 """
 
@@ -152,6 +153,8 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute('ALTER TABLE ingest_log RENAME COLUMN "at" TO ingested_at')
     for column, kind in _ATHLETE_COLUMNS_V2:  # mirrored from the config, filled by the next sync
         con.execute(f"ALTER TABLE raw.athletes ADD COLUMN IF NOT EXISTS {column} {kind}")
+    # contract v2: set timing for rest_s (sets loaded before stay untimed: rest_s null)
+    con.execute("ALTER TABLE raw.strength_sets ADD COLUMN IF NOT EXISTS start_utc TIMESTAMPTZ")
 
 
 _ATHLETE_COLUMNS_V2 = (("threshold_pace_s_per_km", "INTEGER"), ("strength_experience", "VARCHAR"),

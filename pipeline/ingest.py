@@ -353,7 +353,9 @@ def in_processes(workers: int | None = None) -> ParseJobs:
             yield from map(parse_job, chain(head, jobs))
             return
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.parsers", "pipeline.parsers.fit", "pandas"])
+        # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans)
+        ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit",
+                                    "pandas"])
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
             yield from parse_batches(chain(head, jobs), lambda batch: pool.submit(parse_batch, batch),
                                      batch_size=1, in_flight=n * MAX_IN_FLIGHT_PER_WORKER)

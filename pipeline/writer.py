@@ -146,9 +146,14 @@ def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions:
         sets.extend({
             "session_id": sid, "set_index": x.set_index, "exercise_raw": x.exercise, "set_type": x.set_type,
             "reps": x.reps, "weight_kg": x.weight_kg, "rpe": x.rpe, "duration_s": x.duration_s,
+            "start_utc": x.start_utc,
         } for x in s.sets)
-    set_cols = ["session_id", "set_index", "exercise_raw", "set_type", "reps", "weight_kg", "rpe", "duration_s"]
-    return pd.DataFrame(rows), pd.DataFrame(sets, columns=set_cols)
+    set_cols = ["session_id", "set_index", "exercise_raw", "set_type", "reps", "weight_kg", "rpe", "duration_s",
+                "start_utc"]
+    set_frame = pd.DataFrame(sets, columns=set_cols)
+    # a typed column even when no set is timed (CSV logs): an all-None object column has no type
+    set_frame["start_utc"] = pd.to_datetime(set_frame["start_utc"], utc=True)
+    return pd.DataFrame(rows), set_frame
 
 
 def _watch_activity_for_sessions(acts: list[Activity], ids: list[str],

@@ -16,6 +16,7 @@ right instant.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -99,8 +100,7 @@ class Scenario:
         """A logged strength session (default: :func:`default_sets`, a qualifying session)."""
         start = self._utc(on, at)
         chosen = sets if sets is not None else default_sets()
-        numbered = [StrengthSet(i, s.exercise, s.set_type, s.reps, s.weight_kg, s.rpe, s.duration_s)
-                    for i, s in enumerate(chosen)]
+        numbered = [replace(s, set_index=i) for i, s in enumerate(chosen)]
         self.sessions.append(StrengthSession(title, start, start + timedelta(minutes=minutes), numbered))
         return self
 

@@ -1,4 +1,5 @@
-"""Contention with analysts, the published snapshot, and (slow) SIGKILL trials of ingest and build."""
+"""Contention with analysts, the published snapshot, no process left behind by a killed ingest,
+and (slow) SIGKILL trials of ingest and build."""
 
 from __future__ import annotations
 
@@ -87,6 +88,47 @@ def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> No
     assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 13
     con.close()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# --- no process outlives a killed runlift ----------------------------------------------------------
+
+def _marked(marker: str) -> list[tuple[int, str]]:
+    """(pid, command line) of every live process whose environment carries ``marker``: the ones a
+    runlift started with it inherit it, whoever their parent is now."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if f"RUNLIFT_TEST_MARKER={marker}".encode() in (proc / "environ").read_bytes() and \
+                        (proc / "stat").read_text().split(")")[-1].split()[0] != "Z":
+                    found.append((int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+            except OSError:  # it ended while we looked
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_sigkilled_ingest_leaves_no_parse_worker_behind(tmp_path: Path) -> None:
+    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    runlift = [sys.executable, "-m", "pipeline.app.cli", "--db", str(tmp_path / "x.duckdb"),
+               "--config", str(SAMPLE / "runlift.toml"), "ingest", str(SAMPLE / "runs")]
+    proc = subprocess.Popen(runlift, env=os.environ | {"RUNLIFT_TEST_MARKER": marker}, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        # the forkserver and at least one worker it forked (both run multiprocessing.forkserver's main)
+        while sum("multiprocessing.forkserver" in cmd for _, cmd in _marked(marker)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the parse pool never started"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while (left := _marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid, _ in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], left
 
 
 # --- SIGKILL trials (slow) -----------------------------------------------------------------------

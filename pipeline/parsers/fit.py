@@ -552,7 +552,7 @@ def _strength_sessions(parts: list[_Part], set_messages: list[DataMessage], cloc
     sessions = []
     for i, part in enumerate(strength):
         mine = sorted(((t, m) for (t, m), o in zip(timed, owner, strict=True) if o == i), key=lambda tm: tm[0])
-        sets = [s for s in (_strength_set(m) for _, m in mine) if s is not None]
+        sets = [s for s in (_strength_set(m, clock) for _, m in mine) if s is not None]
         for index, s in enumerate(sets):
             s.set_index = index
         start = _to_datetime(part.start)
@@ -572,8 +572,9 @@ def _set_time(message: DataMessage, clock: _Clock, default: int) -> int:
     return default
 
 
-def _strength_set(message: DataMessage) -> StrengthSet | None:
-    """A StrengthSet for an active set message; None for rest entries, which are not sets."""
+def _strength_set(message: DataMessage, clock: _Clock) -> StrengthSet | None:
+    """A StrengthSet for an active set message; None for rest entries, which are not sets (their
+    time is the gap between the active sets' start_time + duration, so nothing of it is lost)."""
     set_type = message.get_raw_value("set_type")
     category, subtype = _exercise(message.get_raw_value("category"), message.get_raw_value("category_subtype"))
     reps = _int(message.get_value("repetitions"))
@@ -590,7 +591,14 @@ def _strength_set(message: DataMessage) -> StrengthSet | None:
         reps=reps,
         weight_kg=weight,
         duration_s=_num(message.get_value("duration")),
+        start_utc=_set_start(message, clock),
     )
+
+
+def _set_start(message: DataMessage, clock: _Clock) -> datetime | None:
+    """The set's own start_time (the message timestamp is when it was written, not when it began)."""
+    seconds = clock.seconds(message.get_raw_value("start_time"))
+    return _to_datetime(seconds) if seconds is not None and _EARLIEST_S <= seconds < _LATEST_S else None
 
 
 def _exercise(categories: object, subtypes: object) -> tuple[int | None, int | None]:

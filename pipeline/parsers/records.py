@@ -123,6 +123,9 @@ class StrengthSet:
     weight_kg: float | None
     rpe: float | None = None
     duration_s: float | None = None
+    # when the set started (UTC), where the source times sets (FIT ``set`` messages): the rest
+    # before a set is its start minus the previous set's start + duration (strength_sets.rest_s)
+    start_utc: datetime | None = None
 
 
 @dataclass

@@ -13,6 +13,8 @@
 -- ATL/CTL: x_t = x_{t-1} + (load_t - x_{t-1}) / T, T = 7 and 42, both seeded (x before the first
 -- day) with the mean daily load of the series' first 42 days (fewer when shorter).
 -- TSB on a day = the previous day's CTL - ATL (null on the first day).
+-- strength_load: the sum of the day's strength_sessions.srpe_load (session RPE x minutes, Foster
+-- 2001), 0 without one; kept apart: it never enters load, ACWR, ATL or CTL.
 -- The four exponential averages run in one recursion, one step per day for all athletes at once
 -- over a materialised day table, so a step costs a hash probe per athlete.
 with recursive days as (
@@ -104,8 +106,14 @@ select
     end as acwr,
     e.atl,
     e.ctl,
-    lag(e.ctl) over series - lag(e.atl) over series as tsb
+    lag(e.ctl) over series - lag(e.atl) over series as tsb,
+    coalesce(st.strength_load, 0) as strength_load
 from windows as w
 join ewma as e using (athlete_id, day_no)
 cross join stg_rules as r
+left join (
+    select athlete_id, local_date, sum(srpe_load) as strength_load
+    from strength_sessions
+    group by athlete_id, local_date
+) as st using (athlete_id, local_date)
 window series as (partition by w.athlete_id order by w.local_date)

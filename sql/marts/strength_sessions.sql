@@ -2,6 +2,9 @@
 -- (SPEC Definitions): it lasts >= min_session_minutes, has >= min_working_sets working sets whose
 -- pattern is not mobility or cardio, and >= 1 lower-body working set. why_not names the first
 -- failing test in the order mobility_only, no_lower_body, too_few_sets, too_short.
+-- session_rpe: the mean RPE of the working sets that carry one (no source logs a session RPE);
+-- srpe_load = session_rpe x minutes (Foster 2001), null without RPE; plyo_contacts = reps of the
+-- plyometric working sets, x2 for unilateral ones (one contact per leg per rep).
 with set_counts as (
     select
         session_id,
@@ -9,8 +12,11 @@ with set_counts as (
         count(*) filter (where set_type <> 'warmup') as working_sets,
         count(*) filter (where set_type <> 'warmup' and pattern not in ('mobility', 'cardio')) as strength_sets,
         count(*) filter (where set_type <> 'warmup' and is_lower_body) as lower_body_sets,
-        bool_and(pattern in ('mobility', 'cardio')) as mobility_only
-    from stg_strength_sets
+        bool_and(pattern in ('mobility', 'cardio')) as mobility_only,
+        avg(rpe) filter (where set_type <> 'warmup') as session_rpe,
+        coalesce(sum(reps * case when is_unilateral then 2 else 1 end)
+                 filter (where set_type <> 'warmup' and is_plyometric), 0) as plyo_contacts
+    from int_strength_sets
     group by session_id
 ),
 judged as (
@@ -19,6 +25,8 @@ judged as (
         coalesce(c.total_sets, 0) as total_sets,
         coalesce(c.working_sets, 0) as working_sets,
         coalesce(c.lower_body_sets, 0) as lower_body_sets,
+        c.session_rpe,
+        coalesce(c.plyo_contacts, 0) as plyo_contacts,
         case
             when c.mobility_only then 'mobility_only'
             when coalesce(c.lower_body_sets, 0) = 0 then 'no_lower_body'
@@ -43,6 +51,9 @@ select
     lower_body_sets,
     why_not is null as qualifies,
     why_not,
+    session_rpe,
+    session_rpe * duration_s / 60.0 as srpe_load,
+    plyo_contacts,
     total_sets,
     activity_id,
     source_format,

@@ -1,4 +1,5 @@
--- Every set of the kept strength sessions, with the exercise normalised and classified (at build).
+-- Every set of the kept strength sessions, with the exercise normalised and classified (at build),
+-- and the set measures of int_strength_sets: rest_s, e1rm_kg, pct_e1rm, is_heavy (SPEC Definitions).
 select
     session_id,
     set_index,
@@ -10,7 +11,12 @@ select
     weight_kg,
     rpe,
     duration_s,
+    rest_s,
     is_unilateral,
     is_plyometric,
-    is_lower_body
-from stg_strength_sets
+    is_lower_body,
+    e1rm_kg,
+    pct_e1rm,
+    is_heavy,
+    start_utc
+from int_strength_sets

@@ -12,6 +12,7 @@ select
     x.weight_kg,
     x.rpe,
     x.duration_s,
+    x.start_utc,
     coalesce(n.is_unilateral, false) as is_unilateral,
     coalesce(n.is_plyometric, false) as is_plyometric,
     coalesce(n.is_lower_body, false) as is_lower_body

@@ -1,0 +1,52 @@
+"""No process outlives the runlift command that started it (SPEC: "a killed runlift process never
+leaves worker processes behind").
+
+A SIGKILLed runlift cannot clean up, so the parse pool's forkserver watches for it:
+:func:`exit_with_parent` starts a daemon thread that, once the parent is gone (the parent pid
+changes when it dies and the process is re-parented), kills the processes it forked (the parse
+workers, some of which may still be waiting for the dead parent's start-up data) and ends itself.
+The forkserver runs it through :mod:`pipeline.orphans_forkserver`, a forkserver preload. Polling
+rather than Linux's PR_SET_PDEATHSIG, because that fires when the parent *thread* ends, and the
+thread that started the forkserver may end long before runlift does. The multiprocessing resource
+tracker then ends by itself: the last process holding its pipe is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+POLL_S = 0.2
+
+
+def exit_with_parent() -> None:
+    """Once this process's parent dies: SIGKILL this process's children, then exit (status 1)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL_S)
+        for pid in children():
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                os.kill(pid, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def children(of: int | None = None) -> list[int]:
+    """Pids whose parent is ``of`` (default: this process), from /proc; [] where there is no /proc."""
+    me = of or os.getpid()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry.parent.name))
+    return found
