@@ -1,11 +1,13 @@
-"""Screenshot the sample weekly report (docs/report.png) with headless Chromium.
+"""Screenshot the sample weekly report at phone and desktop width with headless Chromium.
 
-    .venv/bin/python scripts/screenshot_report.py [--week 2026-W38] [--db DEMO.duckdb] [--out docs/report.png]
+    .venv/bin/python scripts/screenshot_report.py [--week 2026-W38] [--db DEMO.duckdb] [--out-dir docs]
 
 Builds the demo DB in a temporary folder unless ``--db`` names one, renders the report of the
 sample athlete for ``--week`` to its self-contained HTML file, and has Chromium (Debian package
-``chromium``; not needed by the test suite) take a 760 px wide screenshot; the page's empty bottom is
-trimmed off. Chromium runs with a fresh profile and no network features.
+``chromium``, driven by Playwright with ``executable_path``: no browser download) take two
+full-page screenshots: ``report-phone.png`` (390 px wide, at the density of a phone, 2x) and
+``report-desktop.png`` (1280 px wide; the grey page margins beside the 680 px report trimmed).
+The same browser runs the overflow test, tests/test_report_browser.py.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,47 +29,82 @@ from pipeline.app.demo import SAMPLE_DIR, run_demo  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.report.render import render_report, write_report  # noqa: E402
 
-WIDTH, HEIGHT = 760, 3000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# a fresh profile with no network features: the report is a local file with inline images
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+def chromium() -> str | None:
+    """The system Chromium, or None."""
+    for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:
             return path
-    raise SystemExit("chromium not found: apt-get install -y chromium")
+    return None
 
 
-def screenshot(html: Path, png: Path, height: int = HEIGHT) -> None:
-    with tempfile.TemporaryDirectory(prefix="runlift-chromium-") as profile:
-        cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png}",
-               f"--window-size={WIDTH},{height}", html.resolve().as_uri()]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-
-
-def trim_bottom(png: Path, margin: int = 24) -> bytes:
-    """Cut the empty page background below the report; returns optimised PNG bytes."""
-    img = Image.open(png).convert("RGB")
-    bg = img.getpixel((img.width - 1, img.height - 1))
-    bottom = img.height
+def trim_sides(png: bytes, margin: int = 24) -> bytes:
+    """Cut the empty page background left and right of the report; returns optimised PNG bytes."""
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    bg = img.getpixel((0, img.height - 1))
     px = img.load()
-    while bottom > 1 and all(px[x, bottom - 1] == bg for x in range(0, img.width, 4)):
-        bottom -= 1
-    img = img.crop((0, 0, img.width, min(img.height, bottom + margin)))
+    assert px is not None
+    rows = range(0, img.height, 8)
+
+    def empty(x: int) -> bool:
+        return all(px[x, y] == bg for y in rows)
+
+    left = 0
+    while left < img.width - 1 and empty(left):
+        left += 1
+    right = img.width
+    while right > left + 1 and empty(right - 1):
+        right -= 1
+    img = img.crop((max(0, left - margin), 0, min(img.width, right + margin), img.height))
+    return _small_png(img)
+
+
+def _small_png(img: Image.Image) -> bytes:
+    # a 256-colour palette: a screenshot of flat colours and anti-aliased text stays sharp at a third the size
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 
+def optimise(png: bytes) -> bytes:
+    return _small_png(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def screenshots(html: Path, executable: str) -> dict[str, bytes]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+            phone.goto(html.resolve().as_uri(), wait_until="load")
+            shots = {"phone": optimise(phone.screenshot(full_page=True))}
+            desktop = browser.new_page(viewport=DESKTOP)
+            desktop.goto(html.resolve().as_uri(), wait_until="load")
+            shots["desktop"] = trim_sides(desktop.screenshot(full_page=True))
+        finally:
+            browser.close()
+    return shots
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--week", default="2026-W38")
     ap.add_argument("--athlete", default="me")
     ap.add_argument("--db", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "report.png")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "docs")
     args = ap.parse_args()
+    executable = chromium()
+    if executable is None:
+        raise SystemExit("chromium not found: apt-get install -y chromium")
     with tempfile.TemporaryDirectory(prefix="runlift-shot-") as tmp:
         db = args.db
         if db is None:
@@ -80,12 +116,12 @@ def main() -> None:
         finally:
             con.close()
         html = write_report(report, Path(tmp))["html"]
-        raw = Path(tmp) / "shot.png"
-        screenshot(html, raw)
-        data = trim_bottom(raw)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
-    print(f"{args.out}: {len(data) // 1024} KiB ({report.subject})")
+        shots = screenshots(html, executable)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in shots.items():
+        out = args.out_dir / f"report-{name}.png"
+        out.write_bytes(data)
+        print(f"{out}: {len(data) // 1024} KiB ({report.subject})")
 
 
 if __name__ == "__main__":

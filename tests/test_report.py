@@ -8,6 +8,7 @@ run here against the views, independently of ``pipeline.report.data``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import pytest
 
 from pipeline.app.demo import SAMPLE_DIR, run_demo
 from pipeline.config import ConfigError, load_config
-from pipeline.report import Report
+from pipeline.report import Report, charts
 from pipeline.report import render as render_mod
 from pipeline.report.data import ReportError, gather
 from pipeline.report.render import (
@@ -162,6 +163,155 @@ def test_compliance_block(con, config):
     assert rows(WEEK) == [tuple(r) for r in mart]
 
 
+# the week's numbers, each from its mart, computed here
+MEASURE_SQL = {
+    "runs": "SELECT iso_week, run_count FROM weekly_load WHERE athlete_id = 'me'",
+    "km": "SELECT iso_week, run_km FROM weekly_load WHERE athlete_id = 'me'",
+    "minutes": "SELECT iso_week, run_minutes FROM weekly_load WHERE athlete_id = 'me'",
+    "load": "SELECT iso_week, load FROM weekly_load WHERE athlete_id = 'me'",
+    "quality_runs": "SELECT iso_week, quality_runs FROM weekly_load WHERE athlete_id = 'me'",
+    "long_run_km": "SELECT iso_week, long_run_km FROM weekly_load WHERE athlete_id = 'me'",
+    "strength_sessions": "SELECT iso_week, strength_sessions FROM weekly_compliance WHERE athlete_id = 'me'",
+}
+STRENGTH_MEASURE_SQL = {
+    "heavy_sets": "SELECT iso_week, heavy_sets FROM weekly_strength WHERE athlete_id = 'me'",
+    "plyo_contacts": "SELECT iso_week, plyo_contacts FROM weekly_strength WHERE athlete_id = 'me'",
+    "srpe_load": "SELECT iso_week, coalesce(srpe_load, 0) FROM weekly_strength WHERE athlete_id = 'me'",
+}
+
+
+@pytest.mark.parametrize(("week", "prev", "before"), [
+    (WEEK, "2026-W37", ["2026-W34", "2026-W35", "2026-W36", "2026-W37"]),
+    ("2026-W34", "2026-W33", ["2026-W32", "2026-W33"]),  # the series starts in W32: two weeks to average
+    ("2026-W32", "2026-W31", []),  # the first week: nothing to compare with
+])
+def test_week_beside_last_week_and_4_week_average(con, config, week, prev, before):
+    data = gather(con, config, "me", week)
+    assert (data.prev_week, data.avg_weeks) == (prev, before)
+    sql = dict(MEASURE_SQL)
+    if has_strength_views(con):
+        sql.update(STRENGTH_MEASURE_SQL)
+    assert [m.key for m in data.measures] == list(sql)
+    for m in data.measures:
+        by_week = {w: float(v or 0) for w, v in con.execute(sql[m.key]).fetchall()}
+        assert m.this == pytest.approx(by_week[week])
+        assert m.prev == (None if prev not in by_week else pytest.approx(by_week[prev]))
+        assert m.avg == (None if not before else pytest.approx(sum(by_week.get(w, 0.0) for w in before) / len(before)))
+
+
+def test_week_numbers_table(con, report):
+    rows = dict(con.execute("SELECT iso_week, run_km FROM weekly_load WHERE athlete_id = 'me'").fetchall())
+    avg = sum(rows[w] for w in ("2026-W34", "2026-W35", "2026-W36", "2026-W37")) / 4
+    line = f"| Distance | {rows[WEEK]:.1f} km | {rows['2026-W37']:.1f} km | {avg:.1f} km |"
+    assert line == "| Distance | 54.2 km | 58.8 km | 53.8 km |"
+    assert line in report.markdown
+    runs = dict(con.execute("SELECT iso_week, run_count FROM weekly_load WHERE athlete_id = 'me'").fetchall())
+    runs_avg = sum(runs[w] for w in ("2026-W34", "2026-W35", "2026-W36", "2026-W37")) / 4
+    assert f"| Runs | {runs[WEEK]} | {runs['2026-W37']} | {runs_avg:.1f} |" in report.markdown  # | Runs | 4 | 5 | 4.8 |
+    note = "the 4-week average: the 4 weeks before this one (2026-W34 – 2026-W37)"
+    assert note in report.markdown and note in report.html
+    assert "This week beside last week (2026-W37)" in report.html
+
+
+@pytest.mark.parametrize("week", ["2026-W34", "2026-W36", "2026-W37", WEEK, "2026-W39", "2026-W40"])
+def test_every_spacing_flag_is_marked(con, config, week):
+    data = gather(con, config, "me", week)
+    expected = con.execute("""
+        SELECT f.rule, f.severity, f.date, s.gap_hours,
+               CASE WHEN s.which_first = 'strength_first'
+                    THEN s.session_start_local + (s.session_end_utc - s.session_start_utc)
+                    ELSE s.run_start_local + (s.run_end_utc - s.run_start_utc) END,
+               CASE WHEN s.which_first = 'strength_first' THEN s.run_start_local ELSE s.session_start_local END
+        FROM flags AS f JOIN spacing AS s
+          ON s.session_id = f.evidence ->> 'session_id' AND s.activity_id = f.evidence ->> 'activity_id'
+        WHERE f.athlete_id = 'me' AND f.week = ? AND f.rule LIKE 'spacing.%'
+        ORDER BY f.date, f.rule""", [week]).fetchall()
+    n_flags = con.execute("SELECT count(*) FROM flags WHERE athlete_id = 'me' AND week = ? AND rule LIKE 'spacing.%'",
+                          [week]).fetchone()[0]
+    assert n_flags == len(expected) >= 1
+    assert [(g.rule, g.severity, g.local_date, g.gap_hours, g.start_local, g.end_local) for g in data.gaps] == \
+        [(r, sev, d, pytest.approx(h), a, b) for r, sev, d, h, a, b in expected]
+    # the brackets are drawn: the timeline without them is another picture
+    assert charts.week_timeline(data) != charts.week_timeline(dataclasses.replace(data, gaps=[]))
+
+
+def test_before_quality_across_midnight(con, config):
+    """W39: strength Mon 21:30-22:15, quality run Tue 06:30: an 8.2 h error that no same-day gap showed."""
+    data = gather(con, config, "me", "2026-W39")
+    (gap,) = data.gaps
+    assert (gap.rule, gap.severity, gap.run_is_quality) == ("spacing.before_quality", "error", True)
+    assert (gap.start_local.strftime("%a %H:%M"), gap.end_local.strftime("%a %H:%M")) == ("Mon 22:15", "Tue 06:30")
+    assert gap.gap_hours == pytest.approx(8.25)
+    md = render_report(con, config, "me", "2026-W39").markdown
+    assert ("- `spacing.before_quality` (error): strength ended Mon 21 Sep 22:15, quality run started "
+            "Tue 22 Sep 06:30, 8.2 h apart, before a quality run") in md
+
+
+def test_long_runs_marked(con, config):
+    for week in (WEEK, "2026-W39"):
+        data = gather(con, config, "me", week)
+        long_ids = {r[0] for r in con.execute("SELECT activity_id FROM activities WHERE athlete_id = 'me' "
+                                              "AND iso_week = ? AND sport = 'running' AND is_long", [week]).fetchall()}
+        assert long_ids and {i.item_id for i in data.timeline if i.is_long} == long_ids
+    md = render_report(con, config, "me", "2026-W39").markdown
+    assert "| Sun 27 Sep | 08:30–11:16 | long run |" in md
+
+
+def test_fitness_numbers(con, config, report):
+    data = gather(con, config, "me", WEEK)
+    rows = con.execute("SELECT local_date, atl, ctl, tsb FROM daily_load WHERE athlete_id = 'me' "
+                       "AND local_date BETWEEN DATE '2026-08-03' AND DATE '2026-09-20' ORDER BY local_date").fetchall()
+    assert [(d.local_date, d.atl, d.ctl, d.tsb) for d in data.acwr_days] == [tuple(r) for r in rows]
+    _, atl, ctl, tsb = rows[-1]  # Sunday 20 Sep
+    assert f"| **{WEEK}** | 54.2 | 502 | 1.10 | {ctl:.0f} | {atl:.0f} | {tsb:.0f} |" in report.markdown
+    assert f"On Sun 20 Sep: CTL <b>{ctl:.0f}</b>, ATL <b>{atl:.0f}</b>, TSB <b>{tsb:.0f}</b>." in report.html
+
+
+def test_strength_section(con, config, report):
+    if not has_strength_views(con):
+        pytest.skip("weekly_strength / exercise_progress are not in this build yet")
+    data = gather(con, config, "me", WEEK)
+    row = con.execute("""SELECT qualifying_sessions, heavy_sets, squat_sets, hinge_sets, single_leg_sets, calf_sets,
+                                plyo_contacts, working_sets FROM weekly_strength
+                         WHERE athlete_id = 'me' AND iso_week = ?""", [WEEK]).fetchone()
+    st = data.strength
+    assert (st.qualifying_sessions, st.heavy_sets, st.squat_sets, st.hinge_sets, st.single_leg_sets, st.calf_sets,
+            st.plyo_contacts, st.working_sets) == row
+    qualifying, heavy, squat, hinge, single, calf, plyo, working = row
+    assert (f"{qualifying} qualifying session{'s' if qualifying != 1 else ''} · {heavy} heavy sets of {working} "
+            f"working · {plyo} plyometric contacts") in report.markdown
+    assert f"| {squat} | {hinge} | {single} | {calf} |" in report.markdown
+    # the e1RM trend over the block W32..W38, every value as exercise_progress has it
+    assert data.lifts
+    for lift in data.lifts:
+        assert lift.weeks == tuple(f"2026-W{n}" for n in range(32, 39))
+        sql = dict(con.execute("SELECT iso_week, max(best_e1rm_kg) FROM exercise_progress WHERE athlete_id = 'me' "
+                               "AND exercise = ? AND best_e1rm_kg IS NOT NULL GROUP BY iso_week",
+                               [lift.exercise]).fetchall())
+        assert lift.e1rm_kg == tuple(None if w not in sql else pytest.approx(sql[w]) for w in lift.weeks)
+        assert lift.pattern in ("squat", "hinge", "single_leg", "calf")
+        assert f"| {lift.exercise} | {lift.first:.1f} kg" in report.markdown
+    assert "back squat" in [lift.exercise for lift in data.lifts]
+
+
+def test_strength_section_skipped_without_the_views(con, config):
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in ("exercise_progress", "weekly_strength"):  # a view or a materialised table
+            kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' "
+                               "AND table_name = ?", [name]).fetchone()
+            if kind:
+                con.execute(f"DROP {'VIEW' if kind[0] == 'VIEW' else 'TABLE'} {name}")
+        rep = render_report(con, config, "me", WEEK)
+        data = gather(con, config, "me", WEEK)
+    finally:
+        con.execute("ROLLBACK")
+    assert data.strength is None and data.lifts == []
+    assert "e1rm_chart" not in rep.images
+    assert "## Strength\n" not in rep.markdown and "heavy sets and sets by movement" not in rep.html
+    assert [m.key for m in data.measures] == list(MEASURE_SQL)
+
+
 def test_rendered_text(report):
     assert report.athlete == "me" and report.week == WEEK
     assert report.subject == "runlift · 2026-W38 · 2 warnings"
@@ -180,11 +330,20 @@ def test_rendered_text(report):
 # ---------------------------------------------------------------- images and HTML
 
 
-def test_images(report):
-    assert set(report.images) == {"load_chart", "week_timeline"}
-    assert png_size(report.images["load_chart"]) == (640, 380)
-    assert png_size(report.images["week_timeline"]) == (640, 290)
-    for png in report.images.values():
+CHART_SIZES = {"week_timeline": (680, 620), "load_chart": (680, 560), "fitness_chart": (680, 560),
+               "e1rm_chart": (680, 460)}
+
+
+def has_strength_views(con) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                       "AND table_name IN ('weekly_strength', 'exercise_progress')").fetchone()[0] == 2
+
+
+def test_images(con, report):
+    names = {"week_timeline", "load_chart", "fitness_chart"} | ({"e1rm_chart"} if has_strength_views(con) else set())
+    assert set(report.images) == names
+    for name, png in report.images.items():
+        assert png_size(png) == CHART_SIZES[name]
         assert b"tEXt" not in png and b"iTXt" not in png  # no Software/date metadata
 
 
@@ -196,7 +355,7 @@ def test_charts_are_deterministic(con, config, report):
 
 def test_html_variants(report):
     html, html_file = report.html, report.html_file
-    for name in ("load_chart", "week_timeline"):
+    for name in report.images:
         assert f'src="cid:{name}"' in html
         assert f"cid:{name}" not in html_file
     assert "data:image" not in html
@@ -263,9 +422,10 @@ def test_read_only_connection(demo_db, config, tmp_path):
 def test_week_without_data(con, config):
     rep = render_report(con, config, "me", "2027-W10")  # after the sample's last day
     assert rep.subject == "runlift · 2027-W10 · no flags"
-    assert png_size(rep.images["load_chart"]) == (640, 380)
-    assert png_size(rep.images["week_timeline"]) == (640, 290)
+    for name, png in rep.images.items():
+        assert png_size(png) == CHART_SIZES[name]
     assert "No runs or strength sessions this week." in rep.markdown
+    assert "| Runs | – | – | – |" in rep.markdown  # outside the athlete's series: no numbers at all
     assert "2027-W10 · no flags · strength 0 (no training data)" in rep.html
 
 

@@ -14,15 +14,25 @@ Choices (see :func:`gather`):
   is ``off`` (no A race within 12 weeks), the block is the run of ``off`` weeks since the last
   race's recovery week (or since the athlete's first week).
 - **Load window**: the weeks of ``weekly_load`` among the :data:`LOAD_WEEKS` ISO weeks ending with
-  the report week (fewer when the athlete's history is shorter), with the **daily** ACWR of
-  ``daily_load`` for every day of those weeks (null before 28 days of history).
+  the report week (fewer when the athlete's history is shorter), with the **daily** ACWR, ATL, CTL
+  and TSB of ``daily_load`` for every day of those weeks (ACWR null before 28 days of history).
+- **Comparisons**: each number of the week beside the previous ISO week and the mean of the
+  :data:`AVG_WEEKS` ISO weeks before the report week (the report week itself excluded). Only weeks
+  inside the athlete's series (a row in ``weekly_load`` or ``weekly_compliance``) count, so a
+  history of two weeks averages two; a series week without a ``weekly_strength`` row has 0 sets.
+- **Spacing marks**: every ``spacing.*`` flag of the week, placed by the (session, run) pair its
+  evidence names in ``spacing`` (``session_id``, ``activity_id``), whatever the gap or the dates.
+- **Strength**: ``weekly_strength`` of the report week, and the e1RM trend (``exercise_progress``)
+  of the key lifts over the block's weeks: up to :data:`KEY_LIFTS` lower-body exercises (squat,
+  hinge, single-leg, calf) with an e1RM in at least two of those weeks, the most weeks first. Both
+  are None/empty while those views are not in the database (a build before contract v2).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -34,6 +44,12 @@ from pipeline.wording import SEVERITIES, iso_week
 
 BLOCK_MAX_WEEKS = 12
 LOAD_WEEKS = 12
+AVG_WEEKS = 4
+KEY_LIFTS = 4
+KEY_PATTERNS = ("squat", "hinge", "single_leg", "calf")
+WEEKLY_STRENGTH_COLUMNS = ("qualifying_sessions", "strength_days", "working_sets", "heavy_sets", "squat_sets",
+                           "hinge_sets", "single_leg_sets", "calf_sets", "plyo_contacts", "median_lower_reps",
+                           "srpe_load")
 _WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 
 
@@ -57,6 +73,12 @@ def last_complete_week(as_of: date) -> str:
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
                             "AND table_name = ?", [schema, name]))
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                       "AND table_name = ?", [name]).fetchall()
+    return {r[0] for r in rows}
 
 
 def last_build_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -121,8 +143,61 @@ class LoadWeek:
 
 @dataclass(frozen=True)
 class DayAcwr:
+    """One day of ``daily_load``: ACWR and the fitness model (ATL, CTL, TSB)."""
+
     local_date: date
     acwr: float | None
+    atl: float | None = None
+    ctl: float | None = None
+    tsb: float | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One number of the week beside the previous week and the 4-week average (None: no data)."""
+
+    key: str
+    label: str
+    unit: str
+    digits: int
+    this: float | None
+    prev: float | None
+    avg: float | None
+
+
+@dataclass(frozen=True)
+class StrengthWeek:
+    """``weekly_strength`` of the report week (zeros when the week has no row)."""
+
+    qualifying_sessions: int = 0
+    strength_days: int = 0
+    working_sets: int = 0
+    heavy_sets: int = 0
+    squat_sets: int = 0
+    hinge_sets: int = 0
+    single_leg_sets: int = 0
+    calf_sets: int = 0
+    plyo_contacts: int = 0
+    median_lower_reps: float | None = None
+    srpe_load: float | None = None
+
+
+@dataclass(frozen=True)
+class LiftTrend:
+    """A key lift's best e1RM per week of the block (None: not done that week)."""
+
+    exercise: str
+    pattern: str
+    weeks: tuple[str, ...]
+    e1rm_kg: tuple[float | None, ...]
+
+    @property
+    def first(self) -> float | None:
+        return next((v for v in self.e1rm_kg if v is not None), None)
+
+    @property
+    def last(self) -> float | None:
+        return next((v for v in reversed(self.e1rm_kg) if v is not None), None)
 
 
 @dataclass(frozen=True)
@@ -137,7 +212,9 @@ class TimelineItem:
     local_date: date
     is_quality: bool = False
     quality_reason: str | None = None
+    is_long: bool = False
     km: float | None = None
+    qualifies: bool | None = None
     working_sets: int | None = None
     exercises: tuple[str, ...] = ()
     source_file: str | None = None
@@ -149,13 +226,18 @@ class TimelineItem:
 
 @dataclass(frozen=True)
 class Gap:
-    """A strength session and a run on the same local day closer than the optimal gap."""
+    """A spacing flag of the week on its (strength session, run) pair: from the end of the earlier
+    of the two to the start of the later one, on one local day or across midnight."""
 
-    local_date: date
+    local_date: date  # the flag's date: the local date of the later start
     start_local: datetime  # end of the earlier one
     end_local: datetime  # start of the later one
     gap_hours: float
     which_first: str  # strength_first | run_first
+    rule: str = ""
+    severity: str = "warning"
+    run_is_quality: bool = False
+    run_is_long: bool = False
 
 
 @dataclass
@@ -175,6 +257,11 @@ class ReportData:
     gaps: list[Gap]
     min_gap_hours: float
     optimal_gap_hours: float
+    measures: list[Measure] = field(default_factory=list)
+    prev_week: str = ""
+    avg_weeks: list[str] = field(default_factory=list)  # the weeks the average is taken over
+    strength: StrengthWeek | None = None  # None: no weekly_strength view in this database
+    lifts: list[LiftTrend] = field(default_factory=list)
 
     @property
     def week_end(self) -> date:
@@ -274,22 +361,22 @@ def _load(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list
     if not weeks:
         return [], []
     days = con.execute("""
-        SELECT local_date, acwr FROM daily_load
+        SELECT local_date, acwr, atl, ctl, tsb FROM daily_load
         WHERE athlete_id = ? AND local_date BETWEEN ? AND ? ORDER BY local_date""",
                        [athlete, weeks[0].week_start, week_monday(week) + timedelta(days=6)]).fetchall()
-    return weeks, [DayAcwr(d, None if a is None else float(a)) for d, a in days]
+    return weeks, [DayAcwr(d, *(None if v is None else float(v) for v in rest)) for d, *rest in days]
 
 
 def _timeline(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[TimelineItem]:
     runs = con.execute("""
         SELECT activity_id, title, start_local, start_local + (end_utc - start_utc), local_date, is_quality,
-               quality_reason, coalesce(distance_m, 0) / 1000.0, source_file
+               quality_reason, coalesce(distance_m, 0) / 1000.0, source_file, coalesce(is_long, false)
         FROM activities
         WHERE athlete_id = ? AND iso_week = ? AND sport = 'running'
         ORDER BY start_utc, activity_id""", [athlete, week]).fetchall()
     sessions = con.execute("""
         SELECT s.session_id, s.title, s.start_local, s.start_local + (s.end_utc - s.start_utc), s.local_date,
-               s.working_sets, s.source_file,
+               s.working_sets, s.source_file, s.qualifies,
                (SELECT list(e.exercise ORDER BY e.first_set)
                 FROM (SELECT exercise, min(set_index) AS first_set FROM strength_sets AS x
                       WHERE x.session_id = s.session_id GROUP BY exercise) AS e)
@@ -297,25 +384,130 @@ def _timeline(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[T
         WHERE s.athlete_id = ? AND s.iso_week = ?
         ORDER BY s.start_utc, s.session_id""", [athlete, week]).fetchall()
     items = [TimelineItem("run", r[0], r[1], r[2], r[3], r[4], is_quality=bool(r[5]), quality_reason=r[6],
-                          km=float(r[7]), source_file=r[8]) for r in runs]
+                          km=float(r[7]), source_file=r[8], is_long=bool(r[9])) for r in runs]
     items += [TimelineItem("strength", s[0], s[1], s[2], s[3], s[4], working_sets=int(s[5]),
-                           exercises=tuple(x for x in (s[7] or []) if x), source_file=s[6]) for s in sessions]
+                           exercises=tuple(x for x in (s[8] or []) if x), source_file=s[6],
+                           qualifies=None if s[7] is None else bool(s[7])) for s in sessions]
     return sorted(items, key=lambda i: (i.start_local, i.kind, i.item_id))
 
 
-def _gaps(con: duckdb.DuckDBPyConnection, athlete: str, week: str, optimal: float) -> list[Gap]:
-    monday = week_monday(week)
+def _gaps(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[Gap]:
+    """Every spacing flag of the week on its pair in ``spacing`` (the evidence names the pair)."""
+    if not _table_exists(con, "main", "flags"):
+        return []
     rows = con.execute("""
-        SELECT local_date, which_first,
-               CASE WHEN which_first = 'strength_first' THEN session_start_local + (session_end_utc - session_start_utc)
-                    ELSE run_start_local + (run_end_utc - run_start_utc) END,
+        WITH f AS (
+            SELECT rule, severity, date, json_extract_string(evidence, '$.session_id') AS session_id,
+                   json_extract_string(evidence, '$.activity_id') AS activity_id
+            FROM flags WHERE athlete_id = ? AND week = ? AND rule LIKE 'spacing.%'),
+        p AS (
+            SELECT f.rule, f.severity, f.date, s.which_first, s.gap_hours, s.run_is_quality, s.run_is_long,
+                   s.session_start_local + (s.session_end_utc - s.session_start_utc) AS session_end_local,
+                   s.run_start_local + (s.run_end_utc - s.run_start_utc) AS run_end_local,
+                   s.session_start_local, s.run_start_local
+            FROM f JOIN spacing AS s
+              ON s.athlete_id = ? AND s.session_id = f.session_id AND s.activity_id = f.activity_id)
+        SELECT date, which_first,
+               CASE WHEN which_first = 'strength_first' THEN session_end_local ELSE run_end_local END AS earlier_end,
                CASE WHEN which_first = 'strength_first' THEN run_start_local ELSE session_start_local END,
-               gap_hours
-        FROM spacing
-        WHERE athlete_id = ? AND same_local_day AND gap_hours < ? AND local_date BETWEEN ? AND ?
-        ORDER BY local_date, session_id, activity_id""",
-                       [athlete, optimal, monday, monday + timedelta(days=6)]).fetchall()
-    return [Gap(d, start, end, float(g), first) for d, first, start, end, g in rows]
+               gap_hours, rule, severity, run_is_quality, run_is_long
+        FROM p ORDER BY date, earlier_end, rule""", [athlete, week, athlete]).fetchall()
+    gaps = []
+    for day, first, earlier_end, later_start, hours, rule, severity, quality, long_run in rows:
+        start, end = min(earlier_end, later_start), max(earlier_end, later_start)  # overlapping: gap 0
+        gaps.append(Gap(day, start, end, float(hours), first, rule=rule, severity=severity,
+                        run_is_quality=bool(quality), run_is_long=bool(long_run)))
+    return gaps
+
+
+_MEASURES = (  # key, label, unit, digits; the strength ones need weekly_strength
+    ("runs", "Runs", "", 0),
+    ("km", "Distance", "km", 1),
+    ("minutes", "Running time", "min", 0),
+    ("load", "Running load", "", 0),
+    ("quality_runs", "Quality runs", "", 0),
+    ("long_run_km", "Long run", "km", 1),
+    ("strength_sessions", "Strength sessions", "", 0),
+    ("heavy_sets", "Heavy sets", "", 0),
+    ("plyo_contacts", "Plyometric contacts", "", 0),
+    ("srpe_load", "Strength load (sRPE)", "", 0),
+)
+_STRENGTH_KEYS = ("heavy_sets", "plyo_contacts", "srpe_load")
+
+
+def _measures(con: duckdb.DuckDBPyConnection, athlete: str, week: str,
+              with_strength: bool) -> tuple[list[Measure], str, list[str]]:
+    monday = week_monday(week)
+    weeks = [iso_week(monday - timedelta(weeks=k)) for k in range(AVG_WEEKS, -1, -1)]  # oldest first
+    values: dict[str, dict[str, float]] = {}
+    for w, runs, km, minutes, load, quality, long_km in con.execute("""
+            SELECT iso_week, run_count, run_km, run_minutes, load, quality_runs, long_run_km FROM weekly_load
+            WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
+        values.setdefault(w, {}).update(runs=runs or 0, km=km or 0, minutes=minutes or 0, load=load or 0,
+                                        quality_runs=quality or 0, long_run_km=long_km or 0)
+    for w, sessions in con.execute("""
+            SELECT iso_week, strength_sessions FROM weekly_compliance
+            WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
+        values.setdefault(w, {})["strength_sessions"] = sessions or 0
+    if with_strength:
+        for w, heavy, plyo, srpe in con.execute("""
+                SELECT iso_week, heavy_sets, plyo_contacts, srpe_load FROM weekly_strength
+                WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
+            if w in values:  # only weeks of the series
+                values[w].update(heavy_sets=heavy or 0, plyo_contacts=plyo or 0, srpe_load=srpe or 0)
+    before = [w for w in weeks[:-1] if w in values]
+    measures = []
+    for key, label, unit, digits in _MEASURES:
+        if key in _STRENGTH_KEYS and not with_strength:
+            continue
+
+        def value(w: str, key: str = key) -> float | None:
+            return float(values[w].get(key, 0)) if w in values else None
+
+        avg = sum(value(w) or 0.0 for w in before) / len(before) if before else None
+        measures.append(Measure(key, label, unit, digits, value(week), value(weeks[-2]), avg))
+    return measures, weeks[-2], before
+
+
+def _strength(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> StrengthWeek | None:
+    if not set(WEEKLY_STRENGTH_COLUMNS) <= _columns(con, "weekly_strength"):
+        return None
+    row = con.execute(f"SELECT {', '.join(WEEKLY_STRENGTH_COLUMNS)} FROM weekly_strength "
+                      "WHERE athlete_id = ? AND iso_week = ?", [athlete, week]).fetchone()
+    if row is None:
+        return StrengthWeek()
+    values = dict(zip(WEEKLY_STRENGTH_COLUMNS, row, strict=True))
+    median_reps, srpe = values.pop("median_lower_reps"), values.pop("srpe_load")
+    return StrengthWeek(**{k: int(v or 0) for k, v in values.items()},
+                        median_lower_reps=None if median_reps is None else float(median_reps),
+                        srpe_load=None if srpe is None else float(srpe))
+
+
+def _lifts(con: duckdb.DuckDBPyConnection, athlete: str, weeks: list[str]) -> list[LiftTrend]:
+    if not weeks or not {"exercise", "iso_week", "best_e1rm_kg"} <= _columns(con, "exercise_progress"):
+        return []
+    rows = con.execute(f"""
+        WITH pattern AS (
+            SELECT x.exercise, mode(x.pattern) AS pattern
+            FROM strength_sets AS x JOIN strength_sessions AS s USING (session_id)
+            WHERE s.athlete_id = ? GROUP BY x.exercise)
+        SELECT p.exercise, pattern.pattern, p.iso_week, max(p.best_e1rm_kg)
+        FROM exercise_progress AS p JOIN pattern USING (exercise)
+        WHERE p.athlete_id = ? AND p.iso_week BETWEEN ? AND ? AND p.best_e1rm_kg IS NOT NULL
+          AND pattern.pattern IN ({", ".join("?" for _ in KEY_PATTERNS)})
+        GROUP BY ALL""", [athlete, athlete, weeks[0], weeks[-1], *KEY_PATTERNS]).fetchall()
+    by_lift: dict[tuple[str, str], dict[str, float]] = {}
+    for exercise, pattern, w, e1rm in rows:
+        by_lift.setdefault((exercise, pattern), {})[w] = float(e1rm)
+    ranked = sorted((k for k, v in by_lift.items() if len(v) >= 2),
+                    key=lambda k: (-len(by_lift[k]), KEY_PATTERNS.index(k[1]), -max(by_lift[k].values()), k[0]))
+    return [LiftTrend(exercise, pattern, tuple(weeks), tuple(by_lift[(exercise, pattern)].get(w) for w in weeks))
+            for exercise, pattern in ranked[:KEY_LIFTS]]
+
+
+def _weeks_between(first: str, last: str) -> list[str]:
+    start, end = week_monday(first), week_monday(last)
+    return [iso_week(start + timedelta(weeks=k)) for k in range((end - start).days // 7 + 1)]
 
 
 def _race_label(con: duckdb.DuckDBPyConnection, athlete: str, race_date: date | None) -> str | None:
@@ -334,11 +526,17 @@ def gather(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week
     rules = config.rules
     block, race = _block(con, athlete_id, week)
     load_weeks, acwr_days = _load(con, athlete_id, week)
+    strength = _strength(con, athlete_id, week)
+    measures, prev_week, avg_weeks = _measures(con, athlete_id, week, with_strength=strength is not None)
+    # the e1RM trend spans the block; a block of one week (a new off block) shows the load window
+    trend_first = block[0].iso_week if len(block) >= 2 else iso_week(monday - timedelta(weeks=LOAD_WEEKS - 1))
     return ReportData(
         athlete=athlete_id, week=week, week_start=monday, as_of=last_build_as_of(con),
         summary=_summary(con, athlete_id, week), block=block, block_race=_race_label(con, athlete_id, race),
         flags=_flags(con, athlete_id, week), load_weeks=load_weeks, acwr_days=acwr_days,
         acwr_max=float(rules.acwr_max), timeline=_timeline(con, athlete_id, week),
-        gaps=_gaps(con, athlete_id, week, rules.optimal_gap_hours),
+        gaps=_gaps(con, athlete_id, week),
         min_gap_hours=float(rules.min_gap_hours), optimal_gap_hours=float(rules.optimal_gap_hours),
+        measures=measures, prev_week=prev_week, avg_weeks=avg_weeks, strength=strength,
+        lifts=_lifts(con, athlete_id, _weeks_between(trend_first, week)),
     )

@@ -7,8 +7,11 @@ jinja2 templates in ``pipeline/report/templates/``:
   metacharacters and ``<``/``>``, collapsing newlines) unless it is already :class:`MdSafe`, so a
   title, exercise name, message or file name can neither format text nor inject raw HTML.
 - ``report.html``: a self-contained e-mail (inline CSS, tables for layout, max 680 px, system
-  fonts), rendered with jinja2's HTML autoescape. Images are ``cid:load_chart`` and
-  ``cid:week_timeline`` in :attr:`Report.html` and data URIs in :attr:`Report.html_file`.
+  fonts), rendered with jinja2's HTML autoescape; fluid, so it reads on a 390 px phone as on a
+  desktop: cards and the two load charts sit side by side where there is room and stack where
+  there is not (inline-block, no media queries), tables have few, wrapping columns, images are
+  ``max-width:100%``. Images are ``cid:<name>`` (:data:`IMAGE_NAMES`; ``e1rm_chart`` only with the
+  strength section) in :attr:`Report.html` and data URIs in :attr:`Report.html_file`.
 
 :func:`write_report` writes ``<athlete>-<week>.md`` and ``.html`` atomically.
 """
@@ -29,6 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipeline.config import Config
 from pipeline.report import Report, charts
 from pipeline.report.data import (
+    Measure,
     ReportData,
     ReportError,
     TimelineItem,
@@ -42,7 +46,7 @@ __all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "m
            "subject_line", "write_report"]
 
 TEMPLATES = Path(str(files("pipeline.report") / "templates"))
-IMAGE_NAMES = ("load_chart", "week_timeline")
+IMAGE_NAMES = ("week_timeline", "load_chart", "fitness_chart", "e1rm_chart")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -169,7 +173,7 @@ def _session_row(item: TimelineItem) -> dict:
     if end.date() != start.date():
         when += f" (+{(end.date() - start.date()).days}d)"
     if item.kind == "run":
-        kind = "quality run" if item.is_quality else "run"
+        kind = "long run" if item.is_long else "quality run" if item.is_quality else "run"
         details = f"{_num(item.km, 1, ' km')} · {item.minutes:.0f} min"
         if item.is_quality and item.quality_reason:
             reason = _QUALITY_REASONS.get(item.quality_reason, item.quality_reason)
@@ -178,10 +182,84 @@ def _session_row(item: TimelineItem) -> dict:
     else:
         kind = "strength"
         details = f"{item.minutes:.0f} min · {item.working_sets} working sets"
+        if item.qualifies is False:
+            details += " · not a qualifying session"
         exercises = ", ".join(item.exercises)
     return {"day": _day(item.local_date), "when": when, "kind": kind, "title": item.title,
             "file": os.path.basename(item.source_file or "") if not item.title else None,
             "details": details, "exercises": exercises}
+
+
+def _load_of_week(data: ReportData) -> float:
+    return next((w.load for w in data.load_weeks if w.iso_week == data.week), 0.0)
+
+
+def _fmt(m: Measure, value: float | None, extra_digit: bool = False) -> str:
+    if value is None:
+        return "–"
+    digits = m.digits + 1 if extra_digit and m.digits == 0 and value < 100 else m.digits  # 4.5 runs, not 4
+    return f"{value:.{digits}f}" + (f" {m.unit}" if m.unit else "")
+
+
+def _measure_rows(data: ReportData) -> list[dict]:
+    rows = []
+    for m in data.measures:
+        # the trend against the 4-week average, for the eye only (no judgement: more is not better)
+        trend = ""
+        if m.this is not None and m.avg is not None and round(m.this, m.digits) != round(m.avg, m.digits):
+            trend = "▲" if m.this > m.avg else "▼"
+        rows.append({"label": m.label, "this": _fmt(m, m.this), "prev": _fmt(m, m.prev),
+                     "avg": _fmt(m, m.avg, extra_digit=True), "trend": trend})
+    return rows
+
+
+def _avg_note(data: ReportData) -> str:
+    if not data.avg_weeks:
+        return "4-week average: no earlier weeks yet"
+    n = len(data.avg_weeks)
+    span = data.avg_weeks[0] if n == 1 else f"{data.avg_weeks[0]} – {data.avg_weeks[-1]}"
+    if n == 4:
+        return f"4-week average: the 4 weeks before this one ({span})"
+    return f"4-week average: the {plural(n, 'week')} before this one that have data ({span})"
+
+
+_PATTERN_LABELS = (("squat_sets", "Squat"), ("hinge_sets", "Hinge"), ("single_leg_sets", "Single-leg"),
+                   ("calf_sets", "Calf"))
+
+
+def _strength_context(data: ReportData) -> dict | None:
+    st = data.strength
+    if st is None:
+        return None
+    lifts = []
+    for lift in data.lifts:
+        points = [(w, v) for w, v in zip(lift.weeks, lift.e1rm_kg, strict=True) if v is not None]
+        (w0, first), (w1, last) = points[0], points[-1]
+        change = last - first
+        lifts.append({"exercise": lift.exercise, "first": f"{first:.1f} kg", "first_week": w0,
+                      "last": f"{last:.1f} kg", "last_week": w1,
+                      "change": f"{change:+.1f} kg ({change / first * 100:+.0f} %)" if first else f"{change:+.1f} kg"})
+    weeks = data.lifts[0].weeks if data.lifts else ()
+    return {
+        "qualifying": st.qualifying_sessions, "heavy": st.heavy_sets, "working": st.working_sets,
+        "plyo": st.plyo_contacts, "median_reps": _num(st.median_lower_reps, 0),
+        "srpe": _num(st.srpe_load, 0),
+        "patterns": [{"label": label, "sets": getattr(st, key)} for key, label in _PATTERN_LABELS],
+        "lifts": lifts,
+        "trend_caption": (f"Best estimated 1RM (Epley) per week, {weeks[0]} – {weeks[-1]}" if weeks
+                          else "No loaded key lift in two or more weeks of the block"),
+    }
+
+
+def _spacing_rows(data: ReportData) -> list[dict]:
+    rows = []
+    for g in data.gaps:
+        run = "long run" if g.run_is_long else "quality run" if g.run_is_quality else ""
+        first, second = ("strength", run or "run") if g.which_first == "strength_first" else (run or "run", "strength")
+        rows.append({"rule": g.rule, "severity": g.severity, "hours": f"{g.gap_hours:.1f} h", "run": run,
+                     "between": f"{first} ended {_day(g.start_local.date())} {_hm(g.start_local)}, "
+                                f"{second} started {_day(g.end_local.date())} {_hm(g.end_local)}"})
+    return rows
 
 
 def _context(data: ReportData, images: dict[str, str]) -> dict:
@@ -204,7 +282,8 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
         {"label": "Runs", "value": str(s.runs), "sub": f"{s.quality_runs} quality", "alert": False},
         {"label": "Distance", "value": _num(s.km, 1, " km"), "sub": f"long run {_num(s.long_run_km, 1, ' km')}",
          "alert": False},
-        {"label": "TRIMP", "value": f"{s.trimp:.0f}", "sub": f"monotony {_num(s.monotony, 2)}", "alert": False},
+        {"label": "Load", "value": f"{_load_of_week(data):.0f}", "sub": f"monotony {_num(s.monotony, 2)}",
+         "alert": False},
         {"label": "Peak ACWR", "value": _num(peak.acwr if peak else None, 2),
          "sub": f"limit {data.acwr_max:g}" if peak else "not judged yet",
          "alert": bool(peak and peak.acwr is not None and peak.acwr > data.acwr_max)},
@@ -230,9 +309,16 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
         if d.acwr is not None:
             wk = iso_week(d.local_date)
             peaks[wk] = max(peaks.get(wk, 0.0), d.acwr)
-    load = [{"week": w.iso_week, "km": _num(w.km, 1), "trimp": f"{w.trimp:.0f}",
-             "peak_acwr": _num(peaks.get(w.iso_week), 2), "current": w.iso_week == data.week}
+    last_day = {iso_week(d.local_date): d for d in data.acwr_days}  # days are in date order: the week's last
+    load = [{"week": w.iso_week, "km": _num(w.km, 1), "load": f"{w.load:.0f}",
+             "peak_acwr": _num(peaks.get(w.iso_week), 2), "current": w.iso_week == data.week,
+             "ctl": _num(getattr(last_day.get(w.iso_week), "ctl", None), 0),
+             "atl": _num(getattr(last_day.get(w.iso_week), "atl", None), 0),
+             "tsb": _num(getattr(last_day.get(w.iso_week), "tsb", None), 0)}
             for w in data.load_weeks]
+    end = last_day.get(data.week)
+    fitness = ({"ctl": _num(end.ctl, 0), "atl": _num(end.atl, 0), "tsb": _num(end.tsb, 0), "day": _day(end.local_date)}
+               if end is not None and end.ctl is not None else None)
     return {
         "d": data, "s": s, "counts": counts, "subject": subject_line(data.week, counts),
         "verdict": verdict_line(data), "counts_text": counts_text(counts), "strength_text": strength_text(data),
@@ -243,7 +329,12 @@ def _context(data: ReportData, images: dict[str, str]) -> dict:
         "peak": {"value": _num(peak.acwr, 2), "day": _day(peak.local_date)} if peak else None,
         "acwr_max": f"{data.acwr_max:g}", "optimal_gap": f"{data.optimal_gap_hours:g}",
         "as_of": data.as_of.isoformat() if data.as_of else None, "complete": s.complete,
-        "img": images,
+        "fitness": fitness, "measures": _measure_rows(data), "prev_week": data.prev_week, "avg_note": _avg_note(data),
+        "numbers_note": f"This week beside last week ({data.prev_week}) and the {_avg_note(data)[0].lower()}"
+                        f"{_avg_note(data)[1:]}.",
+        "strength": _strength_context(data),
+        "chart_px": {"pair": charts.DISPLAY_MAX_PX, "wide": charts.TIMELINE_DISPLAY_MAX_PX},
+        "flag_marks": len(data.gaps), "spacing": _spacing_rows(data), "img": images,
     }
 
 
@@ -266,7 +357,10 @@ _HTML_ENV, _MD_ENV = _environments()
 def render_report(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week: str) -> Report:
     """The weekly report of one athlete for one ISO week (``YYYY-Www``) from the last build's marts."""
     data = gather(con, config, athlete_id, week)
-    images = {"load_chart": charts.load_chart(data), "week_timeline": charts.week_timeline(data)}
+    images = {"week_timeline": charts.week_timeline(data), "load_chart": charts.load_chart(data),
+              "fitness_chart": charts.fitness_chart(data)}
+    if data.strength is not None:
+        images["e1rm_chart"] = charts.e1rm_chart(data)
     cid = {name: f"cid:{name}" for name in images}
     inline = {name: "data:image/png;base64," + base64.b64encode(png).decode("ascii") for name, png in images.items()}
     html_tpl = _HTML_ENV.get_template("report.html")
