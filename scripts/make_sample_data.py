@@ -80,7 +80,11 @@ RULES = {
     "acwr_min_weekly_load": 60,
     "monotony_max": 2.0,
     "hr_min_coverage": 0.8,
+    "heavy_pct_e1rm": 70,
+    "heavy_max_reps": 6,
+    "long_run_gap_hours": 24,
 }
+LONG_RUN_MINUTES = 90  # the athlete's long_run_minutes (default)
 # The SPEC's English quality keywords (whole words) and easy words; enough for the sample's titles.
 QUALITY_TITLE = re.compile(
     r"\b(intervals?|tempo|threshold|fartlek|repeats|vo2(max)?|hills|hill (repeats|sprints)|sprints|speedwork"
@@ -852,6 +856,7 @@ def expected_flags(runs: Sequence[RunResult], plans: Sequence[StrengthPlan], as_
     """A small reference implementation of the SPEC (contract v2) rule catalog over the planned data."""
     sessions = merged_sessions(plans)
     flags = _spacing_flags(runs, sessions) + _program_flags(sessions) + _taper_flags(sessions)
+    flags += _weekly_program_flags(runs, sessions, as_of) + _long_run_flags(runs, sessions)
     flags += _missed_flags(runs, sessions, as_of) + _detraining_flags(runs, sessions, as_of)
     flags += _acwr_flags(runs, as_of) + _monotony_flags(runs, as_of)
     return sorted(flags, key=lambda f: (f.date, f.rule))
@@ -906,6 +911,80 @@ def _program_flags(sessions: Sequence[Session]) -> list[Flag]:
                  and st.weight_kg and st.reps is not None and st.reps <= 6]
         if in_beginner and heavy:  # the sample has no drop/depth jumps
             out.append(Flag("program.beginner_too_heavy", day, f"loaded working set of {min(heavy)} reps", ev))
+    return out
+
+
+def heavy_lower_sets(sessions: Sequence[Session]) -> dict[int, list[LoggedSet]]:
+    """SPEC "Estimated 1RM" and heavy sets, per session (by index): the lower-body working sets of
+    at most heavy_max_reps reps at >= heavy_pct_e1rm % of the exercise's best Epley estimate of the
+    42 days ending that day, or at RPE >= 8."""
+    estimates: list[tuple[date, str, float]] = [
+        (sess.day, ex.strong, st.weight_kg * (1 + st.reps / 30))
+        for sess in sessions for ex, st in sess.working
+        if st.weight_kg and st.reps is not None and 1 <= st.reps <= 10]
+    out: dict[int, list[LoggedSet]] = {}
+    for i, sess in enumerate(sessions):
+        heavy = []
+        for ex, st in sess.lower_body:
+            if st.reps is None or not 1 <= st.reps <= RULES["heavy_max_reps"]:
+                continue
+            best = max((e for d, name, e in estimates
+                        if name == ex.strong and sess.day - timedelta(days=41) <= d <= sess.day), default=None)
+            pct = 100 * st.weight_kg / best if st.weight_kg and best else None
+            if (pct is not None and pct >= RULES["heavy_pct_e1rm"]) or (st.rpe or 0) >= 8:
+                heavy.append(st)
+        out[i] = heavy
+    return out
+
+
+def _weekly_program_flags(runs: Sequence[RunResult], sessions: Sequence[Session], as_of: date) -> list[Flag]:
+    """program.not_heavy (build/sharpen), program.missing_pattern (base/build), program.no_plyometrics
+    (sharpen): complete weeks with qualifying sessions, never the first week, none with a day in the
+    beginner weeks, judged from the sets of the qualifying sessions."""
+    window = beginner_window(sessions)
+    first_week = iso_week(_first_day(runs, sessions))
+    heavy = heavy_lower_sets(sessions)
+    weeks: dict[date, list[int]] = defaultdict(list)
+    for i, sess in enumerate(sessions):
+        if sess.why_not is None:
+            weeks[sess.day - timedelta(days=sess.day.weekday())].append(i)
+    out = []
+    for monday, ids in sorted(weeks.items()):
+        if not monday + timedelta(days=6) < as_of or iso_week(monday) == first_week:
+            continue
+        if window is not None and monday < window[1]:
+            continue
+        phase = phase_of(monday)
+        working = [(ex, st) for i in ids for ex, st in sessions[i].working]
+        ev = {"week": iso_week(monday), "phase": phase}
+        if phase in ("build", "sharpen") and not any(heavy[i] for i in ids):
+            out.append(Flag("program.not_heavy", monday, "no heavy lower-body set", ev))
+        missing = [p for p in ("squat", "hinge", "calf") if not any(ex.pattern == p for ex, _ in working)]
+        if phase in ("base", "build") and missing:
+            out.append(Flag("program.missing_pattern", monday, f"no {' / '.join(missing)} working set",
+                            {**ev, "missing": missing}))
+        contacts = sum((st.reps or 0) * (2 if ex.unilateral else 1) for ex, st in working if ex.pattern == "plyometric")
+        if phase == "sharpen" and contacts == 0:
+            out.append(Flag("program.no_plyometrics", monday, "no plyometric contacts", ev))
+    # program.rushed_rest needs timed sets: the logs win every merge with the watch (more complete
+    # sets), so no kept set is timed and the rule cannot fire on this data.
+    return out
+
+
+def _long_run_flags(runs: Sequence[RunResult], sessions: Sequence[Session]) -> list[Flag]:
+    """spacing.before_long_run: a session with a heavy lower-body set ending < long_run_gap_hours
+    before a long run (>= long_run_minutes moving) starts."""
+    heavy = heavy_lower_sets(sessions)
+    out = []
+    for i, sess in enumerate(sessions):
+        for run in runs:
+            lead_h = (run.start_utc - sess.end_utc).total_seconds() / 3600
+            if heavy[i] and run.minutes >= LONG_RUN_MINUTES and sess.start_utc <= run.start_utc \
+                    and lead_h < RULES["long_run_gap_hours"]:
+                out.append(Flag("spacing.before_long_run", run.start_utc.astimezone(TZ).date(),
+                                f"heavy strength ended {max(lead_h, 0):.2f} h before a long run",
+                                {"session": f"{sess.plan.start_local:%Y-%m-%d %H:%M}",
+                                 "run": _local_str(run.start_utc)}))
     return out
 
 
@@ -1035,6 +1114,7 @@ PLANTED = {
     ("spacing.before_quality", date(2026, 9, 22)),  # the late-evening lift, 8.25 h
     ("program.too_light", date(2026, 9, 24)),
     ("program.no_unilateral", date(2026, 9, 28)),
+    ("program.no_plyometrics", date(2026, 9, 21)),  # W39: sharpen, two qualifying sessions, no jumps
     ("spacing.before_quality", date(2026, 9, 29)),  # pace-only tempo run
     ("taper.long_session", date(2026, 10, 6)),
     ("taper.too_many_sessions", date(2026, 10, 9)),
@@ -1119,6 +1199,8 @@ SITUATIONS = [
     ("spacing.suboptimal", "Wed 2026-09-16: easy run 06:45-07:35, Strong session 11:35 (gap 4.0 h)"),
     ("spacing.before_quality", "The late-evening lift: Mon 2026-09-21 Strong session 21:30-22:15, 5x1000 "
      "interval run (FIT, quality by heart rate) Tue 09-22 06:30: 8.25 h < 12 h although the dates differ"),
+    ("program.no_plyometrics", "W39 (sharpen, Mon 2026-09-21 .. Sun 09-27): the \"Late lower\" (squat, split "
+     "squats, calf raises) and \"Circuit\" sessions hold no plyometric exercise"),
     ("program.too_light", "Thu 2026-09-24 18:00 (Strong) \"Circuit\": every lower-body working set 15-25 reps"),
     ("program.no_unilateral", "Mon 2026-09-28 18:00 (Strong) \"Squat and jumps\": squat, RDL, box jump, "
      "calf raise, plank: no unilateral lower-body exercise"),

@@ -44,6 +44,8 @@ def test_every_catalog_rule_is_registered_with_its_severity():
         TOO_MANY: "error", LONG: "warning",
         TOO_LIGHT: "warning", FAILURE: "warning", NO_UNILATERAL: "info", TOO_HEAVY: "warning",
         ACWR: "warning", MONOTONY: "warning",
+        "spacing.before_long_run": "warning", "program.not_heavy": "warning", "program.missing_pattern": "info",
+        "program.no_plyometrics": "info", "program.rushed_rest": "info",
     }
     assert all(spec.fn.__doc__ for spec in REGISTRY.values())
 

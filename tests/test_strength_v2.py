@@ -25,7 +25,7 @@ from pipeline.rules.base import Flag
 from pipeline.sources import SourceFile
 from pipeline.writer import load_result
 from tests.conftest import CORPUS
-from tests.scenario import Scenario, sets
+from tests.scenario import Scenario, sets, summary
 
 D = date.fromisoformat
 FIXTURE = Path(__file__).parent / "fixtures" / "fit" / "strength_sets.fit"
@@ -207,3 +207,167 @@ def test_exercise_progress_per_exercise_and_week(tmp_path):
     assert [r[2] for r in rows[:4]] == pytest.approx(squat)
     assert [r[2:] for r in rows[4:]] == [(None, 50.0, 1)] * 4 + [(None, None, 1)] * 4  # 12 reps: no estimate
     assert [r[3:] for r in rows[:4]] == [(kg, 2) for _, kg, _ in SQUAT_BLOCK]
+
+
+# --- the weekly program rules --------------------------------------------------------------------
+
+NOT_HEAVY, MISSING, NO_PLYO = "program.not_heavy", "program.missing_pattern", "program.no_plyometrics"
+RUSHED, BEFORE_LONG = "program.rushed_rest", "spacing.before_long_run"
+RACE = [{"date": "2026-10-18", "name": "Autumn Marathon", "priority": "A"}]  # W38 build, W39-W40 sharpen, W34 base
+TRAINED = {"strength_experience": "trained", "strength_target_per_week": 1}
+BSS = sets("Bulgarian Split Squat", 3, 8, weight_kg=None, rpe=None)
+CALF = sets("Calf Raise", 3, 12, weight_kg=None, rpe=None)
+
+
+def _legs(squat_kg: float = 70.0, squat_reps: int = 5, rpe: float | None = None) -> list[StrengthSet]:
+    """Back squat 3 x squat_reps, RDL 3 x 8 at 40 kg, bodyweight split squats and calf raises."""
+    return (sets("Back Squat", 3, squat_reps, weight_kg=squat_kg, rpe=rpe)
+            + sets("Romanian Deadlift", 3, 8, weight_kg=40.0, rpe=None) + BSS + CALF)
+
+
+def _build_week(sc: Scenario) -> Scenario:
+    """W37 (the first week, never judged) sets the estimates: back squat 75 x 10 = an e1RM of
+    exactly 100 kg, RDL 60 x 8 (so 40 x 8 later is 53 %)."""
+    sc.run("2026-09-09", "07:00", 40)
+    sc.strength("2026-09-08", "18:00", 45, sets=sets("Back Squat", 1, 10, weight_kg=75.0, rpe=None)
+                + sets("Romanian Deadlift", 3, 8, weight_kg=60.0, rpe=None) + BSS + CALF)
+    return sc
+
+
+@pytest.mark.parametrize(("kg", "reps", "rpe", "expected"), [
+    (69.0, 5, None, [(NOT_HEAVY, D("2026-09-14"), "warning")]),  # 69 % of the e1RM
+    (70.0, 5, None, []),                                          # 70 %: heavy
+    (70.0, 7, None, [(NOT_HEAVY, D("2026-09-14"), "warning")]),  # 70 % but 7 reps
+    (70.0, 6, None, []),
+    (50.0, 5, 8.0, []),                                           # RPE 8 at 5 reps is heavy too
+])
+def test_not_heavy_in_a_build_week(tmp_path, kg, reps, rpe, expected):
+    sc = _build_week(Scenario(races=RACE, **TRAINED))
+    sc.strength("2026-09-15", "18:00", 45, sets=_legs(kg, reps, rpe))
+    assert summary(sc.build(tmp_path, "2026-09-21")) == expected
+
+
+def test_not_heavy_message_names_the_heaviest_lower_body_set(tmp_path):
+    sc = _build_week(Scenario(races=RACE, **TRAINED))
+    sc.strength("2026-09-15", "18:00", 45, sets=_legs(62.0, 10) + sets("Bench Press", 3, 3, weight_kg=80.0, rpe=9))
+    (flag,) = sc.build(tmp_path, "2026-09-21")
+    assert flag.message == ("No heavy lower-body set in week 2026-W38 (build phase): the heaviest was 3x10 back squat "
+                            "at 62 % of its estimated 1RM; build weeks want 3-6 reps at 70-85 %")
+    assert flag.evidence == {"iso_week": "2026-W38", "phase": "build", "qualifying_sessions": 1,
+                             "heavy_pct_e1rm": 70, "heavy_max_reps": 6, "exercise": "back squat", "reps": 10,
+                             "weight_kg": 62.0, "pct_e1rm": 62.0, "session_id": flag.evidence["session_id"]}
+
+
+def test_not_heavy_judges_neither_base_weeks_nor_incomplete_ones(tmp_path):
+    sc = Scenario(races=RACE, **TRAINED)
+    sc.run("2026-08-12", "07:00", 40)
+    sc.strength("2026-08-18", "18:00", 45, sets=_legs(40.0, 10))  # W34: base
+    sc.strength("2026-09-15", "18:00", 45, sets=_legs(40.0, 10))  # W38: build, but not complete on 2026-09-20
+    assert summary(sc.build(tmp_path, "2026-09-20")) == []
+
+
+@pytest.mark.parametrize(("extra", "missing"), [
+    ([], ["hinge"]),
+    (sets("Romanian Deadlift", 1, 8), []),
+])
+def test_missing_pattern_in_a_base_week(tmp_path, extra, missing):
+    sc = Scenario(races=RACE, **TRAINED)
+    sc.run("2026-08-12", "07:00", 40)  # W33 is the first week
+    sc.strength("2026-08-18", "18:00", 45, sets=sets("Back Squat", 3, 8) + BSS + CALF + extra)
+    flags = sc.build(tmp_path, "2026-08-24")
+    assert summary(flags) == ([(MISSING, D("2026-08-17"), "info")] if missing else [])
+    assert [f.evidence["missing"] for f in flags] == ([missing] if missing else [])
+
+
+def test_missing_pattern_names_every_missing_pattern_once_per_week(tmp_path):
+    sc = Scenario(races=RACE, **TRAINED)
+    sc.run("2026-08-12", "07:00", 40)
+    sc.strength("2026-08-18", "18:00", 45, sets=sets("Back Squat", 3, 8) + BSS)
+    sc.strength("2026-08-20", "18:00", 45, sets=sets("Back Squat", 3, 8) + BSS)
+    sc.strength("2026-08-22", "09:00", 45, sets=sets("Romanian Deadlift", 2, 8) + BSS, title="Short of sets")
+    (flag,) = sc.build(tmp_path, "2026-08-24")  # the hinge sets of a session that does not qualify do not count
+    assert (flag.rule, flag.date) == (MISSING, D("2026-08-17"))
+    assert flag.message == ("No hinge or calf working set in week 2026-W34 (base phase): the core of the week is a "
+                            "squat, a hinge (Romanian deadlift) and heavy calf raises")
+
+
+def test_missing_pattern_skips_sharpen_weeks_and_the_beginner_weeks(tmp_path):
+    def flags(experience: str, on: str, as_of: str) -> list:
+        sc = Scenario(races=RACE, strength_experience=experience, strength_target_per_week=1)
+        sc.run("2026-08-05", "07:00", 40)
+        sc.strength(on, "18:00", 45, sets=sets("Back Squat", 3, 5, weight_kg=None) + BSS)
+        return summary(sc.build(tmp_path / experience / on, as_of))
+
+    assert flags("trained", "2026-08-18", "2026-08-24") == [(MISSING, D("2026-08-17"), "info")]
+    assert flags("new", "2026-08-18", "2026-08-24") == []  # beginner week 1
+    assert flags("trained", "2026-09-22", "2026-09-28") == [(NO_PLYO, D("2026-09-21"), "info")]  # sharpen
+
+
+@pytest.mark.parametrize(("jumps", "expected"), [
+    ([], [(NO_PLYO, D("2026-09-21"), "info")]),
+    (sets("Box Jump", 1, 5, weight_kg=None, rpe=None), []),
+])
+def test_no_plyometrics_in_a_sharpen_week(tmp_path, jumps, expected):
+    sc = Scenario(races=RACE, **TRAINED)
+    sc.run("2026-09-16", "07:00", 40)  # W38 is the first week
+    sc.strength("2026-09-22", "18:00", 45, sets=_legs(70.0, 5, rpe=8) + jumps)
+    flags = sc.build(tmp_path, "2026-09-28")
+    assert summary(flags) == expected
+    assert [f.message for f in flags] == ["No plyometric contacts in week 2026-W39 (sharpen phase): add 1-2 "
+                                          "plyometric exercises per session, such as box jumps, pogo jumps or bounds"
+                                          ] * len(expected)
+
+
+def test_the_weekly_program_rules_never_judge_the_first_week(tmp_path):
+    sc = Scenario(races=RACE, **TRAINED)
+    sc.run("2026-09-23", "07:00", 40)
+    sc.strength("2026-09-22", "18:00", 45, sets=sets("Back Squat", 6, 10, weight_kg=None, rpe=None) + BSS)
+    assert summary(sc.build(tmp_path, "2026-09-28")) == []
+
+
+# --- rushed rest ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("rest", "expected"), [(89.0, [(RUSHED, D("2026-09-15"), "info")]), (90.0, [])])
+def test_rushed_rest_takes_the_median_rest_before_heavy_sets_that_follow_a_working_set(tmp_path, rest, expected):
+    sc = Scenario(**TRAINED)
+    sc.run("2026-09-08", "07:00", 40)
+    start = sc._utc("2026-09-15", "18:00") + timedelta(minutes=2)
+    squat = StrengthSet(0, "Back Squat", "working", 5, 80.0, 8.0)
+    plan = [(replace(squat, set_type="warmup", weight_kg=40.0), 40.0, 30.0),  # a short rest after a warm-up
+            (squat, 40.0, rest), (squat, 40.0, rest), (squat, 40.0, 240.0), (squat, 40.0, 180.0)]
+    plan += [(x, 45.0, 60.0) for x in sets("Romanian Deadlift", 3, 8) + BSS]  # not heavy: 8 reps
+    sc.strength("2026-09-15", "18:00", 45, sets=timed(start, plan))
+    flags = sc.build(tmp_path, "2026-09-21")
+    assert summary(flags) == expected
+    # heavy sets 2-4 follow a working set: rests (rest, rest, 240), median = rest
+    assert [(f.message, f.evidence["median_rest_s"]) for f in flags] == [
+        ("Median rest of 89 s before the 3 timed heavy sets of the 18:00 session: rest 2-3 min between heavy "
+         "sets (at least 90 s)", 89.0)] * len(expected)
+
+
+# --- heavy strength before a long run ---------------------------------------------------------
+
+@pytest.mark.parametrize(("lift", "run_at", "expected"), [
+    ("heavy", "18:44", [(BEFORE_LONG, D("2026-09-13"), "warning")]),  # 23 h 59 min after the session ended
+    ("heavy", "18:45", []),                                             # 24 h
+    ("upper_heavy", "08:00", []),                                       # heavy bench, moderate legs
+])
+def test_before_long_run_after_heavy_lower_body_sets(tmp_path, lift, run_at, expected):
+    sc = Scenario(**TRAINED)
+    legs = sets("Back Squat", 3, 5, rpe=8) if lift == "heavy" else sets("Back Squat", 3, 8, rpe=7) + sets(
+        "Bench Press", 3, 5, rpe=9)
+    sc.strength("2026-09-12", "18:00", 45, sets=legs + BSS)
+    sc.run("2026-09-13", run_at, 100)  # a long run: at least 90 min
+    flags = sc.build(tmp_path, "2026-09-14")
+    assert summary(flags) == expected
+    assert [f.message for f in flags] == [
+        "Heavy lower-body strength (3 sets: back squat) ended 23.9 h before the 18:44 long run (at least 24 h "
+        "between heavy leg work and a long run)"] * len(expected)
+
+
+def test_before_long_run_judges_long_runs_only(tmp_path):
+    sc = Scenario(**TRAINED)
+    sc.strength("2026-09-12", "18:00", 45, sets=sets("Back Squat", 3, 5, rpe=8) + BSS)
+    sc.run("2026-09-13", "08:00", 89)  # one minute short of a long run
+    sc.run("2026-09-14", "08:00", 120, title="Long run")  # long, but 37 h later
+    assert summary(sc.build(tmp_path, "2026-09-15")) == []

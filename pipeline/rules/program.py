@@ -3,15 +3,18 @@
 A working set is a set whose ``set_type`` is not ``warmup`` (working, failure and drop sets);
 rep-based rules only look at sets with a rep count. The beginner weeks (``strength_experience =
 "new"`` only) are the ``beginner_weeks`` x 7 days starting on the local date of the athlete's first
-qualifying session. A session of mobility/cardio sets only is never judged.
+qualifying session. The weekly rules (``not_heavy``, ``missing_pattern``, ``no_plyometrics``) read
+``weekly_strength`` (the sets of the week's qualifying sessions) with ``weekly_compliance`` (phase,
+complete, first week). A session of mobility/cardio sets only is never judged.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from pipeline.rules.base import Flag, Row, RuleContext, rule
-from pipeline.wording import plural
+from pipeline.wording import number, plural
 
 _SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
 
@@ -165,3 +168,162 @@ def beginner_too_heavy(ctx: RuleContext) -> list[Flag]:
              "min_reps": None if r["min_reps"] is None else int(r["min_reps"]), "jump_sets": int(r["jump_sets"]),
              "beginner_week": week}))
     return flags
+
+
+# --- weekly program rules ------------------------------------------------------------------------
+
+_GUIDE_MAX_REPS = {"build": 6, "sharpen": 5}  # the guideline's heavy 3-6 / 3-5 reps per phase
+
+
+def _judged_weeks(ctx: RuleContext, phases: tuple[str, ...]) -> list[Row]:
+    """The complete weeks of ``phases`` with at least one qualifying session that the weekly
+    program rules judge, with their ``weekly_strength`` counts. Never the week of the athlete's
+    first activity; never a week that holds a day of the beginner weeks (a beginner is meant to
+    lift light and without jumps; the week in which they end is still theirs)."""
+    span = _beginner_weeks(ctx)
+    if span is None:
+        return []
+    return ctx.rows(f"""
+        SELECT c.iso_week, c.week_start, c.phase, w.*
+        FROM weekly_compliance AS c JOIN weekly_strength AS w USING (athlete_id, iso_week)
+        WHERE c.athlete_id = ? AND c.complete AND NOT c.is_first_week AND w.qualifying_sessions >= 1
+          AND c.phase IN ({", ".join("?" * len(phases))}) AND c.week_start >= ?
+        ORDER BY c.week_start""", [ctx.athlete.id, *phases, span[1] if span[1] > span[0] else date.min])
+
+
+def _week_evidence(w: Row) -> dict[str, object]:
+    return {"iso_week": w["iso_week"], "phase": w["phase"], "qualifying_sessions": int(w["qualifying_sessions"])}
+
+
+def _pct(x: float) -> str:
+    """Rounded down, so a set just under the heavy threshold never reads as the threshold."""
+    return f"{math.floor(x + 1e-9)} %"
+
+
+@rule("program.not_heavy", "warning")
+def not_heavy(ctx: RuleContext) -> list[Flag]:
+    """A complete build or sharpen week with qualifying sessions but no heavy lower-body set.
+
+    Guideline (S2): strength that carries over to running economy is heavy, 3-6 reps at 70-85 %
+    of 1RM in build weeks and 3-5 heavy reps while sharpening; the 8-10 moderate reps of base weeks
+    no longer do it. A heavy set (SPEC Definitions, ``strength_sets.is_heavy``): a working set of
+    at most ``heavy_max_reps`` reps at ``heavy_pct_e1rm`` % or more of the exercise's best estimated
+    1RM of the last 42 days, or at RPE 8 or more. Judged from the sets of the week's qualifying
+    sessions (``weekly_strength.heavy_sets``), outside the beginner weeks, dated on the Monday.
+    Message: ``No heavy lower-body set in week 2026-W37 (build phase): the heaviest was 3x10 back
+    squat at 62 % of its estimated 1RM; build weeks want 3-6 reps at 70-85 %``.
+    """
+    flags = []
+    for w in _judged_weeks(ctx, ("build", "sharpen")):
+        if w["heavy_sets"]:
+            continue
+        top = ctx.rows("""
+            SELECT x.session_id, x.exercise, x.reps, x.weight_kg, x.pct_e1rm,
+                   count(*) OVER (PARTITION BY x.session_id, x.exercise, x.reps, x.weight_kg) AS sets
+            FROM strength_sets AS x JOIN strength_sessions AS s USING (session_id)
+            WHERE s.athlete_id = ? AND s.iso_week = ? AND s.qualifies AND x.set_type <> 'warmup'
+              AND x.is_lower_body AND x.pct_e1rm IS NOT NULL
+            ORDER BY x.pct_e1rm DESC, x.reps, s.start_utc, x.set_index
+            LIMIT 1""", [ctx.athlete.id, w["iso_week"]])
+        if top:
+            t = top[0]
+            heaviest = (f"the heaviest was {t['sets']}x{t['reps']} {t['exercise']} at {_pct(t['pct_e1rm'])} "
+                        "of its estimated 1RM")
+            evidence = {"exercise": t["exercise"], "reps": t["reps"], "weight_kg": t["weight_kg"],
+                        "pct_e1rm": round(float(t["pct_e1rm"]), 1), "session_id": t["session_id"]}
+        else:
+            heaviest, evidence = "no lower-body set carried weight", {}
+        pct = ctx.rules.heavy_pct_e1rm
+        band = f"{number(pct)}-85 %" if pct < 85 else f"{number(pct)} % or more"
+        top_reps = min(_GUIDE_MAX_REPS[w["phase"]], ctx.rules.heavy_max_reps)
+        reps = f"{min(3, top_reps)}-{top_reps}"
+        flags.append(ctx.flag(
+            w["week_start"],
+            f"No heavy lower-body set in week {w['iso_week']} ({w['phase']} phase): {heaviest}; "
+            f"{w['phase']} weeks want {reps} reps at {band}",
+            _week_evidence(w) | {"heavy_pct_e1rm": pct, "heavy_max_reps": ctx.rules.heavy_max_reps} | evidence))
+    return flags
+
+
+@rule("program.missing_pattern", "info")
+def missing_pattern(ctx: RuleContext) -> list[Flag]:
+    """A complete base or build week whose qualifying sessions have no squat, no hinge or no calf
+    working set (one flag per week, naming every pattern missing).
+
+    Guideline: squats, Romanian deadlifts (a hinge) and heavy calf raises are the core of a
+    runner's strength program: knee, hip and ankle extensors all carry the stride. Sharpen and
+    taper weeks are lighter by design, so only base and build weeks are judged; outside the
+    beginner weeks, never the athlete's first week, dated on the Monday. Message: ``No hinge or
+    calf working set in week 2026-W33 (base phase): the core of the week is a squat, a hinge
+    (Romanian deadlift) and heavy calf raises``.
+    """
+    flags = []
+    for w in _judged_weeks(ctx, ("base", "build")):
+        missing = [name for name in ("squat", "hinge", "calf") if not w[f"{name}_sets"]]
+        if not missing:
+            continue
+        what = " or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        flags.append(ctx.flag(
+            w["week_start"],
+            f"No {what} working set in week {w['iso_week']} ({w['phase']} phase): the core of the week is a squat, "
+            "a hinge (Romanian deadlift) and heavy calf raises",
+            _week_evidence(w) | {"missing": missing, "squat_sets": int(w["squat_sets"]),
+                                 "hinge_sets": int(w["hinge_sets"]), "calf_sets": int(w["calf_sets"])}))
+    return flags
+
+
+@rule("program.no_plyometrics", "info")
+def no_plyometrics(ctx: RuleContext) -> list[Flag]:
+    """A complete sharpen week with qualifying sessions and no plyometric contacts.
+
+    Guideline: while sharpening, heavy sets of 3-5 reps go with 1-2 plyometric exercises per
+    session (box jumps, pogo jumps, bounds): reactive strength is what the race pace needs.
+    ``weekly_strength.plyo_contacts`` counts the reps of plyometric working sets of the
+    qualifying sessions (x2 for unilateral ones). Outside the beginner weeks, dated on the Monday.
+    Message: ``No plyometric contacts in week 2026-W39 (sharpen phase): add 1-2 plyometric
+    exercises per session, such as box jumps, pogo jumps or bounds``.
+    """
+    return [
+        ctx.flag(w["week_start"],
+                 f"No plyometric contacts in week {w['iso_week']} ({w['phase']} phase): add 1-2 plyometric "
+                 "exercises per session, such as box jumps, pogo jumps or bounds",
+                 _week_evidence(w) | {"plyo_contacts": 0})
+        for w in _judged_weeks(ctx, ("sharpen",)) if not w["plyo_contacts"]
+    ]
+
+
+_MIN_HEAVY_REST_S = 90  # SPEC catalog: "under 90 s"; the guideline's 2-3 min, with a margin
+
+
+@rule("program.rushed_rest", "info")
+def rushed_rest(ctx: RuleContext) -> list[Flag]:
+    """A qualifying session whose median rest between heavy sets is under 90 s (sources that time
+    sets: watch FIT files; ``strength_sets.rest_s``).
+
+    Guideline: rest 2-3 minutes between heavy sets, so each set is lifted heavy rather than
+    tired. The median is taken over the session's heavy working sets that follow another working
+    set (the rest after a warm-up set says nothing about recovery between heavy sets); one flag
+    per session. Message: ``Median rest of 62 s before the 4 timed heavy sets of the 18:00 session:
+    rest 2-3 min between heavy sets (at least 90 s)``.
+    """
+    rows = ctx.rows(f"""
+        WITH timed AS (
+            SELECT session_id, is_heavy, rest_s,
+                   lag(set_type) OVER (PARTITION BY session_id ORDER BY set_index) AS previous_type
+            FROM strength_sets
+        )
+        SELECT {_SESSION}, count(*) AS heavy_sets, median(t.rest_s) AS median_rest_s, min(t.rest_s) AS min_rest_s
+        FROM strength_sessions AS s JOIN timed AS t USING (session_id)
+        WHERE s.athlete_id = ? AND s.qualifies AND t.is_heavy AND t.rest_s IS NOT NULL
+          AND t.previous_type <> 'warmup'
+        GROUP BY ALL HAVING median(t.rest_s) < ?
+        ORDER BY s.start_utc""", [ctx.athlete.id, _MIN_HEAVY_REST_S])
+    return [
+        ctx.flag(r["local_date"],
+                 f"Median rest of {math.floor(r['median_rest_s'] + 1e-9)} s before the "
+                 f"{plural(r['heavy_sets'], 'timed heavy set')} of {_at(r)}: rest 2-3 min between heavy sets "
+                 f"(at least {_MIN_HEAVY_REST_S} s)",
+                 {"session_id": r["session_id"], "heavy_sets": int(r["heavy_sets"]),
+                  "median_rest_s": round(float(r["median_rest_s"]), 1), "min_rest_s": round(float(r["min_rest_s"]), 1)})
+        for r in rows
+    ]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.rules.base import Evidence, Flag, Row, RuleContext, rule
-from pipeline.wording import number
+from pipeline.wording import number, plural
 
 _PAIRS = """
     SELECT session_id, activity_id, gap_hours, which_first, run_is_quality, same_local_day, local_date,
@@ -109,3 +109,41 @@ def before_quality(ctx: RuleContext) -> list[Flag]:
                  _evidence(p) | {"quality_reason": p["quality_reason"]})
         for p in _pairs(ctx, "which_first = 'strength_first' AND run_is_quality AND gap_hours < ?", [lead])
     ]
+
+
+@rule("spacing.before_long_run", "warning")
+def before_long_run(ctx: RuleContext) -> list[Flag]:
+    """A session with a heavy lower-body set that ends less than ``long_run_gap_hours`` before a
+    long run starts (one flag per pair).
+
+    Guideline: heavy leg work leaves the muscles damaged and the tendons tired for about a day;
+    a long run on such legs is run with altered mechanics and more injury risk, so heavy squats
+    and deadlifts go at least 24 h before it (or after it). A heavy set is
+    ``strength_sets.is_heavy`` (at most ``heavy_max_reps`` reps at ``heavy_pct_e1rm`` % of the
+    estimated 1RM or more, or RPE 8 or more); a long run is ``spacing.run_is_long``. Read from the
+    spacing pairs, never a warm-up jog. Message: ``Heavy lower-body strength (3 sets: back squat)
+    ended 14.5 h before the 09:00 long run (at least 24 h between heavy leg work and a long
+    run)``.
+    """
+    limit = ctx.rules.long_run_gap_hours
+    rows = ctx.rows("""
+        SELECT p.session_id, p.activity_id, p.gap_hours, p.which_first, p.local_date, p.run_start_local,
+               p.run_title, h.heavy_sets, h.exercises
+        FROM spacing AS p
+        JOIN (SELECT session_id, count(*) AS heavy_sets,
+                     string_agg(DISTINCT exercise, ', ' ORDER BY exercise) AS exercises
+              FROM strength_sets WHERE is_heavy AND is_lower_body GROUP BY session_id) AS h USING (session_id)
+        WHERE p.athlete_id = ? AND p.session_has_lower_body AND NOT p.is_warmup AND p.run_is_long
+          AND p.which_first = 'strength_first' AND p.gap_hours < ?
+        ORDER BY p.local_date, p.session_start_utc, p.run_start_utc""", [ctx.athlete.id, limit])
+    flags = []
+    for p in rows:
+        title = f' "{p["run_title"]}"' if p["run_title"] else ""
+        run = f"the {_clock(p['run_start_local'], p['local_date'])} long run{title}"
+        what = (f"overlapped {run}" if p["gap_hours"] <= 0 else f"ended {_gap(p['gap_hours'])} before {run}")
+        flags.append(ctx.flag(
+            p["local_date"],
+            f"Heavy lower-body strength ({plural(p['heavy_sets'], 'set')}: {p['exercises']}) {what} "
+            f"(at least {number(limit)} h between heavy leg work and a long run)",
+            _evidence(p) | {"heavy_sets": int(p["heavy_sets"])}))
+    return flags
