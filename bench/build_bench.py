@@ -4,6 +4,13 @@ one-hour 1 Hz FIT runs) plus two years of generated strength sessions (simple CS
 Prints the median wall time of the whole `runlift build` process (start-up included) over
 several runs, and the per-model breakdown of one in-process build.
 Usage:  .venv/bin/python bench/build_bench.py [--rounds 5]
+        .venv/bin/python bench/build_bench.py --prepare DIR   # DIR/b.duckdb + DIR/runlift.toml, built, no timing
+
+``--prepare`` leaves the archive's database for pairing two checkouts with farm-bench, each on its own
+database (each checkout prepares its own, so each schema is its own):
+    farm-bench -n 5 --timeout 600 -- NEW/.venv/bin/runlift --db N/b.duckdb --config N/runlift.toml build \
+        --as-of 2026-01-01 --vs 'OLD/.venv/bin/runlift --db O/b.duckdb --config O/runlift.toml build --as-of 2026-01-01'
+and the same with ``report --week 2025-W52 --out N/reports``.
 """
 
 from __future__ import annotations
@@ -50,13 +57,15 @@ def strength_log(path: Path, start: date = date(2024, 1, 1), weeks: int = 104, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--prepare", type=Path, metavar="DIR", help="write and build the database in DIR, then stop")
     opts = parser.parse_args()
 
     from bench.make_archive import ensure_archive
     from pipeline import commands
     from pipeline.config import parse_config
 
-    work = Path(tempfile.mkdtemp(prefix="runlift-build-bench-"))
+    work = opts.prepare or Path(tempfile.mkdtemp(prefix="runlift-build-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         sets = strength_log(work / "strength.csv")
         db = work / "b.duckdb"
@@ -64,6 +73,10 @@ def main() -> None:
         cfg = work / "runlift.toml"
         cfg.write_text('[athlete]\nid = "me"\ntimezone = "Europe/Berlin"\nthreshold_hr = 165\n')
         commands.ingest(db, config, [ensure_archive(120), work / "strength.csv"])
+        if opts.prepare:
+            commands.build(db, config, AS_OF)
+            print(f"prepared {db} and {cfg}")
+            return
         walls = []
         for _ in range(opts.rounds):
             t0 = time.perf_counter()
@@ -75,7 +88,8 @@ def main() -> None:
                                    "(select count(*) from strength_sessions), "
                                    "(select count(*) from daily_load), (select count(*) from flags)")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not opts.prepare:
+            shutil.rmtree(work, ignore_errors=True)
     samples, sessions, days, flags = counts[0]
     print(f"{samples:,} samples, {sessions} strength sessions ({sets} sets), {days} days, {flags} flags")
     print(f"runlift build: median {statistics.median(walls):.2f} s over {opts.rounds} runs "
