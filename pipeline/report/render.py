@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import tempfile
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -40,6 +39,7 @@ from pipeline.report.data import (
     last_build_as_of,
     last_complete_week,
 )
+from pipeline.report.page import write_atomic
 from pipeline.wording import SEVERITIES, counts_text, iso_week, plural
 
 __all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_report",
@@ -375,19 +375,6 @@ def render_report(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: st
     )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
     """Write ``<athlete>-<week>.md`` and ``<athlete>-<week>.html`` (the self-contained variant) into
     ``out_dir`` (created if missing), each atomically; returns ``{"markdown": path, "html": path}``."""
@@ -398,6 +385,6 @@ def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{report.athlete}-{report.week}"
     paths = {"markdown": out_dir / f"{stem}.md", "html": out_dir / f"{stem}.html"}
-    _atomic_write(paths["markdown"], report.markdown)
-    _atomic_write(paths["html"], report.html_file)
+    write_atomic(paths["markdown"], report.markdown)
+    write_atomic(paths["html"], report.html_file)
     return paths
