@@ -84,8 +84,8 @@ def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> No
         analyst.kill()
         analyst.wait()
     con = duckdb.connect(str(snap), read_only=True)
-    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 18
-    assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 13
+    assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 19
+    assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 18
     con.close()
     assert not list(tmp_path.glob(".*.tmp"))
 

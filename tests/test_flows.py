@@ -37,7 +37,7 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     db = str(tmp_path / "r.duckdb")
     summary, result = run_flow(db, load_config(CONFIG), [str(SAMPLE)], None, DEMO_AS_OF)
     assert (summary.new, summary.duplicate, summary.quarantined) == (52, 1, 1)
-    assert len(result.flags) == 17 and result.as_of == DEMO_AS_OF
+    assert len(result.flags) == 18 and result.as_of == DEMO_AS_OF
     assert load_config(CONFIG).athlete.id == "me"
 
 
