@@ -8,13 +8,14 @@ byte-identical files. Usage::
 The athlete "me" (Europe/Berlin) trains from Friday 2026-08-07 (first strength session,
 ISO week 2026-W32) to the "Lakeside Marathon" on Sunday 2026-10-18 (W42). Runs are FIT
 files (1 Hz; long runs with 5 s smart recording) and GPX exports (5 s, titled, Garmin
-TrackPointExtension heart rate); strength comes from a Strong CSV, a Hevy CSV and one watch
-FIT file that duplicates a Hevy session. Situations the rules must flag, and contract v2
-cases that must stay silent (a warm-up jog, a mobility log, an HR dropout), are planted on
-purpose; the script re-derives every expected flag from the generated data with a small
-reference implementation of the SPEC's (contract v2) definitions and rules, written
-independently of ``pipeline/``, and writes them to ``expected_flags.json`` and the README,
-failing loudly if the data does not produce exactly the planted set or a run's quality signal
+TrackPointExtension heart rate); strength comes from a Strong CSV, a Hevy CSV, one watch
+FIT file that duplicates a Hevy session and one of a session logged on the watch only.
+Situations the rules must flag, and contract v2 cases that must stay silent (a warm-up jog,
+a mobility log, an HR dropout), are planted on purpose; the script re-derives every expected
+flag from the generated data with a small reference implementation of the SPEC's (contract
+v2) definitions and rules, written independently of ``pipeline/``, and writes them to
+``expected_flags.json`` and the README, failing loudly if the data does not produce exactly
+the planted set or a run's quality signal
 sits too close to its threshold for another implementation to agree.
 """
 
@@ -325,8 +326,8 @@ class Block:
 
 @dataclass(frozen=True)
 class StrengthPlan:
-    """One strength session as logged in ``source`` (strong | hevy); ``watch`` is the start
-    and end (local) of a watch FIT recording of the same session, if there is one."""
+    """One strength session as logged in ``source`` (strong | hevy | watch: the watch FIT only);
+    ``watch`` is the start and end (local) of a watch FIT recording of the session, if there is one."""
 
     start_local: datetime
     minutes: int
@@ -452,6 +453,37 @@ def activation() -> tuple[Block, ...]:
     )
 
 
+def moderate_a() -> tuple[Block, ...]:
+    """A build-week session that stays at the beginner's 3 x 10 (no heavy set) and has no hinge."""
+    return (
+        block("squat", warm((10, 20), (8, 40)), work(3, 10, 60)),
+        block("bss", work(3, 10, 16)),
+        block("box_jump", work(3, 5, None)),
+        block("calf", work(3, 12, 22)),
+        block("plank", work(2, None, None, seconds=60)),
+    )
+
+
+def moderate_b() -> tuple[Block, ...]:
+    """Its partner of the same week: goblet squats, step-ups, split squats, calf raises at 10-12 reps."""
+    return (
+        block("goblet", warm((10, 16)), work(3, 10, 24)),
+        block("step_up", work(3, 10, 14)),
+        block("bss", work(3, 10, 14)),
+        block("calf", work(3, 12, 20)),
+    )
+
+
+def watch_squats() -> tuple[Block, ...]:
+    """Logged on the watch only: heavy squats 4 x 5 at 90 kg, split squats and calf raises (the
+    watch records no dumbbell weights)."""
+    return (
+        block("squat", work(4, 5, 90)),
+        block("bss", work(3, 6, None)),
+        block("calf", work(3, 10, None)),
+    )
+
+
 def mobility_log() -> tuple[Block, ...]:
     """Ten minutes of stretches logged in Hevy (the couch stretch as "1 rep" of 60 s, as people log it)."""
     return (
@@ -472,7 +504,8 @@ def late_session() -> tuple[Block, ...]:
 
 
 def strength_plan() -> list[StrengthPlan]:
-    """Every strength session, in time order (Strong, Hevy, and one also on the watch)."""
+    """Every strength session, in time order (Strong, Hevy, one of them also on the watch, and one
+    on the watch only: source "watch")."""
 
     def s(stamp: str, minutes: int, title: str, source: str, blocks: tuple[Block, ...], **kw: Any
           ) -> StrengthPlan:
@@ -489,11 +522,13 @@ def strength_plan() -> list[StrengthPlan]:
         s("2026-08-31 18:00", 50, "Lower A", "strong", beginner_a(62.5, 12, 60)),
         s("2026-09-05 08:00", 45, "Lower A", "strong", heavy_a(80, 16, plank=False),
           notes="Gym before the Saturday run"),
-        s("2026-09-08 07:00", 45, "Lower B", "hevy", heavy_b(85, 16, 16)),
-        s("2026-09-10 18:00", 60, "Lower A", "hevy", heavy_a(85, 18),
+        s("2026-09-08 07:00", 45, "Lower B", "hevy", moderate_b()),
+        s("2026-09-10 18:00", 60, "Lower A", "hevy", moderate_a(),
           watch=(_local("2026-09-10 18:02"), _local("2026-09-10 18:57"))),
         s("2026-09-14 18:00", 55, "Lower B", "strong", heavy_b(95, 18, 18, failure=True)),
         s("2026-09-16 11:35", 50, "Lower A", "strong", heavy_a(87.5, 20), notes="Lunch break session"),
+        s("2026-09-19 17:30", 35, "Strength", "watch", watch_squats(),
+          watch=(_local("2026-09-19 17:30"), _local("2026-09-19 18:05"))),
         s("2026-09-21 21:30", 45, "Late lower", "strong", late_session(), notes="Only slot today"),
         s("2026-09-24 18:00", 35, "Circuit", "strong", light_circuit()),
         s("2026-09-28 18:00", 40, "Squat and jumps", "strong", bilateral_session()),
@@ -588,7 +623,7 @@ def gpx_bytes(track: fitgen.RunTrack, name: str) -> bytes:
     gpx.nsmap["gpxtpx"] = GPX_TPX_NS
     gpx.time = track.start
     trk = gpxpy.gpx.GPXTrack(name=name)
-    trk.type = "running"
+    trk.type = "running"  # type: ignore[assignment]  # gpxpy declares type as None
     seg = gpxpy.gpx.GPXTrackSegment()
     assert track.lat is not None and track.lon is not None and track.heart_rate is not None
     for i, when in enumerate(track.times()):
@@ -715,6 +750,37 @@ def watch_fit(sess: StrengthPlan) -> bytes:
     offset = utc_offset_s(sess.start_local)
     return fitgen.strength_fit_bytes(start, watch_sets, seed=SEED, lead_in_s=lead_in, tail_s=tail,
                                      utc_offset_s=offset)
+
+
+WATCH_LEAD_IN_S = 600.0  # the watch runs through the general warm-up before the first set
+WATCH_REST_S = {"squat": 60.0}  # rest after each set of a block (rushed on the squats) ...
+WATCH_DEFAULT_REST_S = 75.0
+WATCH_BLOCK_REST_S = 150.0  # ... and between exercises
+
+
+def watch_only_sets(sess: StrengthPlan) -> list[WatchSet]:
+    """The sets of a session logged on the watch only, exactly as planned, with their rests."""
+    out = []
+    for b, blk in enumerate(sess.blocks):
+        ex = EXERCISES[blk.exercise]
+        for k, st in enumerate(blk.sets):
+            last_of_block = k == len(blk.sets) - 1
+            rest = WATCH_BLOCK_REST_S if last_of_block else WATCH_REST_S.get(blk.exercise, WATCH_DEFAULT_REST_S)
+            if last_of_block and b == len(sess.blocks) - 1:
+                rest = 0.0
+            out.append(WatchSet(ex.category, ex.subtype, st.reps, st.weight_kg, 3.0 * (st.reps or 5) + 6.0, rest))
+    return out
+
+
+def watch_only_fit(sess: StrengthPlan) -> bytes:
+    """The FIT file of a session logged on the watch only (no Strong/Hevy log to merge with)."""
+    assert sess.watch is not None and sess.source == "watch"
+    start, end = (t.astimezone(UTC) for t in sess.watch)
+    sets = watch_only_sets(sess)
+    tail = (end - start).total_seconds() - WATCH_LEAD_IN_S - sum(w.duration_s + w.rest_s for w in sets)
+    assert tail > 0, "the planned watch session is too short for its sets"
+    return fitgen.strength_fit_bytes(start, sets, seed=SEED + 1, lead_in_s=WATCH_LEAD_IN_S, tail_s=tail,
+                                     utc_offset_s=utc_offset_s(sess.start_local))
 
 
 # =========================================================================== expected flags
@@ -857,6 +923,7 @@ def expected_flags(runs: Sequence[RunResult], plans: Sequence[StrengthPlan], as_
     sessions = merged_sessions(plans)
     flags = _spacing_flags(runs, sessions) + _program_flags(sessions) + _taper_flags(sessions)
     flags += _weekly_program_flags(runs, sessions, as_of) + _long_run_flags(runs, sessions)
+    flags += _rushed_rest_flags(sessions)
     flags += _missed_flags(runs, sessions, as_of) + _detraining_flags(runs, sessions, as_of)
     flags += _acwr_flags(runs, as_of) + _monotony_flags(runs, as_of)
     return sorted(flags, key=lambda f: (f.date, f.rule))
@@ -956,7 +1023,7 @@ def _weekly_program_flags(runs: Sequence[RunResult], sessions: Sequence[Session]
             continue
         phase = phase_of(monday)
         working = [(ex, st) for i in ids for ex, st in sessions[i].working]
-        ev = {"week": iso_week(monday), "phase": phase}
+        ev: dict[str, object] = {"week": iso_week(monday), "phase": phase}
         if phase in ("build", "sharpen") and not any(heavy[i] for i in ids):
             out.append(Flag("program.not_heavy", monday, "no heavy lower-body set", ev))
         missing = [p for p in ("squat", "hinge", "calf") if not any(ex.pattern == p for ex, _ in working)]
@@ -966,8 +1033,25 @@ def _weekly_program_flags(runs: Sequence[RunResult], sessions: Sequence[Session]
         contacts = sum((st.reps or 0) * (2 if ex.unilateral else 1) for ex, st in working if ex.pattern == "plyometric")
         if phase == "sharpen" and contacts == 0:
             out.append(Flag("program.no_plyometrics", monday, "no plyometric contacts", ev))
-    # program.rushed_rest needs timed sets: the logs win every merge with the watch (more complete
-    # sets), so no kept set is timed and the rule cannot fire on this data.
+    return out
+
+
+def _rushed_rest_flags(sessions: Sequence[Session]) -> list[Flag]:
+    """program.rushed_rest: a qualifying session whose median rest before its heavy working sets
+    that follow another working set is under 90 s. Only sets kept from a watch FIT are timed: the
+    logs win every merge with the watch (more complete sets), so only watch-only sessions count."""
+    heavy = heavy_lower_sets(sessions)
+    out = []
+    for i, sess in enumerate(sessions):
+        if sess.plan.source != "watch" or sess.why_not is not None:
+            continue
+        timed = watch_only_sets(sess.plan)
+        rests = [timed[j - 1].rest_s for j, (_, st) in enumerate(sess.working) if j > 0 and st in heavy[i]]
+        median = float(np.median(rests)) if rests else None
+        if median is not None and median < 90:
+            out.append(Flag("program.rushed_rest", sess.day,
+                            f"median rest {median:.0f} s before {len(rests)} heavy sets",
+                            {**sess.evidence, "median_rest_s": median}))
     return out
 
 
@@ -1116,6 +1200,10 @@ PLANTED = {
     ("program.no_unilateral", date(2026, 9, 28)),
     ("program.no_plyometrics", date(2026, 9, 21)),  # W39: sharpen, two qualifying sessions, no jumps
     ("spacing.before_quality", date(2026, 9, 29)),  # pace-only tempo run
+    ("program.not_heavy", date(2026, 9, 7)),  # W37: both sessions at 3 x 10
+    ("program.missing_pattern", date(2026, 9, 7)),  # W37: no hinge
+    ("program.rushed_rest", date(2026, 9, 19)),  # watch-only session, 60 s between heavy squat sets
+    ("spacing.before_long_run", date(2026, 9, 20)),  # the same heavy squats 15 h before the long run
     ("taper.long_session", date(2026, 10, 6)),
     ("taper.too_many_sessions", date(2026, 10, 9)),
 }
@@ -1206,6 +1294,16 @@ SITUATIONS = [
      "calf raise, plank: no unilateral lower-body exercise"),
     ("spacing.before_quality", "Tue 2026-09-29 06:15: a FIT tempo run with no heart-rate sensor, 25 min at "
      "4:07/km (threshold_pace 4:15): quality only by pace; the Mon 09-28 session ended 18:40 (11.6 h)"),
+    ("program.not_heavy", "W37 (build, Mon 2026-09-07 .. Sun 09-13): both qualifying sessions (Hevy Tue 09-08 "
+     "07:00 and Thu 09-10 18:00) stay at 3 x 10-12 reps: no working set of 6 reps or fewer, none at RPE 8"),
+    ("program.missing_pattern", "W37 (build): goblet and back squats, step-ups, split squats, calf raises and "
+     "box jumps, but no hinge (no Romanian deadlift, hip thrust or single-leg RDL). A build week, not a base "
+     "week: the base weeks W32-W34 all hold days of the beginner weeks, which no weekly program rule judges"),
+    ("program.rushed_rest", "Sat 2026-09-19 17:30-18:05: a session logged on the watch only "
+     "(`strength/watch_2026-09-19_1730.fit`): back squat 4 x 5 at 90 kg (86 % of its e1RM) with 60 s "
+     "between the sets (the 3 heavy sets after the first: median 60 s < 90 s), split squats, calf raises"),
+    ("spacing.before_long_run", "The same watch session ends Sat 18:05, 14.9 h before the 26 km long run of "
+     "Sun 2026-09-20 09:00 (< 24 h)"),
     ("taper.long_session", "Tue 2026-10-06 18:00 (Strong): 55 min strength session in the taper"),
     ("taper.too_many_sessions", "Fri 2026-10-09 17:30 (Strong): second strength session in the taper "
      "(after 10-06), 25 min"),
@@ -1264,6 +1362,8 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "  2026-09-02 loses it after 5 min.",
         "- `runs/*.gpx`: runs exported as GPX (5 s points, heart rate in Garmin TrackPointExtension,",
         "  `<type>running</type>`, titled `<name>`; quality ones have titles such as \"Tuesday intervals 6x800\").",
+        "- `strength/watch_2026-09-19_1730.fit`: a strength_training recording of a session logged on the",
+        "  watch only (no Strong/Hevy log): its sets are kept, with their timing (`rest_s`).",
         "- `strength/strong.csv`: Strong classic export (comma-separated, no units = kg), W33-W36 and W38-W41.",
         "- `strength/hevy.csv`: Hevy export (`weight_kg`, times like `7 Aug 2026, 17:00`): 2026-08-07, 08-26",
         "  (the mobility log), 09-08, 09-10.",
@@ -1297,7 +1397,10 @@ def readme(flags: Sequence[Flag], runs: Sequence[RunResult], as_of: date) -> str
         "Deliberately *not* flagged: W32 has one strength session but is the week of the first activity;",
         "W39 (sharpen, target 1) has two, W40 one; W41/W42 (taper, target 0); the 2026-09-10 session merged from",
         "two sources counts once; every other strength/run gap is >= 6 h; every other quality run starts >= 12 h",
-        "after the last strength session ended.",
+        "after the last strength session ended. No `spacing.before_long_run` for the heavy Sat 2026-09-05",
+        "session (08:00-08:45): it ends 24.25 h before the Sun 09-06 09:00 long run. W38 has three",
+        "qualifying sessions (target 2; `strength_max` applies to taper weeks only, so it stays met). No",
+        "`program.rushed_rest` on the merged 2026-09-10 session: its sets come from Hevy, which times no set.",
         "",
         "## Contract v2 cases that stay silent",
         "",
@@ -1354,8 +1457,10 @@ def generate(out: Path, jobs: int) -> dict[str, float]:
     sessions = strength_plan()
     _write_text(tmp / "strength" / "strong.csv", strong_csv([s for s in sessions if s.source == "strong"]))
     _write_text(tmp / "strength" / "hevy.csv", hevy_csv([s for s in sessions if s.source == "hevy"]))
-    watched = [s for s in sessions if s.watch]
-    fitgen.write_bytes(watch_fit(watched[0]), tmp / "strength" / "watch_strength.fit")
+    merged = [s for s in sessions if s.watch and s.source != "watch"]
+    fitgen.write_bytes(watch_fit(merged[0]), tmp / "strength" / "watch_strength.fit")
+    for sess in (s for s in sessions if s.source == "watch"):
+        fitgen.write_bytes(watch_only_fit(sess), tmp / "strength" / f"watch_{sess.start_local:%Y-%m-%d_%H%M}.fit")
     source = (tmp / "runs" / "2026-10-02_0700_easy.fit").read_bytes()
     fitgen.write_bytes(fitgen.truncate_bytes(source, 0.6), tmp / "corrupt" / "truncated_run.fit")
     timings["strength+corrupt"] = time.perf_counter() - t0

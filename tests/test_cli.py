@@ -41,8 +41,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
     db, output = demo_db
-    assert "ingest: 51 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
-    assert "2026-W35" in output and "build: as of 2026-10-26: 6 errors, 6 warnings, 2 info" in output
+    assert "ingest: 52 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
+    assert "2026-W35" in output and "build: as of 2026-10-26: 6 errors, 8 warnings, 4 info" in output
     assert "spacing.too_close" in output
     assert "report 2026-W38: my-demo/reports/me-2026-W38.html (and me-2026-W38.md)" in output
     assert (db.parent / "reports" / "me-2026-W38.html").read_text().startswith("<!DOCTYPE html>")
@@ -100,7 +100,8 @@ def test_flags_filters_and_formats(demo_db: tuple[Path, str]) -> None:
     assert [(f["rule"], f["date"]) for f in spacing] == [
         ("spacing.before_quality", "2026-08-18"), ("spacing.too_close", "2026-09-05"),
         ("spacing.before_quality", "2026-09-08"), ("spacing.suboptimal", "2026-09-16"),
-        ("spacing.before_quality", "2026-09-22"), ("spacing.before_quality", "2026-09-29")]
+        ("spacing.before_long_run", "2026-09-20"), ("spacing.before_quality", "2026-09-22"),
+        ("spacing.before_quality", "2026-09-29")]
     since = json.loads(cli(db, "flags", "--since", "2026-10-01", "--format", "json"))
     assert [f["date"] for f in since] == ["2026-10-06", "2026-10-09"]
     csv_out = cli(db, "flags", "--rule", "taper.long_session", "--format", "csv").splitlines()
@@ -176,7 +177,7 @@ def test_sql_is_read_only(demo_db: tuple[Path, str]) -> None:
     db, _ = demo_db
     r = run_process("--db", str(db), "sql", "delete from ingest_log")
     assert r.returncode == 1 and "read-only" in r.stderr.lower()
-    assert json.loads(cli(db, "sql", "select count(*) as n from ingest_log", "--format", "json"))[0]["n"] == 53
+    assert json.loads(cli(db, "sql", "select count(*) as n from ingest_log", "--format", "json"))[0]["n"] == 54
 
 
 def test_csv_output_neutralises_formulas(tmp_path: Path) -> None:
@@ -218,7 +219,7 @@ def test_flags_severity_is_the_lowest_shown_and_athlete_filters(demo_db: tuple[P
     db, _ = demo_db
     every = json.loads(cli(db, "flags", "--format", "json"))
     by_severity = {s: [f for f in every if f["severity"] == s] for s in ("error", "warning", "info")}
-    assert [len(by_severity[s]) for s in ("error", "warning", "info")] == [6, 6, 2]
+    assert [len(by_severity[s]) for s in ("error", "warning", "info")] == [6, 8, 4]
     assert json.loads(cli(db, "flags", "--severity", "error", "--format", "json")) == by_severity["error"]
     warning_up = json.loads(cli(db, "flags", "--severity", "warning", "--format", "json"))
     assert warning_up == [f for f in every if f["severity"] != "info"]

@@ -61,8 +61,8 @@ def test_second_ingest_changes_no_row(sample_db: Path) -> None:
 def test_sample_ingest_outcome(sample_db: Path) -> None:
     status = dict(rows(sample_db, "SELECT status, count(*) FROM ingest_log GROUP BY status"))
     runs = len(list((SAMPLE / "runs").glob("*")))
-    # every run file loads except the GPX twin of the FIT run; 3 strength files; 1 corrupt FIT
-    assert status == {"loaded": runs - 1 + 3, "duplicate": 1, "quarantined": 1}
+    # every run file loads except the GPX twin of the FIT run; 4 strength files; 1 corrupt FIT
+    assert status == {"loaded": runs - 1 + 4, "duplicate": 1, "quarantined": 1}
     reason = rows(sample_db, "SELECT reason FROM ingest_log WHERE status = 'quarantined'")[0][0]
     assert "truncated" in reason.lower()
 

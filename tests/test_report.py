@@ -84,17 +84,20 @@ def test_week_numbers_match_sql(con, config):
     assert data.summary.long_run_km == pytest.approx(wl_long)
     assert data.summary.quality_runs == 1
     s = data.summary
-    assert (s.strength_done, s.strength_target, s.phase, s.verdict, s.complete) == (2, 2, "build", "met", True)
+    assert (s.strength_done, s.strength_target, s.phase, s.verdict, s.complete) == (3, 2, "build", "met", True)
     assert data.as_of == date(2026, 10, 26) == last_build_as_of(con)
-    # timeline: the week's 4 runs and 2 strength sessions, in local time
+    # timeline: the week's 4 runs and 3 strength sessions (Sat 17:30: on the watch only), in local time
     kinds = [(i.kind, i.start_local.strftime("%a %H:%M"), i.is_quality) for i in data.timeline]
     assert kinds == [("strength", "Mon 18:00", False), ("run", "Tue 18:30", True), ("run", "Wed 06:45", False),
-                     ("strength", "Wed 11:35", False), ("run", "Fri 07:00", False), ("run", "Sun 09:00", False)]
+                     ("strength", "Wed 11:35", False), ("run", "Fri 07:00", False), ("strength", "Sat 17:30", False),
+                     ("run", "Sun 09:00", False)]
     titles = {i.title for i in data.timeline if i.title}
     assert titles == {"Lower B", "Track session 12x400", "Lower A"}
-    # the planted 4.0 h gap of Wed 2026-09-16 (easy run 06:45-07:35, strength 11:35)
+    # the planted 4.0 h gap of Wed 2026-09-16 (easy run 06:45-07:35, strength 11:35) and the 14.9 h from the
+    # heavy squats of Sat 17:30-18:05 to the Sunday long run (spacing.before_long_run)
     assert [(g.local_date, g.start_local.strftime("%H:%M"), g.end_local.strftime("%H:%M"), round(g.gap_hours, 2))
-            for g in data.gaps] == [(date(2026, 9, 16), "07:35", "11:35", 4.0)]
+            for g in data.gaps] == [(date(2026, 9, 16), "07:35", "11:35", 4.0),
+                                    (date(2026, 9, 20), "18:05", "09:00", 14.92)]
 
 
 def test_flags_of_the_week_grouped(con, config, report):
@@ -104,18 +107,25 @@ def test_flags_of_the_week_grouped(con, config, report):
          "1 set to failure in the 18:00 session (romanian deadlift): stop 1-2 reps short of failure (RPE 8-9, not 10)"),
         ("spacing.suboptimal", "warning", date(2026, 9, 16),
          "Strength started 4.0 h after the 06:45 run ended (optimal at least 6 h)"),
+        ("spacing.before_long_run", "warning", date(2026, 9, 20),
+         "Heavy lower-body strength (4 sets: back squat) ended 14.9 h before the 09:00 long run "
+         "(at least 24 h between heavy leg work and a long run)"),
     ]
+    info = [("program.rushed_rest", "info", date(2026, 9, 19),
+             "Median rest of 60 s before the 3 timed heavy sets of the 17:30 session: rest 2-3 min between heavy "
+             "sets (at least 90 s)")]
     table = con.execute("SELECT rule, severity, date, message FROM flags WHERE athlete_id = 'me' AND week = ? "
                         "ORDER BY date, rule", [WEEK]).fetchall()
-    assert table == expected
-    assert data.flags["error"] == [] and data.flags["info"] == []
+    assert table == sorted(expected + info, key=lambda f: (f[2], f[0]))
+    assert data.flags["error"] == []
     assert [(f.rule, f.severity, f.date, f.message) for f in data.flags["warning"]] == expected
-    assert report.severity_counts == {"error": 0, "warning": 2, "info": 0}
+    assert [(f.rule, f.severity, f.date, f.message) for f in data.flags["info"]] == info
+    assert report.severity_counts == {"error": 0, "warning": 3, "info": 1}
     for rule, _, _, message in expected:
         assert rule in report.markdown and rule in report.html
         assert message in report.html  # no HTML-special characters in these messages
-    # Markdown: one list item per flag under "### Warnings (2)"
-    assert "### Warnings (2)" in report.markdown
+    # Markdown: one list item per flag under "### Warnings (3)"
+    assert "### Warnings (3)" in report.markdown
     assert "- **Mon 14 Sep** · `program.to_failure` · 1 set to failure in the 18:00 session" in report.markdown
     assert "### Errors" not in report.markdown
 
@@ -144,7 +154,7 @@ def test_compliance_block(con, config):
         ("2026-W35", "build", 2, 1, "short"),  # planted strength.missed_sessions
         ("2026-W36", "build", 2, 2, "met"),
         ("2026-W37", "build", 2, 2, "met"),
-        ("2026-W38", "build", 2, 2, "met"),
+        ("2026-W38", "build", 2, 3, "met"),
     ]
     w41 = rows("2026-W41")
     assert w41[-3:] == [("2026-W39", "sharpen", 1, 2, "met"), ("2026-W40", "sharpen", 1, 1, "met"),
@@ -314,15 +324,15 @@ def test_strength_section_skipped_without_the_views(con, config):
 
 def test_rendered_text(report):
     assert report.athlete == "me" and report.week == WEEK
-    assert report.subject == "runlift · 2026-W38 · 2 warnings"
-    verdict = "2026-W38 · 2 warnings · strength 2 of 2 (build)"
+    assert report.subject == "runlift · 2026-W38 · 3 warnings, 1 info"
+    verdict = "2026-W38 · 3 warnings, 1 info · strength 3 of 2 (build)"
     assert verdict in report.html and verdict in report.html_file
     assert report.markdown.startswith(f"# runlift · {verdict}\n")
     md = report.markdown
     assert "| 2026-W35 | Mon 24 Aug | build | 2 | 1 | short | 4 | 46.1 |" in md
-    assert "| **2026-W38** | Mon 14 Sep | build | 2 | 2 | met | 4 | 54.2 |" in md
+    assert "| **2026-W38** | Mon 14 Sep | build | 2 | 3 | met | 4 | 54.2 |" in md
     assert "| 2026-W32 (first week) | Mon 3 Aug | base | 2 | 1 | not judged | 2 | 22.9 |" in md
-    assert "| 2 of 2 (build · met) | 4 (1 quality) | 54.2 km | 502 | 26.0 km | 0.85 |" in md
+    assert "| 3 of 2 (build · met) | 4 (1 quality) | 54.2 km | 502 | 26.0 km | 0.85 |" in md
     assert "## Load: last 7 weeks" in md
     assert "| Wed 16 Sep | 11:35–12:25 | strength | Lower A |" in md
 
@@ -393,7 +403,7 @@ def test_hostile_strings_are_escaped(con, config):
         rep = render_report(con, config, "me", WEEK)
     finally:
         con.execute("ROLLBACK")
-    assert rep.subject == "runlift · 2026-W38 · 1 error, 2 warnings"
+    assert rep.subject == "runlift · 2026-W38 · 1 error, 3 warnings, 1 info"
     for html in (rep.html, rep.html_file):
         assert "<script>" not in html and "alert(1)</script>" not in html
         assert html.count("&lt;script&gt;alert(1)&lt;/script&gt; **x** [a](b)") == 4  # 2 titles, exercise, flag

@@ -37,7 +37,7 @@ def test_the_wheel_runs_the_demo_from_an_empty_folder(tmp_path: Path) -> None:
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PREFECT_API_URL")}
     out = _run(venv / "bin" / "runlift", "demo", "here", cwd=empty, env=env)
-    assert "build: as of 2026-10-26: 6 errors, 6 warnings, 2 info" in out
+    assert "build: as of 2026-10-26: 6 errors, 8 warnings, 4 info" in out
     assert (empty / "here" / "reports" / "me-2026-W38.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     flags = json.loads(_run(venv / "bin" / "runlift", "--db", empty / "here" / "runlift.duckdb", "flags",
                             "--format", "json", cwd=empty, env=env))
