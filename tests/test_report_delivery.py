@@ -72,7 +72,7 @@ def test_report_send_delivers_escaped_report_with_images(built: tuple[Path, Path
     assert r.returncode == 0, r.stderr
     (got,) = handler.received
     msg = got.message()
-    assert msg["Subject"] == "runlift · 2026-W38 · 2 errors, 2 warnings"
+    assert msg["Subject"] == "runlift · 2026-W38 · 2 errors, 3 warnings, 1 info"
     assert sorted(got.rcpt_tos) == ["coach@example.org", "me@example.org"] and got.authenticated
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -148,8 +148,8 @@ def test_partial_failure_is_retried_by_a_second_process_without_resending(team: 
     assert first.returncode == 1 and len(first.stderr.strip().splitlines()) == 1, first.stderr
     assert "could not deliver the 2026-W38 roster digest to 1 recipient" in first.stderr
     assert "coach@example.org (451 4.2.0" in first.stderr
-    me_subject, ana_subject = (f"runlift · 2026-W38 · {c}" for c in ("2 warnings", "1 warning"))
-    roster_subject = "runlift roster · 2026-W38 · 2 athletes · 3 warnings"
+    me_subject, ana_subject = (f"runlift · 2026-W38 · {c}" for c in ("3 warnings, 1 info", "1 warning"))
+    roster_subject = "runlift roster · 2026-W38 · 2 athletes · 4 warnings, 1 info"
     assert after_first == [(["me@example.org"], me_subject), (["team@example.org"], ana_subject)]
     assert second.returncode == 0, second.stderr
     assert third.returncode == 0, third.stderr
@@ -160,7 +160,7 @@ def test_partial_failure_is_retried_by_a_second_process_without_resending(team: 
     assert roster["Auto-Submitted"] == "auto-generated" and roster["To"] == "coach@example.org"
     text = roster.get_body(("plain",)).get_content()
     assert "\\" not in text and "|" not in text
-    assert re.search(r"^  me +met +0 +2 +2/2 +54\.2 ", text, re.M)
+    assert re.search(r"^  me +met +0 +3 +3/2 +54\.2 ", text, re.M)
     assert re.search(r"^  ana +short +0 +1 +0/2 +54\.2 ", text, re.M)
     html = roster.get_body(("html",)).get_content()
     assert 'href="#athlete-me"' in html and 'id="athlete-ana"' in html
