@@ -34,9 +34,9 @@ import duckdb
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.parsers import parse
-from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
 from pipeline.sources import Item, SourceFile, StravaInfo, items_from_paths
-from pipeline.writer import Loaded, Outcome, load_result, log_duplicate, quarantine
+from pipeline.writer import Loaded, Outcome, ignore, load_result, log_duplicate, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
@@ -65,6 +65,7 @@ class Parsed:
     result: ParseResult | None
     reason: str | None
     transient: bool = False  # the file could not be read this time: not logged, retried next run
+    ignored: bool = False  # readable, but holds no activity: ``reason`` says what it is
 
 
 # --- what the planner decides per file (a Job when it is to be parsed) ---------------------------
@@ -123,6 +124,7 @@ class Summary:
     skipped: int = 0
     quarantined: int = 0
     unsupported: int = 0
+    ignored: int = 0
     activities: int = 0
     sessions: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
@@ -131,7 +133,7 @@ class Summary:
     @property
     def changed(self) -> bool:
         """Whether this run wrote anything beyond skipping known files."""
-        return bool(self.new or self.duplicate or self.quarantined)
+        return bool(self.new or self.duplicate or self.quarantined or self.ignored)
 
     def count(self, file: str, outcome: Loaded, result: ParseResult | None = None) -> None:
         for earlier in outcome.superseded:
@@ -147,6 +149,8 @@ class Summary:
             self.quarantine_reasons.append((file, outcome.reason or ""))
         elif outcome.status == "duplicate":
             self.duplicate += 1
+        elif outcome.status == "ignored":
+            self.ignored += 1
         else:
             self.quarantined += 1
             self.quarantine_reasons.append((file, outcome.reason or ""))
@@ -281,6 +285,8 @@ def parse_job(job: Job) -> Parsed:
     try:
         with time_limit(PARSE_TIMEOUT_S):
             return Parsed(job, parse(data, job.file, fmt, job.ctx), None)
+    except NotAnActivity as err:
+        return Parsed(job, None, str(err), ignored=True)
     except (QuarantineError, ParseTimeout) as err:
         return Parsed(job, None, str(err) or "unreadable file")
     except Exception as err:  # a parser bug must not stop the other files
@@ -295,6 +301,8 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     job = parsed.job
     if parsed.transient:
         return Loaded("skipped", f"{parsed.reason} (not logged; tried again next run)")
+    if parsed.ignored:
+        return ignore(con, job.source, parsed.reason or "holds no activity")
     if parsed.result is None:
         return quarantine(con, job.source, parsed.reason or "unreadable file")
     return load_result(con, job.source, parsed.result, job.strava)

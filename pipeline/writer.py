@@ -41,7 +41,7 @@ STRAVA_SPORTS: dict[str, Sport] = {
 }
 
 
-# an ingest_log status; "ignored" (a file that holds no activity) is reserved by SPEC v2
+# an ingest_log status; "ignored": a file that holds no activity (SPEC v2)
 LogStatus = Literal["loaded", "duplicate", "quarantined", "ignored"]
 # what happened to one file in this run: a log status, or "skipped" (a transient read error: not logged)
 Outcome = LogStatus | Literal["skipped"]
@@ -72,6 +72,13 @@ def quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: str) 
     with transaction(con):
         log_entry(con, source, "quarantined", reason)
     return Loaded("quarantined", reason)
+
+
+def ignore(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: str) -> Loaded:
+    """Log a readable file that holds no activity (device settings, an export's profile)."""
+    with transaction(con):
+        log_entry(con, source, "ignored", reason)
+    return Loaded("ignored", reason)
 
 
 def log_duplicate(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: str) -> Loaded:

@@ -41,7 +41,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_demo_prints_summary_weeks_and_flags(demo_db: tuple[Path, str]) -> None:
     db, output = demo_db
-    assert "ingest: 52 new, 1 duplicate, 0 skipped, 1 quarantined, 3 not activity files" in output
+    assert "ingest: 52 new, 1 duplicate, 0 skipped, 1 quarantined, 0 ignored, 3 not activity files" in output
     assert "2026-W35" in output and "build: as of 2026-10-26: 6 errors, 8 warnings, 4 info" in output
     assert "spacing.too_close" in output
     assert "report 2026-W38: my-demo/reports/me-2026-W38.html (and me-2026-W38.md)" in output

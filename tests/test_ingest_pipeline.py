@@ -300,3 +300,22 @@ def test_multi_athlete_inbox(tmp_path: Path) -> None:
         ("ana", datetime(2026, 5, 4).date()), ("ben", datetime(2026, 5, 5).date())]
     (reason,), = rows(db, "SELECT reason FROM ingest_log WHERE status = 'quarantined'")
     assert reason == "several athletes configured; pass --athlete or use inbox/<athlete-id>/"
+
+
+def test_a_file_holding_no_activity_is_logged_ignored_with_its_reason(tmp_path, monkeypatch):
+    from pipeline import ingest
+    from pipeline.parsers.records import NotAnActivity
+
+    def settings_only(data, file, fmt, ctx):
+        raise NotAnActivity("device settings file; holds no activity")
+
+    monkeypatch.setattr(ingest, "parse", settings_only)
+    (tmp_path / "settings.fit").write_bytes(b"\x0e\x10" + b"\0" * 12)
+    db = tmp_path / "x.duckdb"
+    summary = commands.ingest(db, BERLIN, [tmp_path / "settings.fit"], refresh_models=False,
+                              parse_jobs=ingest.in_processes(1))
+    assert (summary.new, summary.quarantined, summary.ignored) == (0, 0, 1)
+    assert rows(db, "SELECT status, reason FROM ingest_log") == [
+        ("ignored", "device settings file; holds no activity")]
+    again = commands.ingest(db, BERLIN, [tmp_path / "settings.fit"], refresh_models=False)
+    assert (again.skipped, again.ignored) == (1, 0)

@@ -144,7 +144,7 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
 def _print_summary(summary) -> None:
     out.print(
         f"ingest: [bold]{summary.new}[/] new, {summary.duplicate} duplicate, {summary.skipped} skipped, "
-        f"{summary.quarantined} quarantined"
+        f"{summary.quarantined} quarantined, {summary.ignored} ignored"
         + (f", {summary.unsupported} not activity files" if summary.unsupported else "")
         + f" ({summary.activities} activities, {summary.sessions} strength sessions read)"
     )

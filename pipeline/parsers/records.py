@@ -60,6 +60,11 @@ class QuarantineError(Exception):
     """The file cannot be loaded; ``str(err)`` is the reason stored in ``ingest_log``."""
 
 
+class NotAnActivity(Exception):
+    """The file is readable but holds no activity (device settings, monitoring data, an export's
+    profile): logged as ``ignored`` with ``str(err)`` as the reason saying what it is."""
+
+
 @dataclass(frozen=True)
 class ParseContext:
     """What a parser needs to know beyond the bytes: how to read naive times and units."""
