@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+
+# pytest-xdist (``./dev test`` runs two workers): each worker gets its own Prefect home, so two
+# temporary Prefect servers never share a settings folder or a SQLite database
+# (test modules import this file too: set it once)
+if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and os.environ.get("PREFECT_HOME") \
+        and not os.environ["PREFECT_HOME"].endswith(f"/{worker}"):
+    os.environ["PREFECT_HOME"] = str(Path(os.environ["PREFECT_HOME"]) / worker)
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 # ../shared/corpus relative to the project root; never copied into the repository
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
