@@ -58,9 +58,13 @@ class State:
         every command (SPEC Config)."""
         if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
             raise ConfigError(f"{cls.config_path}: no such config file")
-        config = load_config(cls.config_path)
-        check_exercise_aliases(config, canonical_names())
-        return config
+        return _validated(cls.config_path)
+
+
+def _validated(path: Path) -> Config:
+    config = load_config(path)
+    check_exercise_aliases(config, canonical_names())
+    return config
 
 
 # OSError covers a missing or unwritable path, a full disk
@@ -112,7 +116,7 @@ def init(
         cfg_path.write_text(TEMPLATE, encoding="utf-8")
         out.print(cell(f"wrote {cfg_path}"))
     db = State.db if State.db.is_absolute() or directory == Path(".") else directory / State.db
-    commands.init_db(db, load_config(cfg_path))
+    commands.init_db(db, _validated(cfg_path))
     out.print(cell(f"created {db}"))
 
 
