@@ -135,18 +135,20 @@ def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0,
             if "lock" not in str(err).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise DatabaseBusyError(_busy_message(path, str(err))) from None
+                raise DatabaseBusyError(_busy_message(path, str(err), read_only)) from None
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-def _busy_message(path: Path | str, error: str) -> str:
-    # any connection of another process blocks a writer, a read-only one too: analysts belong on the
-    # snapshot, which runlift never opens
+def _busy_message(path: Path | str, error: str, read_only: bool) -> str:
     holder = re.search(r"\(PID (\d+)\)", error)
     pid = f" (pid {holder[1]})" if holder else ""
-    return (f"{path} is locked by another process{pid}; analysts: open {snapshot_path(path).name} "
-            "or use `runlift sql`")
+    snapshot = snapshot_path(path).name
+    if read_only:  # a writer (an ingest or a build) holds it
+        return f"{path} is locked by another process{pid} that writes it; retry when it is done, or open {snapshot}"
+    # any connection of another process blocks a writer, a read-only one too: analysts belong on the
+    # snapshot, which runlift never opens
+    return f"{path} is locked by another process{pid}; analysts: open {snapshot} or use `runlift sql`"
 
 
 # What `runlift sql` may do: read the DB. No ATTACH of a file, no COPY, no reading or listing files,

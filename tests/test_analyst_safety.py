@@ -151,6 +151,17 @@ def test_the_lock_error_points_analysts_at_the_snapshot(tmp_path: Path) -> None:
         reader.wait()
     assert str(busy.value) == (f"{db} is locked by another process (pid {reader.pid}); "
                                "analysts: open busy.snapshot.duckdb or use `runlift sql`")
+    code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)"
+    writer = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True)
+    try:  # and a reader (`runlift sql`, `flags`) waiting for a writer is told to retry or read the snapshot
+        assert writer.stdout is not None and writer.stdout.readline() == "open\n"
+        with pytest.raises(DatabaseBusyError) as busy:
+            connect(db, read_only=True)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert str(busy.value) == (f"{db} is locked by another process (pid {writer.pid}) that writes it; "
+                               "retry when it is done, or open busy.snapshot.duckdb")
 
 
 # ------------------------------------------------------------------ 4. the snapshot's storage version
