@@ -264,3 +264,10 @@ def test_printable_shows_every_control_as_an_escape() -> None:
 
     assert printable("a\x00b\tc\nd\x1b\x7f\x9b\u202eé✓") == "a\\x00b\\x09c\\x0ad\\x1b\\x7f\\x9b\\u202eé✓"
     assert markup_safe("[/b] ok") == "\\[/b] ok"
+
+
+def test_csv_to_a_terminal_escapes_controls_and_piped_keeps_the_data() -> None:
+    rows = [("=1", HOSTILE, 3)]
+    assert cli._format_rows(["a\x1b", "b"], rows, "csv", terminal=True).splitlines() == [
+        "a\\x1b,b", f"'=1,{HOSTILE_SHOWN},3"]
+    assert cli._format_rows(["a", "b"], rows, "csv", terminal=False).splitlines() == ["a,b", f"'=1,{HOSTILE},3"]

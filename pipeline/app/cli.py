@@ -216,14 +216,17 @@ def analyst_note(snapshot: str) -> str:
             "while one is open, DuckDB hands new connections the same, old data.")
 
 
-def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+def _format_rows(columns: list[str], rows: list[tuple], fmt: str, terminal: bool | None = None) -> str:
+    """JSON (control characters are escaped by JSON itself) or CSV; CSV printed to a terminal
+    shows control characters as escapes, piped it keeps the data as it is."""
     if fmt == "json":
         return json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=_json_default, indent=1)
     if fmt == "csv":
+        shown = printable if (sys.stdout.isatty() if terminal is None else terminal) else (lambda v: v)
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(v) for v in r] for r in rows])
+        writer.writerow([shown(c) for c in columns])
+        writer.writerows([[_csv_cell(shown(v) if isinstance(v, str) else v) for v in r] for r in rows])
         return buf.getvalue().rstrip("\n")
     raise ValueError(fmt)
 
