@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
-from pipeline.db import connect, open_for_write, publish_snapshot, scalar
+from pipeline.db import connect, connect_analyst, open_for_write, publish_snapshot, scalar
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
@@ -57,8 +57,10 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
 
 
 def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only query; returns column names and rows."""
-    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
+    """Run an analyst's query; returns column names and rows. The connection is read-only and
+    cannot attach, copy to or from, or read files, nor change its settings
+    (:func:`pipeline.db.connect_analyst`)."""
+    con = connect_analyst(db, wait_s=LOCK_WAIT_S)
     try:
         cur = con.execute(sql)
         return [d[0] for d in cur.description or []], cur.fetchall()

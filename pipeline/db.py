@@ -8,7 +8,7 @@ query the views and marts in ``main`` that the SQL models build from them (``sql
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,24 +122,43 @@ CREATE TABLE IF NOT EXISTS raw.strength_sets (
 
 
 
-def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0,
+            config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the DB; a lock held by another process is retried for ``wait_s`` seconds, then
     reported as :class:`DatabaseBusyError` with a message a user can act on."""
     deadline = time.monotonic() + wait_s
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise DatabaseBusyError(
-                    f"{path} is locked by another process (an analyst session or a running flow); "
-                    "close it or open the DB read-only, then retry"
-                ) from None
+                raise DatabaseBusyError(_busy_message(path, str(err), read_only)) from None
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _busy_message(path: Path | str, error: str, read_only: bool) -> str:
+    holder = re.search(r"\(PID (\d+)\)", error)
+    pid = f" (pid {holder[1]})" if holder else ""
+    snapshot = snapshot_path(path).name
+    if read_only:  # a writer (an ingest or a build) holds it
+        return f"{path} is locked by another process{pid} that writes it; retry when it is done, or open {snapshot}"
+    # any connection of another process blocks a writer, a read-only one too: analysts belong on the
+    # snapshot, which runlift never opens
+    return f"{path} is locked by another process{pid}; analysts: open {snapshot} or use `runlift sql`"
+
+
+# What `runlift sql` may do: read the DB. No ATTACH of a file, no COPY, no reading or listing files,
+# no extension installs; locked, so the query cannot SET it back (DuckDB "Securing DuckDB").
+ANALYST_CONFIG: dict[str, Any] = {"enable_external_access": False, "lock_configuration": True}
+
+
+def connect_analyst(path: Path | str, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for untrusted analyst SQL (``runlift sql``)."""
+    return connect(path, read_only=True, wait_s=wait_s, config=ANALYST_CONFIG)
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -233,20 +252,48 @@ def snapshot_path(db: Path | str) -> Path:
     return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
 
 
+# The snapshot is written in the storage format of DuckDB 1.4 (storage version 67), which the current
+# DuckDB CLI release (1.5, reads 64-68) and the previous minor release (1.4) both open; DuckDB 2.0's
+# own format (the live DB's) they cannot read.
+SNAPSHOT_STORAGE_VERSION = "v1.4.0"
+SNAPSHOT_ALIAS = "runlift_publish_snapshot"
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
     """Publish a consistent copy of the DB for analysts, atomically.
 
     DuckDB lets one process write *or* several read, so an analyst holding the live file open
-    would block the scheduled sync. Analysts open the snapshot instead: it is written after a
-    checkpoint while this process still holds the write lock, then renamed into place, so a
-    reader sees either the previous snapshot or the new one, never a partial file (a reader
-    that has the old one open keeps reading it)."""
-    con.execute("CHECKPOINT")
+    would block the scheduled sync. Analysts open the snapshot instead: it is copied (schemas,
+    tables, views, comments) into a new file in :data:`SNAPSHOT_STORAGE_VERSION` while this process
+    holds the write lock, then renamed into place, so a reader sees either the previous snapshot
+    or the new one, never a partial file (a reader that has the old one open keeps reading it).
+
+    A ``.wal`` beside the snapshot belongs to the previous file (an analyst who opened it
+    read-write and crashed): it is removed before the rename, since DuckDB replays a WAL found
+    beside a file and cannot open the new file with another file's WAL."""
     target = snapshot_path(db)
     tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(db, tmp)
+    for leftover in (tmp, _wal(tmp)):  # a publish killed half-way
+        leftover.unlink(missing_ok=True)
+    source = str(scalar(con, "SELECT current_database()")).replace('"', '""')
+    con.execute(f"ATTACH '{_sql_string(tmp)}' AS {SNAPSHOT_ALIAS} (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
+    try:
+        con.execute(f'COPY FROM DATABASE "{source}" TO {SNAPSHOT_ALIAS}')
+        con.execute(f"CHECKPOINT {SNAPSHOT_ALIAS}")
+    finally:
+        con.execute(f"DETACH {SNAPSHOT_ALIAS}")
+    _wal(tmp).unlink(missing_ok=True)  # empty after the checkpoint
+    _wal(target).unlink(missing_ok=True)
     os.replace(tmp, target)
     return target
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def open_for_write(path: Path | str, config: Config, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:

@@ -29,13 +29,19 @@ def cli(db: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     work = tmp_path_factory.mktemp("demo")
+    # the user's own DB in the folder (./runlift.duckdb, as `runlift init` makes it) and the --db one:
+    # the demo keeps to its folder and never opens either
+    theirs = {work / "runlift.duckdb": b"the user's DB", work / "mine.duckdb": b"the --db DB"}
+    for path, content in theirs.items():
+        path.write_bytes(content)
     here = os.getcwd()
     os.chdir(work)
-    try:  # --db is the user's own DB: the demo keeps to its folder and never touches it
+    try:
         output = cli(work / "mine.duckdb", "demo", "my-demo")
     finally:
         os.chdir(here)
-    assert not (work / "mine.duckdb").exists() and not (work / "runlift.duckdb").exists()
+    assert {p: p.read_bytes() for p in theirs} == theirs
+    assert sorted(p.name for p in work.iterdir()) == ["mine.duckdb", "my-demo", "runlift.duckdb"]
     return work / "my-demo" / "runlift.duckdb", output
 
 

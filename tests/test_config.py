@@ -360,3 +360,42 @@ def test_template_commented_keys_are_valid_when_uncommented() -> None:
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     assert load_config(tmp_path / "nope.toml") == Config()
     assert load_config(None) == Config()
+
+
+# ------------------------------------------------------------------ from every command
+
+BAD_CONFIGS = {
+    "report.cron": ('[report]\ncron = "every monday"\n', "not a cron schedule: 'every monday'"),
+    "athlete.timezone": ('[athlete]\ntimezone = "posixrules"\n', "unknown time zone 'posixrules'"),
+    "athlete.id": ('[athlete]\nid = ".."\n', "'..': use 1-64 letters"),
+    "rules.taper_days": ("[rules]\ntaper_days = 9223372036854775807\n", "must be less than or equal to 366"),
+    "rules.acwr_max": ("[rules]\nacwr_max = nan\n", "must be a finite number"),
+    "rules.min_gap_hours": ("[rules]\nmin_gap_hours = 8\n", "8 is above rules.optimal_gap_hours (6)"),
+    "races[0].date": ("[[races]]\ndate = 0001-01-01\n", "must be greater than or equal to 1900-01-01"),
+    "races[0].athlete": ('[[races]]\ndate = 2026-10-18\nathlete = "bob"\n', "unknown athlete 'bob'"),
+    'exercise_aliases."BSS"': ('[exercise_aliases]\n"BSS" = "bulgarian split squatt"\n', "unknown exercise"),
+}
+COMMANDS = [["init"], ["ingest", "inbox"], ["build"], ["run", "inbox"], ["flags"], ["sql", "select 1"],
+            ["exercises"], ["exercises", "--unknown"], ["models"], ["report"], ["serve"]]
+
+
+@pytest.mark.parametrize("key", list(BAD_CONFIGS))
+def test_a_bad_config_is_one_line_naming_the_key_from_every_command(
+        key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.app import cli
+
+    text, reason = BAD_CONFIGS[key]
+    path = tmp_path / "runlift.toml"
+    path.write_text(text)
+    monkeypatch.chdir(tmp_path)  # `init` reads the runlift.toml of its folder
+    for command in COMMANDS:
+        monkeypatch.setattr(sys, "argv", ["runlift", "--config", str(path), "--db", str(tmp_path / "x.duckdb"),
+                                          *command])
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+        err = capsys.readouterr().err
+        assert stop.value.code == 1, command
+        assert err.startswith(f"runlift: {path.name if command == ['init'] else path}: invalid value for '{key}': "), \
+            (command, err)
+        assert reason in err and err.count("\n") == 1, (command, err)
+    assert not (tmp_path / "x.duckdb").exists()

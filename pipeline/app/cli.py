@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.app.terminal import cell, markup_safe, printable
 from pipeline.config import TEMPLATE, Config, check_exercise_aliases, load_config
 from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
 from pipeline.exercises import canonical_names
@@ -57,9 +58,13 @@ class State:
         every command (SPEC Config)."""
         if cls.config_path != DEFAULT_CONFIG and not cls.config_path.exists():
             raise ConfigError(f"{cls.config_path}: no such config file")
-        config = load_config(cls.config_path)
-        check_exercise_aliases(config, canonical_names())
-        return config
+        return _validated(cls.config_path)
+
+
+def _validated(path: Path) -> Config:
+    config = load_config(path)
+    check_exercise_aliases(config, canonical_names())
+    return config
 
 
 # OSError covers a missing or unwritable path, a full disk
@@ -76,7 +81,7 @@ def main() -> None:
 
 
 def _fail(message: str) -> None:
-    print(f"runlift: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+    print(f"runlift: {printable(message.splitlines()[0]) if message else 'error'}", file=sys.stderr)
     sys.exit(1)
 
 
@@ -106,13 +111,13 @@ def init(
     directory.mkdir(parents=True, exist_ok=True)
     cfg_path = directory / "runlift.toml"
     if cfg_path.exists():
-        out.print(f"{cfg_path} exists; left as it is")
+        out.print(cell(f"{cfg_path} exists; left as it is"))
     else:
         cfg_path.write_text(TEMPLATE, encoding="utf-8")
-        out.print(f"wrote {cfg_path}")
+        out.print(cell(f"wrote {cfg_path}"))
     db = State.db if State.db.is_absolute() or directory == Path(".") else directory / State.db
-    commands.init_db(db, load_config(cfg_path))
-    out.print(f"created {db}")
+    commands.init_db(db, _validated(cfg_path))
+    out.print(cell(f"created {db}"))
 
 
 def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True):
@@ -136,7 +141,7 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         task = progress.add_task("ingesting", total=None)
 
         def on_item(file: str, status: str) -> None:
-            progress.update(task, advance=1, description=f"{status}: {Path(file.split('!')[-1]).name}")
+            progress.update(task, advance=1, description=markup_safe(f"{status}: {Path(file.split('!')[-1]).name}"))
 
         return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models)
 
@@ -149,7 +154,7 @@ def _print_summary(summary) -> None:
         + f" ({summary.activities} activities, {summary.sessions} strength sessions read)"
     )
     for file, reason in summary.quarantine_reasons:
-        out.print(f"  [yellow]quarantined[/] {file}: {reason}", highlight=False)
+        out.print(f"  [yellow]quarantined[/] {markup_safe(file)}: {markup_safe(reason)}", highlight=False)
 
 
 @app.command()
@@ -169,14 +174,17 @@ def models(
     ] = None,
 ) -> None:
     """The SQL models in run order with their grain and description (the analyst's map)."""
+    from pipeline.db import snapshot_path
     from pipeline.models import discover
 
+    State.config()  # a bad config is an error here too
     found = discover()
     if name is None:
         for i, m in enumerate(found, 1):
             out.print(f"[bold]{i:2}. {m.name}[/] [dim]({m.layer}, {m.materialized})[/]", highlight=False)
             out.print(f"    grain: {escape(m.grain)}", highlight=False)
             out.print(f"    {escape(m.description)}", highlight=False)
+        out.print(cell(analyst_note(snapshot_path(State.db).name)), highlight=False)
         return
     model = next((m for m in found if m.name == name), None)
     if model is None:
@@ -190,14 +198,35 @@ def models(
     out.print(table)
 
 
-def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+def _query_error(e: duckdb.Error) -> str:
+    first = str(e).splitlines()[0]
+    refused = isinstance(e, duckdb.PermissionException) or any(
+        s in first for s in ("configuration has been locked", "read-only mode", "Unique file handle conflict"))
+    if refused:
+        return (f"query refused: `runlift sql` only reads the DB (no writes, ATTACH, COPY, file access or "
+                f"SET): {first}")
+    return f"query failed: {first}"
+
+
+def analyst_note(snapshot: str) -> str:
+    """Where analysts read the models, and DuckDB's instance cache (one process reuses a database
+    it has open, so a new connection does not see a snapshot published since)."""
+    return (f"Analysts: open {snapshot} (every build publishes it; open it read-only) or use `runlift sql`. "
+            "In one Python process, close every connection to the snapshot before reconnecting after a build: "
+            "while one is open, DuckDB hands new connections the same, old data.")
+
+
+def _format_rows(columns: list[str], rows: list[tuple], fmt: str, terminal: bool | None = None) -> str:
+    """JSON (control characters are escaped by JSON itself) or CSV; CSV printed to a terminal
+    shows control characters as escapes, piped it keeps the data as it is."""
     if fmt == "json":
         return json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=_json_default, indent=1)
     if fmt == "csv":
+        shown = printable if (sys.stdout.isatty() if terminal is None else terminal) else (lambda v: v)
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(v) for v in r] for r in rows])
+        writer.writerow([shown(c) for c in columns])
+        writer.writerows([[_csv_cell(shown(v) if isinstance(v, str) else v) for v in r] for r in rows])
         return buf.getvalue().rstrip("\n")
     raise ValueError(fmt)
 
@@ -220,7 +249,8 @@ def sql(
     query: Annotated[str, typer.Argument(metavar="QUERY", help="A read-only SQL query.")],
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | csv | json")] = "table",
 ) -> None:
-    """Run a read-only query against the DB (analyst convenience)."""
+    """Run a read-only query against the DB (analyst convenience): no writes, ATTACH, COPY, file
+    access or SET."""
     from pipeline import commands
 
     if format not in ("table", "csv", "json"):
@@ -231,11 +261,13 @@ def sql(
     try:
         columns, rows = commands.query(State.db, query)
     except duckdb.Error as e:
-        raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
+        raise QueryError(_query_error(e)) from None
     if format == "table":
-        table = Table(*columns)
+        table = Table()
+        for c in columns:
+            table.add_column(cell(c))
         for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
+            table.add_row(*(cell("" if v is None else v) for v in r))
         out.print(table)
     else:
         print(_format_rows(columns, rows, format))
@@ -266,7 +298,7 @@ def exercises(
     else:
         table = Table(*columns)
         for r in rows:
-            table.add_row(*(("yes" if v else "") if isinstance(v, bool) else escape(str(v)) for v in r))
+            table.add_row(*(("yes" if v else "") if isinstance(v, bool) else cell(v) for v in r))
         out.print(table)
         if not unknown:
             out.print("Names not listed are classified by the table's keyword rows (docs/exercises.md).",
@@ -297,7 +329,7 @@ def _print_build(result: BuildResult) -> None:
     counts = counts_text(severity_counts(f.severity for f in result.flags))
     out.print(f"build: as of {result.as_of}: {counts}")
     for line in result.notices:
-        err.print(f"note: {escape(line)}")
+        err.print(f"note: {markup_safe(line)}")
 
 
 @app.command()
@@ -341,9 +373,8 @@ def _flag_table(flags: list[dict]) -> Table:
     table = Table("date", "week", "severity", "rule", "message", show_lines=False)
     style = {"error": "red", "warning": "yellow", "info": "cyan"}
     for f in flags:
-        table.add_row(
-            f["date"], f["week"], f"[{style.get(f['severity'], '')}]{f['severity']}[/]", f["rule"], f["message"]
-        )
+        table.add_row(cell(f["date"]), cell(f["week"]), cell(f["severity"], style.get(f["severity"], "")),
+                      cell(f["rule"]), cell(f["message"]))
     return table
 
 
@@ -419,7 +450,7 @@ def report(
         if send:
             commands.send_reports(config, written)
     for w in written:
-        out.print(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values()), highlight=False)
+        out.print(cell(f"{w.report.subject}: " + ", ".join(str(p) for p in w.paths.values())), highlight=False)
     if send:
         sent = sorted({to for w in written for to in config.email_to_for(w.report.athlete)}
                       | set(config.report.coach_email_to))
@@ -460,7 +491,7 @@ def demo(
     found = [f.as_json() for f in result.build.flags]
     out.print(_flag_table(found) if found else "no flags")
     for w in result.reports:
-        out.print(f"report {w.report.week}: {w.paths['html']} (and {w.paths['markdown'].name})", highlight=False)
+        out.print(cell(f"report {w.report.week}: {w.paths['html']} (and {w.paths['markdown'].name})"), highlight=False)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 The sample athlete trains ~10 weeks towards an A race on 2026-10-18; the demo judges as of the
 Monday after the recovery week, so its output does not depend on today's date, and writes the
-report of one build week to ./reports/.
+report of one build week to ``reports/`` beside its DB. It keeps to its own folder (SPEC: `runlift
+demo [DIR]`, default ./runlift-demo/) and reads only the sample's config: the sample athlete has
+the id of `runlift init`'s template, so writing into a user's ./runlift.duckdb would mix them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ class DemoResult:
     reports: list[commands.WrittenReport]
 
 
-def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path = Path("reports")) -> DemoResult:
+def run_demo(db: Path, sample_dir: Path = SAMPLE_DIR, report_dir: Path | None = None) -> DemoResult:
+    """The whole pipeline on the sample into ``db``; the report goes to ``report_dir`` (default
+    ``reports/`` beside ``db``)."""
+    report_dir = db.parent / "reports" if report_dir is None else report_dir
     config = load_config(sample_dir / "runlift.toml")
     summary = commands.ingest(db, config, [sample_dir], refresh_models=False)  # the build runs them
     result = commands.build(db, config, DEMO_AS_OF)
