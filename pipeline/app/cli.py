@@ -150,6 +150,8 @@ def _print_summary(summary) -> None:
     )
     for file, reason in summary.quarantine_reasons:
         out.print(f"  [yellow]quarantined[/] {file}: {reason}", highlight=False)
+    for file, reason in summary.loaded_with_reasons:
+        out.print(f"  [yellow]loaded[/] {file}: {reason}", highlight=False)
 
 
 @app.command()
