@@ -283,14 +283,14 @@ def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str)
     return bool(updated and updated[0] > 0)  # the UPDATE's row count
 
 
-def _export_rank(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[datetime, int, int, int]:
+def _export_rank(con: duckdb.DuckDBPyConnection, athlete_id: str, sha256: str) -> tuple[datetime, int, int, int]:
     """How late and long an export of a log is: its last workout's start, then its workouts,
     sets and complete sets. A cumulative log only grows, so a later export ranks higher, and
     a copy cut off while being written ranks below the complete file (fewer sets: the cut
     row is skipped by the parser)."""
     row = con.execute(
         "SELECT max(start_utc), count(*), sum(n_sets), sum(n_complete_sets) FROM raw.strength_sessions "
-        "WHERE file_sha256 = ?", [sha256]).fetchall()[0]
+        "WHERE athlete_id = ? AND file_sha256 = ?", [athlete_id, sha256]).fetchall()[0]
     return row[0], int(row[1]), int(row[2] or 0), int(row[3] or 0)
 
 
@@ -300,7 +300,7 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
     earlier exports the new one superseded in full (logged ``duplicate`` now), and the
     exports the new file lost every session to (empty unless it lost them all)."""
     same_log_winners: list[str] = []  # per new session that lost to another export of its log
-    beaten: set[str] = set()
+    beaten: dict[str, str] = {}  # sha256 -> file of the earlier exports that lost a session
     ranks: dict[str, tuple[datetime, int, int, int]] = {}
     for sid in ids:
         # sessions of the same file are different workouts, however close
@@ -323,7 +323,7 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
         if same_log:  # two exports of one log: the later or longer one wins
             for key in (sha, old_sha):
                 if key not in ranks:
-                    ranks[key] = _export_rank(con, key)
+                    ranks[key] = _export_rank(con, athlete_id, key)
             new_wins = ranks[sha] >= ranks[old_sha]  # a tie: the one loaded last (later copy)
         else:
             new_wins = (complete, n, int(fmt == "fit")) > (old_complete, old_n, int(old_fmt == "fit"))
@@ -331,13 +331,14 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
             con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? "
                         "WHERE session_id = ? OR duplicate_of = ?", [sid, old_id, old_id])
             if same_log:
-                beaten.add(old_file)
+                beaten[old_sha] = old_file
         else:
             con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? WHERE session_id = ?", [old_id, sid])
             if same_log:
                 same_log_winners.append(old_file)
     lost_to = same_log_winners if len(same_log_winners) == len(ids) else []
-    superseded = [f for f in sorted(beaten) if _mark_export_superseded(con, f, _later_export(new_file))]
+    superseded = [f for old_sha, f in sorted(beaten.items(), key=lambda kv: kv[1])
+                  if _mark_export_superseded(con, athlete_id, old_sha, f, _later_export(new_file))]
     return superseded, lost_to
 
 
@@ -345,15 +346,17 @@ def _later_export(file: str) -> str:
     return f"every session is in {file}, a later or longer export of this log"
 
 
-def _mark_export_superseded(con: duckdb.DuckDBPyConnection, file: str, reason: str) -> bool:
+def _mark_export_superseded(con: duckdb.DuckDBPyConnection, athlete_id: str, sha256: str, file: str,
+                            reason: str) -> bool:
     """An export none of whose sessions is kept any more (a later export of the same log
-    holds them all) is logged as a duplicate, like a poorer recording of a run."""
+    holds them all) is logged as a duplicate, like a poorer recording of a run. By content,
+    not name: the next export often has the same name (``strong.csv``)."""
     updated = con.execute(
         """UPDATE ingest_log SET status = 'duplicate', reason = ?
-           WHERE file = ? AND status = 'loaded' AND activities = 0
+           WHERE file = ? AND sha256 = ? AND athlete_id = ? AND status = 'loaded' AND activities = 0
              AND NOT EXISTS (SELECT 1 FROM raw.strength_sessions s
-                             WHERE s.source_file = ? AND s.duplicate_of IS NULL)""",
-        [reason, file, file]).fetchone()
+                             WHERE s.athlete_id = ? AND s.file_sha256 = ? AND s.duplicate_of IS NULL)""",
+        [reason, file, sha256, athlete_id, athlete_id, sha256]).fetchone()
     return bool(updated and updated[0] > 0)
 
 
