@@ -53,6 +53,9 @@ def summary_markdown(title: str, summary: Summary) -> str:
     if summary.quarantine_reasons:
         lines += ["", "## Quarantined", "", "| file | reason |", "|---|---|"]
         lines += [f"| `{_md(f)}` | {_md(r)} |" for f, r in summary.quarantine_reasons]
+    if summary.loaded_with_reasons:
+        lines += ["", "## Loaded with rows skipped", "", "| file | reason |", "|---|---|"]
+        lines += [f"| `{_md(f)}` | {_md(r)} |" for f, r in summary.loaded_with_reasons]
     return "\n".join(lines)
 
 
@@ -69,6 +72,8 @@ def ingest_step(db: Path, config: Config, paths: list[Path], athlete: str | None
     logger = get_run_logger()
     for file, reason in summary.quarantine_reasons:
         logger.warning("not loaded %s: %s", file, reason)
+    for file, reason in summary.loaded_with_reasons:
+        logger.warning("loaded %s: %s", file, reason)
     logger.info("ingest: %d new, %d duplicate, %d skipped, %d quarantined",
                 summary.new, summary.duplicate, summary.skipped, summary.quarantined)
     create_markdown_artifact(summary_markdown("runlift ingest", summary), key="runlift-ingest")

@@ -128,6 +128,7 @@ class Summary:
     activities: int = 0
     sessions: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
+    loaded_with_reasons: list[tuple[str, str]] = field(default_factory=list)  # a log loaded with rows skipped
     loaded_now: set[str] = field(default_factory=set)  # files loaded by this run
 
     @property
@@ -144,6 +145,8 @@ class Summary:
         if outcome.status == "loaded":
             self.new += 1
             self.loaded_now.add(file)
+            if outcome.reason:
+                self.loaded_with_reasons.append((file, outcome.reason))
         elif outcome.status == "skipped":
             self.skipped += 1
             self.quarantine_reasons.append((file, outcome.reason or ""))

@@ -9,10 +9,21 @@ Duplicates are resolved here, while the writer holds the only write connection:
 - the same workout recorded twice (a FIT and a GPX of one run): same sport, time ranges
   overlapping by at least half of the shorter one; the richer recording is kept (heart rate,
   then format FIT > TCX > GPX, then more samples) and the other gets ``duplicate_of``;
-- a strength session logged in two sources (Hevy and the watch): overlapping times or starts
-  within 30 minutes; the session with more complete set rows keeps its sets, the other gets
-  ``duplicate_of`` (the views take the watch's times for the merged session).
+- a strength session logged in two sources (:func:`_dedup_sessions`):
+  - a log (Strong, Hevy, simple CSV) and the watch (FIT): overlapping times or starts within
+    30 minutes; the session with more complete set rows keeps its sets, the other gets
+    ``duplicate_of`` (the views take the watch's times for the merged session);
+  - two different logs (Strong and Hevy): only starts within 30 minutes (SPEC), however long
+    they overlap: a long Strong workout and a Hevy one an hour later are two sessions;
+  - two exports of the same log (same format, another file): the same workout, matched by
+    its start (within 30 minutes, the nearest first), and the *later or longer* export wins
+    session by session (:func:`_export_rank`): a partial copy taken while the app was still
+    writing must never keep its cut-off values, whatever order the files arrive in. A file
+    all of whose sessions lost that way is logged ``duplicate``.
 Nothing is deleted: a duplicate stays in the raw tables, out of the analyst views.
+
+A log file whose parser skipped rows (an implausible value, a cut-off last line) is
+``loaded`` with a reason listing them (:func:`skipped_reason`).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ if TYPE_CHECKING:
 
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
 SESSION_MATCH_MINUTES = 30
+MAX_REASON_CHARS = 300  # an ingest_log reason stays one readable line
 # Strava's activities.csv "Activity Type" -> our sport, for files whose own type says nothing
 STRAVA_SPORTS: dict[str, Sport] = {
     "run": "running", "trail run": "running", "virtual run": "running",
@@ -89,14 +101,50 @@ def log_duplicate(con: duckdb.DuckDBPyConnection, source: SourceFile, reason: st
 
 
 def _apply_strava(activity: Activity, strava: StravaInfo | None) -> None:
+    """Inside a Strava export, its activities.csv is what the athlete last said about the
+    activity: its title wins over the file's own (a GPX <name> is the name at upload; a run
+    renamed "6x800" on Strava is a quality run), for every member format alike, and its type
+    wins wherever it maps to a sport."""
     if not strava:
         return
     title, kind = strava
-    if title and not activity.title:
-        activity.title = title
+    if title and title.strip():
+        activity.title = title.strip()
     sport = STRAVA_SPORTS.get((kind or "").strip().lower())
-    if sport and activity.sport == "other":
+    if sport:
         activity.sport = sport
+
+
+def skipped_reason(skipped: list[str]) -> str:
+    """One line for ``ingest_log.reason`` from a parser's per-row reasons ("line 14: ..."):
+    the count, then the reasons, rows with the same reason together ("lines 88-99 (12
+    rows): Date 1989-03-01 is implausible ..."), cut at :data:`MAX_REASON_CHARS`."""
+    groups: dict[str, list[str]] = {}
+    for entry in skipped:
+        line, sep, why = entry.partition(": ")
+        if not (sep and line.startswith("line ")):
+            line, why = "", entry
+        groups.setdefault(why, []).append(line.removeprefix("line "))
+    parts = []
+    for why, lines in groups.items():
+        if len(lines) == 1:
+            where = f"line {lines[0]}: " if lines[0] else ""
+        else:
+            where = f"lines {lines[0]}-{lines[-1]} ({len(lines)} rows): "
+        parts.append(where + why)
+    head = f"{len(skipped)} row{'s' if len(skipped) != 1 else ''} skipped: "
+    text = head + "; ".join(parts)
+    if len(text) <= MAX_REASON_CHARS:
+        return text
+    shown: list[str] = []
+    for part in parts:
+        more = f"; and {len(parts) - len(shown) - 1} more"
+        if len(head + "; ".join([*shown, part]) + more) > MAX_REASON_CHARS:
+            break
+        shown.append(part)
+    rest = len(parts) - len(shown)
+    text = head + "; ".join(shown) + f"{'; ' if shown else ''}and {rest} more"
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
 def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
@@ -235,29 +283,81 @@ def _mark_file_duplicate(con: duckdb.DuckDBPyConnection, file: str, reason: str)
     return bool(updated and updated[0] > 0)  # the UPDATE's row count
 
 
-def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]) -> None:
+def _export_rank(con: duckdb.DuckDBPyConnection, athlete_id: str, sha256: str) -> tuple[datetime, int, int, int]:
+    """How late and long an export of a log is: its last workout's start, then its workouts,
+    sets and complete sets. A cumulative log only grows, so a later export ranks higher, and
+    a copy cut off while being written ranks below the complete file (fewer sets: the cut
+    row is skipped by the parser)."""
+    row = con.execute(
+        "SELECT max(start_utc), count(*), sum(n_sets), sum(n_complete_sets) FROM raw.strength_sessions "
+        "WHERE athlete_id = ? AND file_sha256 = ?", [athlete_id, sha256]).fetchall()[0]
+    return row[0], int(row[1]), int(row[2] or 0), int(row[3] or 0)
+
+
+def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str], new_file: str
+                    ) -> tuple[list[str], list[str]]:
+    """Merge each new session with the session it repeats (module docstring). Returns the
+    earlier exports the new one superseded in full (logged ``duplicate`` now), and the
+    exports the new file lost every session to (empty unless it lost them all)."""
+    same_log_winners: list[str] = []  # per new session that lost to another export of its log
+    beaten: dict[str, str] = {}  # sha256 -> file of the earlier exports that lost a session
+    ranks: dict[str, tuple[datetime, int, int, int]] = {}
     for sid in ids:
-        # sessions of the same file are different workouts, however close; a re-export of a log
-        # repeats its old workouts under a new hash, and those do merge
+        # sessions of the same file are different workouts, however close
         start, end, fmt, complete, n, sha = con.execute(
             "SELECT start_utc, end_utc, source_format, n_complete_sets, n_sets, file_sha256 "
             "FROM raw.strength_sessions WHERE session_id = ?", [sid]).fetchall()[0]
+        # with a watch: overlap or near starts; two logs (of one app or two): near starts only
         old = con.execute(
-            f"""SELECT session_id, source_format, n_complete_sets, n_sets FROM raw.strength_sessions
+            f"""SELECT session_id, source_format, n_complete_sets, n_sets, file_sha256, source_file
+               FROM raw.strength_sessions
                WHERE athlete_id = ? AND file_sha256 <> ? AND duplicate_of IS NULL
-                 AND ((start_utc < ? AND end_utc > ?)
-                      OR abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60})
-               ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sha, end, start, start]).fetchone()
+                 AND (abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60}
+                      OR ((source_format = 'fit' OR ? = 'fit') AND start_utc < ? AND end_utc > ?))
+               ORDER BY abs(epoch(start_utc - ?::TIMESTAMPTZ)), start_utc LIMIT 1""",
+            [athlete_id, sha, start, fmt, end, start, start]).fetchone()
         if old is None:
             continue
-        old_id, old_fmt, old_complete, old_n = old
-        new_key = (complete, n, int(fmt == "fit"))
-        if new_key > (old_complete, old_n, int(old_fmt == "fit")):
+        old_id, old_fmt, old_complete, old_n, old_sha, old_file = old
+        same_log = fmt == old_fmt and fmt != "fit"
+        if same_log:  # two exports of one log: the later or longer one wins
+            for key in (sha, old_sha):
+                if key not in ranks:
+                    ranks[key] = _export_rank(con, athlete_id, key)
+            new_wins = ranks[sha] >= ranks[old_sha]  # a tie: the one loaded last (later copy)
+        else:
+            new_wins = (complete, n, int(fmt == "fit")) > (old_complete, old_n, int(old_fmt == "fit"))
+        if new_wins:
             con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? "
                         "WHERE session_id = ? OR duplicate_of = ?", [sid, old_id, old_id])
+            if same_log:
+                beaten[old_sha] = old_file
         else:
             con.execute("UPDATE raw.strength_sessions SET duplicate_of = ? WHERE session_id = ?", [old_id, sid])
+            if same_log:
+                same_log_winners.append(old_file)
+    lost_to = same_log_winners if len(same_log_winners) == len(ids) else []
+    superseded = [f for old_sha, f in sorted(beaten.items(), key=lambda kv: kv[1])
+                  if _mark_export_superseded(con, athlete_id, old_sha, f, _later_export(new_file))]
+    return superseded, lost_to
+
+
+def _later_export(file: str) -> str:
+    return f"every session is in {file}, a later or longer export of this log"
+
+
+def _mark_export_superseded(con: duckdb.DuckDBPyConnection, athlete_id: str, sha256: str, file: str,
+                            reason: str) -> bool:
+    """An export none of whose sessions is kept any more (a later export of the same log
+    holds them all) is logged as a duplicate, like a poorer recording of a run. By content,
+    not name: the next export often has the same name (``strong.csv``)."""
+    updated = con.execute(
+        """UPDATE ingest_log SET status = 'duplicate', reason = ?
+           WHERE file = ? AND sha256 = ? AND athlete_id = ? AND status = 'loaded' AND activities = 0
+             AND NOT EXISTS (SELECT 1 FROM raw.strength_sessions s
+                             WHERE s.athlete_id = ? AND s.file_sha256 = ? AND s.duplicate_of IS NULL)""",
+        [reason, file, sha256, athlete_id, athlete_id, sha256]).fetchone()
+    return bool(updated and updated[0] > 0)
 
 
 def load_result(con: duckdb.DuckDBPyConnection, source: SourceFile, result: ParseResult,
@@ -285,10 +385,13 @@ def load_result(con: duckdb.DuckDBPyConnection, source: SourceFile, result: Pars
         _insert(con, "raw.strength_sessions", ses_frame)
         _insert(con, "raw.strength_sets", set_frame)
         lost, superseded = _dedup_activities(con, athlete_id, act_ids)
-        _dedup_sessions(con, athlete_id, ses_ids)
+        older_exports, lost_to = _dedup_sessions(con, athlete_id, ses_ids, file)
+        superseded += older_exports
         status: LogStatus = "loaded"
-        reason = None
+        reason = skipped_reason(result.skipped_rows) if result.skipped_rows else None
         if acts and len(lost) == len(acts) and not sessions:
             status, reason = "duplicate", lost[0]
+        elif lost_to and not acts:
+            status, reason = "duplicate", _later_export(lost_to[0])
         log_entry(con, source, status, reason, len(acts), len(sessions))
     return Loaded(status, reason, superseded)

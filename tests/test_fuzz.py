@@ -25,7 +25,7 @@ Plausible, for every parser (the parsers quarantine what falls outside):
   0 and 255: 0 is "no strap" and 255 FIT's invalid value, both become missing;
 - samples have the canonical columns and dtypes, no infinities (NaN is "not recorded");
 - a strength session starts within the window and ends no earlier than it starts; reps are
-  None or 0..1000, weights None or finite 0..1000 kg.
+  None or 0..1000, weights None or finite -200..1000 kg (negative: assistance).
 
 The CI tests run a fixed, derandomized example budget (2,000 parse cases, 24 ingest cases) on
 seeds shrunk to 120 records / track points / lines: ~25 s on 2 cores. ``-m slow`` runs 5,000
@@ -72,6 +72,7 @@ from pipeline.parsers.records import (  # noqa: E402
 PARSE_LIMIT_S = 10.0
 MAX_REPS = 1000
 MAX_WEIGHT_KG = 1000.0
+MIN_WEIGHT_KG = -200.0  # assistance, as Strong logs an assisted pull-up (kept as logged)
 CTX = ParseContext(timezone="Europe/Berlin", strong_weight_unit="kg")
 CONFIG = parse_config({"athlete": {"id": "me", "timezone": "Europe/Berlin"}})
 
@@ -177,7 +178,7 @@ def check_session(s: StrengthSession) -> None:
     for x in s.sets:
         assert x.set_type in SET_TYPES
         assert x.reps is None or (isinstance(x.reps, int) and 0 <= x.reps <= MAX_REPS), f"reps = {x.reps!r}"
-        assert x.weight_kg is None or (math.isfinite(x.weight_kg) and 0 <= x.weight_kg <= MAX_WEIGHT_KG), (
+        assert x.weight_kg is None or (math.isfinite(x.weight_kg) and MIN_WEIGHT_KG <= x.weight_kg <= MAX_WEIGHT_KG), (
             f"weight_kg = {x.weight_kg!r}")
         for name in ("rpe", "duration_s"):
             value = getattr(x, name)

@@ -155,6 +155,8 @@ def _print_summary(summary) -> None:
     )
     for file, reason in summary.quarantine_reasons:
         out.print(f"  [yellow]quarantined[/] {markup_safe(file)}: {markup_safe(reason)}", highlight=False)
+    for file, reason in summary.loaded_with_reasons:
+        out.print(f"  [yellow]loaded[/] {markup_safe(file)}: {markup_safe(reason)}", highlight=False)
 
 
 @app.command()

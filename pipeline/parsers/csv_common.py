@@ -7,19 +7,28 @@
 - **Delimiter sniffing**: ``,``, ``;`` or tab, whichever splits the header into the most
   fields (Strong writes ``;`` in some locales, Hevy quotes every field).
 - **Format sniffing**: :func:`sniff` names the parser from the header alone;
-  :func:`detect_format` raises :class:`QuarantineError` ``unknown CSV header: ...`` otherwise.
+  :func:`csv_flavour` raises :class:`QuarantineError` otherwise, saying what was expected and
+  the column count, never the header itself (file content stays out of logs and reasons).
 - **Naive local times → UTC** (:func:`local_to_utc`): a wall-clock time is read in the
   athlete's IANA zone with PEP 495 ``fold=0``. In the autumn fall-back hour, an ambiguous
   time such as 02:30 is the *first* occurrence (summer time): 2026-10-25 02:30
   Europe/Berlin → 00:30 UTC. In the spring-forward gap, a time that does not exist such as
   02:30 is shifted forward by the gap (read with the pre-transition offset):
   2026-03-29 02:30 Europe/Berlin → 01:30 UTC, i.e. 03:30 local summer time.
-- **Plausible values**, else the file is quarantined with the line number: numbers are
-  finite (``NaN``/``inf`` are no numbers); reps are 0..:data:`MAX_REPS`; weights are
-  0..:data:`MAX_WEIGHT_KG` kg after unit conversion; session times lie in
+- **Plausible values**, else the *row* is skipped with its line number and the rest of the
+  file loads (:class:`Skips`; a cumulative export holds years of sessions, one typo must not
+  cost them): numbers are finite (``NaN``/``inf`` are no numbers); reps are 0..:data:`MAX_REPS`;
+  weights are :data:`MIN_WEIGHT_KG`..:data:`MAX_WEIGHT_KG` kg after unit conversion (negative:
+  assistance, as Strong logs an assisted pull-up, kept as logged); session times lie in
   [:data:`EARLIEST`, :data:`LATEST`) UTC, the window every parser uses (fit.py, gpx.py; see
-  ``tests/test_fuzz.py``): a log dated 1989 or 2100 is a typo or damage, and a fixed window
-  keeps a parse independent of the day it runs.
+  ``tests/test_fuzz.py``): a log dated 1989 or 2100 is a typo or damage (every row of that
+  workout is skipped), and a fixed window keeps a parse independent of the day it runs. A file
+  where more than half of the rows are skipped, or nothing is left, is quarantined: that is a
+  wrong format or a damaged file, not a typo.
+- **A cut-off last line** (no line end, fewer fields than the row before it): a file copied
+  while the app was still writing it. Its last set is incomplete ("15" reps read as "1"), so
+  the row is skipped like an implausible one; the complete export, loaded later, supersedes
+  the partial one session by session (``pipeline.writer``).
 - **Session durations** (:func:`session_end`): when a log gives no usable duration (missing,
   zero, negative, or longer than :data:`MAX_SESSION_S`, which means a workout timer was left
   running — real Strong exports contain "83h 31m"), the session lasts
@@ -41,6 +50,8 @@ from zoneinfo import ZoneInfo
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
+    Format,
+    ParseResult,
     QuarantineError,
     SetType,
     StrengthSession,
@@ -54,6 +65,7 @@ MAX_SESSION_S = 6 * 3600  # no strength workout lasts this long; longer = timer 
 DELIMITERS = (",", ";", "\t")
 MAX_REPS = 1000
 MAX_WEIGHT_KG = 1000.0  # the heaviest lifts are ~500 kg; a leg-press sled stays below this
+MIN_WEIGHT_KG = -200.0  # assistance (Strong logs an assisted pull-up as -20 kg); never above bodyweight
 
 # Header signatures: every listed column (lower-cased, trimmed) must be present.
 # Checked in order; Strong and Hevy before the simple format because theirs are stricter.
@@ -83,6 +95,7 @@ class Row:
 
     line: int
     cells: dict[str, str]
+    fields: int = 0  # how many fields the record had (a cut-off line has fewer)
 
     def get(self, column: str) -> str:
         return self.cells.get(column, "").strip()
@@ -93,6 +106,7 @@ class Table:
     header: list[str]  # lower-cased, trimmed column names
     rows: list[Row]
     delimiter: str
+    skipped: list[str] = field(default_factory=list)  # records left out while reading, with why
 
     def has(self, column: str) -> bool:
         return column in self.header
@@ -154,25 +168,40 @@ def _split_header(header_line: str, delimiter: str) -> list[str]:
 def read_table(data: bytes) -> Table:
     """Decode and split a CSV file into a header and rows keyed by lower-cased column names.
 
-    Raises QuarantineError for an empty file, a record with more non-empty fields than the
-    header (a sign of a wrong delimiter or a damaged file) or one the csv module cannot read."""
+    Raises QuarantineError for an empty file or one the csv module cannot read. A record with
+    more non-empty fields than the header (a stray delimiter, or a wrong delimiter: then most
+    rows are, and the parser quarantines the file) and a cut-off last line (module docstring)
+    are left out, listed in ``Table.skipped``."""
     header_line, body, forced = _header_line(decode(data))
     if not header_line:
         raise QuarantineError("empty CSV file")
     delimiter = forced or sniff_delimiter(header_line)
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     rows: list[Row] = []
+    skipped: list[str] = []
     try:
         header = [h.strip().lower() for h in next(reader)]
         for record in reader:
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
-                raise QuarantineError(f"line {reader.line_num}: {len(record)} fields, header has {len(header)}")
-            rows.append(Row(reader.line_num, dict(zip(header, record, strict=False))))
+                skipped.append(f"line {reader.line_num}: {len(record)} fields, header has {len(header)}")
+                continue
+            rows.append(Row(reader.line_num, dict(zip(header, record, strict=False)), len(record)))
     except csv.Error as err:  # e.g. a stray quote that runs the rest of the file into one 128 KiB+ field
         raise QuarantineError(f"line {reader.line_num}: unreadable CSV ({err})") from None
-    return Table(header, rows, delimiter)
+    if rows and _cut_off(body, rows[-2].fields if len(rows) > 1 else len(header), rows[-1]):
+        last = rows.pop()
+        skipped.append(f"line {last.line}: cut off ({last.fields} of {len(header)} fields, no line end): "
+                       "the file was copied while still being written")
+    return Table(header, rows, delimiter, skipped)
+
+
+def _cut_off(body: str, fields_before: int, last: Row) -> bool:
+    """The last record ends the text without a line end and has fewer fields than the one
+    before it: the writing app had not finished the row. (A complete last line without a line
+    end is common and loads; a short one in a file of short rows is that writer's habit.)"""
+    return not body.endswith(("\n", "\r")) and last.fields < fields_before
 
 
 # --- format sniffing and dispatch -----------------------------------------------------------
@@ -206,19 +235,31 @@ def sniff(data: bytes) -> str | None:
     return sniff_header(_split_header(header_line, forced or sniff_delimiter(header_line)))
 
 
+# what each format is called in a reason: "unknown CSV header: not a Hevy export (3 columns)"
+FORMAT_NAMES = {"strong_csv": "Strong export", "hevy_csv": "Hevy export", "simple_csv": "runlift strength log"}
+
+
+def unknown_header(columns: int, expected: str = "Strong or Hevy export or runlift strength log") -> QuarantineError:
+    """The reason for a header no parser knows: what was expected and the column count. Never
+    the header itself: it is file content (a misplaced /etc/passwd, a private spreadsheet)."""
+    return QuarantineError(f"unknown CSV header: not a {expected} ({columns} column{'s' if columns != 1 else ''})")
+
+
 def csv_flavour(data: bytes) -> str:
-    """Like :func:`sniff` but an unknown header is a QuarantineError naming its start."""
+    """Like :func:`sniff` but an unknown header is a QuarantineError (:func:`unknown_header`)."""
     fmt = sniff(data)
     if fmt is None:
-        header_line, _, _ = _header_line(_head_text(data))
-        raise QuarantineError(f"unknown CSV header: {header_line[:80]}" if header_line else "empty CSV file")
+        header_line, _, forced = _header_line(_head_text(data))
+        if not header_line:
+            raise QuarantineError("empty CSV file")
+        raise unknown_header(len(_split_header(header_line, forced or sniff_delimiter(header_line))))
     return fmt
 
 
 def require_format(table: Table, fmt: str) -> None:
     """A parser called on another format's file quarantines it instead of guessing."""
     if sniff_header(table.header) != fmt:
-        raise QuarantineError(f"unknown CSV header: {','.join(table.header)[:80]}")
+        raise unknown_header(len(table.header), FORMAT_NAMES[fmt])
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -237,7 +278,7 @@ def parse_number(text: str, row: Row, column: str) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):  # "NaN", "inf" and "1e400" parse as floats but are no numbers
-        raise QuarantineError(f"line {row.line}: {column} is not a number: {text[:40]!r}")
+        raise QuarantineError(f"line {row.line}: {column} is not a number")
     return value
 
 
@@ -249,14 +290,16 @@ def parse_int(text: str, row: Row, column: str) -> int | None:
 def parse_reps(text: str, row: Row, column: str) -> int | None:
     reps = parse_int(text, row, column)
     if reps is not None and not 0 <= reps <= MAX_REPS:
-        raise QuarantineError(f"line {row.line}: {column} {text[:40]!r} is out of range (0-{MAX_REPS})")
+        raise QuarantineError(f"line {row.line}: {reps} {column} is implausible (0-{MAX_REPS})")
     return reps
 
 
 def check_weight(kg: float | None, row: Row, column: str) -> float | None:
-    """``kg`` itself, after checking it is a plausible load (quarantine otherwise)."""
-    if kg is not None and not 0 <= kg <= MAX_WEIGHT_KG:
-        raise QuarantineError(f"line {row.line}: {column} {kg:g} kg is out of range (0-{MAX_WEIGHT_KG:g} kg)")
+    """``kg`` itself, after checking it is a plausible load (the row is skipped otherwise).
+    A negative load is assistance (module docstring) and kept as logged."""
+    if kg is not None and not MIN_WEIGHT_KG <= kg <= MAX_WEIGHT_KG:
+        raise QuarantineError(
+            f"line {row.line}: {column} {kg:.6g} kg is implausible ({MIN_WEIGHT_KG:g} to {MAX_WEIGHT_KG:g} kg)")
     return kg
 
 
@@ -265,7 +308,7 @@ def weight_factor(unit: str, row: Row | None = None) -> float:
     factor = _WEIGHT_UNITS.get(unit.strip().lower())
     if factor is None:
         where = f"line {row.line}: " if row else ""
-        raise QuarantineError(f"{where}unknown weight unit {unit!r}")
+        raise QuarantineError(f"{where}unknown weight unit (expected kg or lbs)")
     return factor
 
 
@@ -314,21 +357,21 @@ def _build(parts: tuple[int, int, int, int, int, int, int], tz: timezone | None)
 def parse_time_cell(text: str, row: Row, column: str) -> datetime:
     value = parse_datetime(text)
     if value is None:
-        raise QuarantineError(f"line {row.line}: {column} is not a date/time: {text[:40]!r}")
+        raise QuarantineError(f"line {row.line}: {column} is not a date/time")
     return value
 
 
 def time_cell_utc(text: str, row: Row, column: str, zone: ZoneInfo) -> datetime:
-    """A cell's date/time as aware UTC (naive times read in ``zone``), quarantined unless it
-    lies in the plausible window."""
+    """A cell's date/time as aware UTC (naive times read in ``zone``); QuarantineError (the row
+    is skipped) unless it lies in the plausible window."""
+    logged = parse_time_cell(text, row, column)
     try:
-        value = local_to_utc(parse_time_cell(text, row, column), zone)
+        value: datetime | None = local_to_utc(logged, zone)
     except OverflowError:  # year 1 or 9999 shifted past what datetime holds
         value = None
     if value is None or not EARLIEST <= value < LATEST:
-        raise QuarantineError(
-            f"line {row.line}: {column} {text[:40]!r} is not a plausible date (before 1990 or from 2100 on)"
-        )
+        window = f"before {EARLIEST.year} or from {LATEST.year} on"
+        raise QuarantineError(f"line {row.line}: {column} {logged:%Y-%m-%d} is implausible ({window})")
     return value
 
 
@@ -360,12 +403,49 @@ def session_end(start_utc: datetime, duration_s: float | None, n_sets: int) -> d
     return start_utc + timedelta(seconds=duration_s)
 
 
-def is_strength_set(weight: float | None, reps: int | None) -> bool:
-    """A logged row is a strength set when it has reps or a load. Rows with neither are
-    cardio (distance and/or time: Strong's "Swimming", "Aerobics") or empty. The logs carry no
-    exercise type, so a plank held for 60 s looks exactly like 60 s of aerobics; both are
-    left out rather than guessing from the exercise name."""
-    return bool(reps) or bool(weight)
+def is_strength_set(weight: float | None, reps: int | None, seconds: float | None = None,
+                    distance: float | None = None) -> bool:
+    """A logged row is a set when it has reps or a load, or a time without a distance: a
+    plank, a stretch, a dead hang (a timed set, see :func:`timed_reps`). Rows with a distance
+    and neither reps nor load are cardio (Strong's "Swimming", Hevy's treadmill), and rows
+    with nothing are empty: neither is a set. The logs carry no exercise type, so 60 s of
+    "Aerobics" is kept as a timed set too; the exercise table classifies it as cardio at
+    build, and cardio sets never count as strength work."""
+    if reps or weight:
+        return True
+    return bool(seconds and seconds > 0) and not (distance and distance > 0)
+
+
+def timed_reps(reps: int | None, seconds: float | None) -> int | None:
+    """A timed set has no reps: the ``0`` apps write in the reps cell of a plank is "not
+    counted", not "zero done" (else it would read as a failed set of 0 reps)."""
+    return None if not reps and seconds and seconds > 0 else reps
+
+
+def positive(value: float | None) -> float | None:
+    """A set's duration, where it has one (apps write 0 for "not timed")."""
+    return value if value is not None and value > 0 else None
+
+
+class Skips:
+    """The rows of a log left out, one reason each ("line 14: 1200 Reps is implausible
+    (0-1000)"), and the file-level verdict: the file is quarantined when nothing is left or
+    more than half of its rows are skipped (a wrong format, not a typo)."""
+
+    def __init__(self, table: Table) -> None:
+        self.reasons: list[str] = list(table.skipped)
+        self.rows = len(table.rows) + len(table.skipped)
+
+    def add(self, err: QuarantineError) -> None:
+        self.reasons.append(str(err))
+
+    def result(self, fmt: Format, drafts: Iterable[SessionDraft]) -> ParseResult:
+        sessions = finish_sessions(drafts)
+        if self.reasons and (not sessions or 2 * len(self.reasons) > self.rows):
+            if len(self.reasons) == 1:
+                raise QuarantineError(self.reasons[0])
+            raise QuarantineError(f"{len(self.reasons)} of {self.rows} rows unreadable, first {self.reasons[0]}")
+        return ParseResult(fmt, sessions=sessions, skipped_rows=self.reasons)
 
 
 @dataclass

@@ -13,7 +13,12 @@ Rules:
   (``ParseContext.hevy_timezone``): unset or ``"local"`` means the athlete's zone, an IANA
   name such as ``"UTC"`` overrides it. DST policy as in :mod:`pipeline.parsers.csv_common`;
 - ``set_type``: normal → working, warmup → warmup, failure → failure, dropset → drop;
-- ``weight_lbs`` is converted to kg; rows with neither reps nor load (cardio) are not sets;
+- ``weight_lbs`` is converted to kg; a row with ``duration_seconds`` and neither reps, load nor
+  a distance is a timed set (plank, dead hang, stretch: kept with ``duration_s``, no reps);
+  rows with a distance and neither reps nor load (cardio) are not sets;
+- a row with an implausible or unreadable value is skipped with its line number and the rest
+  loads (``csv_common.Skips``); an implausible or unreadable ``end_time`` only loses the end
+  (the per-set estimate replaces it);
 - ``description`` becomes the session notes.
 """
 
@@ -37,6 +42,7 @@ SET_TYPES: dict[str, SetType] = {
     "drop": "drop",
 }
 WEIGHT_COLUMNS = (("weight_kg", "kg"), ("weight_lbs", "lbs"), ("weight_lb", "lb"))
+DISTANCE_COLUMNS = ("distance_km", "distance_miles", "distance_meters")
 
 
 def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
@@ -45,13 +51,17 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     zone = cc.zone_named(hevy_zone_name(ctx))
     weight = next(((col, cc.weight_factor(unit)) for col, unit in WEIGHT_COLUMNS if table.has(col)), None)
     drafts: dict[tuple[str, str], cc.SessionDraft] = {}
+    skips = cc.Skips(table)
     for row in table.rows:
         key = (row.get("title"), row.get("start_time"))
-        draft = drafts.get(key)
-        if draft is None:
-            draft = drafts[key] = _new_draft(row, zone)
-        _add_row(draft, row, weight)
-    return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
+        try:
+            draft = drafts.get(key)
+            if draft is None:  # a bad start_time fails each row of its workout: each is skipped
+                draft = drafts[key] = _new_draft(row, zone)
+            _add_row(draft, row, weight)
+        except QuarantineError as err:
+            skips.add(err)
+    return skips.result(FORMAT, drafts.values())
 
 
 def hevy_zone_name(ctx: ParseContext) -> str:
@@ -64,8 +74,11 @@ def _new_draft(row: cc.Row, zone: ZoneInfo) -> cc.SessionDraft:
     start = cc.time_cell_utc(row.get("start_time"), row, "start_time", zone)
     duration = None
     if row.get("end_time"):
-        end = cc.time_cell_utc(row.get("end_time"), row, "end_time", zone)
-        duration = (end - start).total_seconds()
+        try:
+            end = cc.time_cell_utc(row.get("end_time"), row, "end_time", zone)
+            duration = (end - start).total_seconds()
+        except QuarantineError:  # the start places the workout; only its length is estimated
+            duration = None
     draft = cc.SessionDraft(row.get("title") or None, start, duration)
     draft.note(row.get("description"))
     return draft
@@ -77,11 +90,12 @@ def _add_row(draft: cc.SessionDraft, row: cc.Row, weight: tuple[str, float] | No
     if weight is not None:
         value = cc.parse_number(row.get(weight[0]), row, weight[0])
         weight_kg = None if value is None else cc.check_weight(value * weight[1], row, weight[0])
-    if not cc.is_strength_set(weight_kg, reps):
+    seconds = cc.positive(cc.parse_number(row.get("duration_seconds"), row, "duration_seconds"))
+    distance = next((cc.parse_number(row.get(c), row, c) for c in DISTANCE_COLUMNS if row.get(c)), None)
+    if not cc.is_strength_set(weight_kg, reps, seconds, distance):
         return
     set_type = SET_TYPES.get(row.get("set_type").lower())
     if set_type is None:
-        raise QuarantineError(f"line {row.line}: unknown set_type {row.get('set_type')!r}")
+        raise QuarantineError(f"line {row.line}: unknown set_type (expected normal, warmup, failure or dropset)")
     rpe = cc.parse_number(row.get("rpe"), row, "rpe")
-    seconds = cc.parse_number(row.get("duration_seconds"), row, "duration_seconds")
-    draft.add_set(row.get("exercise_title"), set_type, reps, weight_kg, rpe, seconds or None)
+    draft.add_set(row.get("exercise_title"), set_type, cc.timed_reps(reps, seconds), weight_kg, rpe, seconds)

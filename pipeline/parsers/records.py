@@ -151,6 +151,9 @@ class ParseResult:
     format: Format
     activities: list[Activity] = field(default_factory=list)
     sessions: list[StrengthSession] = field(default_factory=list)
+    # one reason per row a log parser left out while loading the rest ("line 14: Reps 1200 is
+    # implausible (0-1000)"); the writer summarises them in the file's ingest_log reason
+    skipped_rows: list[str] = field(default_factory=list)
 
 
 def empty_samples() -> pd.DataFrame:

@@ -25,7 +25,10 @@ Rules:
   time); a time in the spring-forward gap is moved forward by the gap (02:30 → 03:30);
 - the session ends ``duration_min`` after its start; without it, it lasts 3 minutes per
   set (warm-ups included), a typical set-plus-rest cycle;
-- a row with neither reps nor a load is not a set (nothing was lifted).
+- a row with neither reps nor a load is not a set (nothing was lifted);
+- a row with an implausible or unreadable value (reps over 1000, a date before 1990, a
+  weight over 1000 kg) is skipped with its line number, and the rest loads; ``runlift
+  ingest`` lists the skipped rows, ``ingest_log.reason`` keeps them.
 
 Example::
 
@@ -63,14 +66,18 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     cc.require_format(table, FORMAT)
     zone = cc.zone_named(ctx.timezone)
     drafts: dict[tuple[str, str, str], cc.SessionDraft] = {}
+    skips = cc.Skips(table)
     for row in table.rows:
         key = (row.get("date"), row.get("time"), row.get("title"))
-        draft = drafts.get(key)
-        if draft is None:
-            start = cc.time_cell_utc(f"{key[0]} {key[1]}", row, "date/time", zone)
-            draft = drafts[key] = cc.SessionDraft(key[2] or None, start)
-        _add_row(draft, row)
-    return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
+        try:
+            draft = drafts.get(key)
+            if draft is None:  # a bad date/time fails each row of its session: each is skipped
+                start = cc.time_cell_utc(f"{key[0]} {key[1]}", row, "date/time", zone)
+                draft = drafts[key] = cc.SessionDraft(key[2] or None, start)
+            _add_row(draft, row)
+        except QuarantineError as err:
+            skips.add(err)
+    return skips.result(FORMAT, drafts.values())
 
 
 def _add_row(draft: cc.SessionDraft, row: cc.Row) -> None:
@@ -83,7 +90,7 @@ def _add_row(draft: cc.SessionDraft, row: cc.Row) -> None:
         return
     set_type = SET_TYPES.get(row.get("set_type").lower())
     if set_type is None:
-        raise QuarantineError(f"line {row.line}: unknown set_type {row.get('set_type')!r}")
+        raise QuarantineError(f"line {row.line}: unknown set_type (expected working, warmup, failure or drop)")
     if not row.get("exercise"):
         raise QuarantineError(f"line {row.line}: exercise is empty")
     rpe = cc.parse_number(row.get("rpe"), row, "rpe")

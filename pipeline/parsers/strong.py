@@ -22,9 +22,14 @@ Rules:
   missing duration, or one over 6 h (a timer left running: real exports hold "83h 31m"), is
   replaced by 3 minutes per set (``csv_common.session_end``);
 - ``Set Order``: a number → working, ``W`` → warmup, ``D`` → drop, ``F`` → failure;
-- not strength sets: ``Rest Timer`` rows, and rows with neither reps nor load (cardio such
-  as Swimming with Distance/Seconds, see ``csv_common.is_strength_set``); a workout left
-  with no strength set yields no session;
+- a row with ``Seconds`` and neither reps nor load nor a distance is a timed set (plank, dead
+  hang, stretch): kept with ``duration_s`` and no reps (Strong writes ``0`` reps);
+- not sets: ``Rest Timer`` rows, and rows with a distance and neither reps nor load (cardio
+  such as Swimming, see ``csv_common.is_strength_set``); a workout left with no set yields
+  no session;
+- a row with an implausible or unreadable value is skipped with its line number and the
+  rest loads (``csv_common.Skips``); a negative weight is assistance (an assisted pull-up at
+  -20 kg) and kept as logged;
 - exercise names are kept as Strong spells them; the loader classifies them.
 """
 
@@ -49,14 +54,18 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     columns = _Columns.of(table, ctx)
     zone = cc.zone_named(ctx.timezone)
     drafts: dict[tuple[str, str], cc.SessionDraft] = {}
+    skips = cc.Skips(table)
     for row in table.rows:
         key = (row.get("date"), row.get("workout name"))
-        draft = drafts.get(key)
-        if draft is None:
-            start = cc.time_cell_utc(key[0], row, "Date", zone)
-            draft = drafts[key] = cc.SessionDraft(key[1] or None, start)
-        _add_row(draft, row, columns)
-    return ParseResult(FORMAT, sessions=cc.finish_sessions(drafts.values()))
+        try:
+            draft = drafts.get(key)
+            if draft is None:  # a bad Date fails each row of its workout: each is skipped
+                start = cc.time_cell_utc(key[0], row, "Date", zone)
+                draft = drafts[key] = cc.SessionDraft(key[1] or None, start)
+            _add_row(draft, row, columns)
+        except QuarantineError as err:
+            skips.add(err)
+    return skips.result(FORMAT, drafts.values())
 
 
 class _Columns:
@@ -94,12 +103,13 @@ def _add_row(draft: cc.SessionDraft, row: cc.Row, columns: _Columns) -> None:
         return
     reps = cc.parse_reps(row.get("reps"), row, "Reps")
     weight = _weight_kg(row, columns)
-    if not cc.is_strength_set(weight, reps):
+    seconds = cc.positive(cc.parse_number(row.get("seconds"), row, "Seconds"))
+    distance = cc.parse_number(row.get("distance"), row, "Distance")
+    if not cc.is_strength_set(weight, reps, seconds, distance):
         return
-    seconds = cc.parse_number(row.get("seconds"), row, "Seconds")
     rpe = cc.parse_number(row.get("rpe"), row, "RPE")
     set_type = _set_type(order, row)
-    draft.add_set(row.get("exercise name"), set_type, reps, weight, rpe, seconds or None)
+    draft.add_set(row.get("exercise name"), set_type, cc.timed_reps(reps, seconds), weight, rpe, seconds)
 
 
 def _weight_kg(row: cc.Row, columns: _Columns) -> float | None:
@@ -119,7 +129,7 @@ def _set_type(order: str, row: cc.Row) -> SetType:
         return "working"
     set_type = SET_ORDER_TYPES.get(order)
     if set_type is None:
-        raise QuarantineError(f"line {row.line}: unknown Set Order {order!r}")
+        raise QuarantineError(f"line {row.line}: unknown Set Order (expected a number, W, D or F)")
     return set_type
 
 
