@@ -11,10 +11,11 @@ outlive what breaks a pool:
 - a file that crashes its worker (SIGSEGV in a C extension, the OOM killer) breaks the whole
   pool (``BrokenProcessPool`` for every batch in flight): the pool is replaced, the failed batches
   are parsed again one file per task, and the file whose task crashes again is quarantined;
-- a batch that does not finish within :data:`STALL_S` (a wedged worker, a task engine waiting on
-  a Prefect API that went away) ends the parsing: its files and the rest are skipped (not logged,
-  tried again next run) and the pool's processes are killed, so the flow finishes and releases
-  the DuckDB write lock instead of holding it for good;
+- a batch whose task engine fails, that is unfinished while the Prefect API does not answer (a
+  task engine in a worker waits on it for good), or that does not finish within :data:`STALL_S`
+  (a wedged worker) ends the parsing: its files and the rest are skipped (not logged, tried again
+  next run) and the pool's processes are killed, so the flow finishes and releases the DuckDB
+  write lock instead of holding it for good; the futures are waited on without API calls;
 - the workers end with the flow's process, even a SIGKILLed one (:func:`pipeline.orphans.exit_with_parent`
   as the workers' initializer).
 """
@@ -24,8 +25,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from prefect.settings import get_current_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from pipeline import commands
@@ -44,7 +49,10 @@ from pipeline.orphans import exit_with_parent
 BATCH = 8  # files per parse task
 STALL_S = PARSE_TIMEOUT_S + 60.0  # a batch still unfinished this long after we wait for it is stuck
 CRASHED = "the parser crashed on this file (its worker process died); refused"
-STUCK = "the parse task did not finish within {s:g} s"  # the writer adds: not logged; tried again next run
+PROBE_S = 5.0  # while waiting for a batch, how often to check that the Prefect API is still there
+# reasons of files left unparsed (the writer adds "not logged; tried again next run")
+STUCK = "the parse task did not finish within {s:g} s"
+API_GONE = "the Prefect API went away while the file was parsed"
 
 # Test-only: an extra (initializer, initargs) run in every parse worker after the watchdog, for tests
 # that make a worker crash or hang on a given file (tests/worker_hooks.py). None in production.
@@ -88,9 +96,7 @@ class TaskPool:
         """The batch's results; a crashed batch is parsed again one file per task."""
         try:
             return self._wait(future)
-        except Stalled:
-            raise
-        except Exception:  # BrokenProcessPool: a worker died, taking every batch in flight with it
+        except BrokenProcessPool:  # a worker died, taking every batch in flight with it
             self._replace(generation)
         return [self._alone(job) for job in jobs]
 
@@ -99,19 +105,25 @@ class TaskPool:
         try:
             (parsed,) = self._wait(future)
             return parsed
-        except Stalled:
-            raise
-        except Exception:  # it crashed the worker once more, on its own: the file is the culprit
+        except BrokenProcessPool:  # it crashed the worker once more, on its own: the file is the culprit
             self._replace(generation)
             return Parsed(job, None, CRASHED)
 
     def _wait(self, future: PrefectFuture[list[Parsed]]) -> list[Parsed]:
-        try:
-            return future.result(timeout=STALL_S)
-        except TimeoutError:
-            if future.state.is_final():  # finished just now
-                return future.result()
-            raise Stalled from None
+        """The future's result, without asking the API (``future.state`` would, retrying for minutes)."""
+        deadline = time.monotonic() + STALL_S
+        while True:
+            try:
+                return future.result(timeout=min(PROBE_S, max(0.0, deadline - time.monotonic())))
+            except BrokenProcessPool:
+                raise
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise Stalled(STUCK.format(s=STALL_S)) from None
+                if not api_reachable():  # the worker's task engine cannot finish the task without it
+                    raise Stalled(API_GONE) from None
+            except Exception as err:  # the task engine failed (not the parser: parse_job returns reasons)
+                raise Stalled(f"the parse task failed ({type(err).__name__})") from None
 
     def _replace(self, generation: int) -> None:
         if generation == self.generation:  # not replaced yet by another failed batch of the same pool
@@ -130,12 +142,27 @@ class TaskPool:
         runner.__exit__(None, None, None)
 
 
+def api_reachable() -> bool:
+    """Whether the Prefect API answers at all (any HTTP reply counts: Prefect Cloud wants a key)."""
+    url = get_current_settings().api.url
+    if not url:
+        return True
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=PROBE_S):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def parse_in_tasks(jobs: Iterator[Job]) -> Iterator[Parsed]:
     """Parse as Prefect tasks, a few batches in flight (a big export is never held in memory)."""
     pool = TaskPool()
     in_flight = 2 * default_workers() + 1
     pending: deque[tuple[list[Job], int, PrefectFuture[list[Parsed]]]] = deque()
-    stuck = finished = False
+    finished = False
+    stalled: str | None = None
     started = time.monotonic()
     try:
         while batch := list(islice(jobs, BATCH)):
@@ -147,16 +174,14 @@ def parse_in_tasks(jobs: Iterator[Job]) -> Iterator[Parsed]:
             yield from pool.collect(*pending[0])
             pending.popleft()
         finished = True
-    except Stalled:
-        stuck = True
+    except Stalled as err:
+        stalled = str(err)
     finally:
-        pool.close(kill=not finished)  # stuck, or the writer gave up: do not wait for the workers
-    if stuck:
-        get_run_logger().warning("parsing stopped after %.0f s: a parse task did not finish within %g s",
-                                 time.monotonic() - started, STALL_S)
-        reason = STUCK.format(s=STALL_S)
+        pool.close(kill=not finished)  # stalled, or the writer gave up: do not wait for the workers
+    if stalled is not None:  # what is left is tried again next run
+        get_run_logger().warning("parsing stopped after %.0f s: %s", time.monotonic() - started, stalled)
         unparsed = chain.from_iterable(b for b, _, _ in pending)
-        yield from (Parsed(job, None, reason, transient=True) for job in chain(unparsed, jobs))
+        yield from (Parsed(job, None, stalled, transient=True) for job in chain(unparsed, jobs))
 
 
 def summary_table(summary: Summary) -> list[dict[str, int]]:

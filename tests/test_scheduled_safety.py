@@ -161,6 +161,68 @@ def test_a_sigkilled_flow_run_leaves_no_parse_worker_or_resource_tracker(tmp_pat
     assert left == [], left
 
 
+API_LOST_RUN = textwrap.dedent("""
+    import sys
+    import flows.ingest as flow_ingest
+    from worker_hooks import slow_on
+    from pipeline.config import load_config
+    flow_ingest.WORKER_HOOK = (slow_on, ("slow.gpx", 8.0))
+    flow_ingest.ingest_flow(sys.argv[1], load_config(sys.argv[2]), [sys.argv[3]])
+""")
+
+
+def _writable(db: Path) -> bool:
+    try:
+        duckdb.connect(str(db)).close()
+        return True
+    except duckdb.Error:
+        return False
+
+
+@pytest.mark.slow  # a real Prefect server, killed while a flow run parses
+def test_a_flow_run_that_loses_its_api_releases_the_database_and_ends(tmp_path: Path) -> None:
+    from pipeline.app.serve import _free_port, _healthy, server_env
+
+    cfg = _inbox(tmp_path, ["a.gpx", "slow.gpx"])
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path / "ph")}
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env | server_env(port), start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = tmp_path / "l.duckdb"
+    log = tmp_path / "flow.log"
+    run = None
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(api):
+            assert server.poll() is None and time.monotonic() < deadline, "no Prefect server"
+            time.sleep(0.5)
+        with log.open("w") as out:
+            path = f"{ROOT}{os.pathsep}{ROOT / 'tests'}"
+            run = subprocess.Popen([sys.executable, "-c", API_LOST_RUN, str(db), str(cfg), str(tmp_path / "inbox")],
+                                   env=env | {"PREFECT_API_URL": api, "PYTHONPATH": path}, cwd=ROOT,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        while not [p for p in _worker_pids() if _parent(p) == run.pid]:  # a parse worker started
+            assert run.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(3)  # it imports Prefect, then parses slow.gpx for 8 s
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server dies while slow.gpx parses
+        server.wait()
+    assert run is not None
+    killed = time.monotonic()
+    try:
+        while not _writable(db):  # the flow holds the write lock until parsing gives up
+            assert time.monotonic() - killed < 30, log.read_text()[-3000:]
+            time.sleep(0.5)
+        run.wait(timeout=180)  # and the run ends on its own (Prefect's client retries its last calls)
+    finally:
+        run.kill()
+    assert _log(db) == []  # nothing half-done: both files are tried again next run
+    assert "the Prefect API went away while the file was parsed (not logged; tried again next run)" in log.read_text()
+
+
 # --- artifacts --------------------------------------------------------------------------------------
 
 

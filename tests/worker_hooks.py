@@ -36,3 +36,15 @@ def hang_on(name: str) -> None:
         return real(job)
 
     ingest.parse_job = parse_job
+
+
+def slow_on(name: str, seconds: float) -> None:
+    """Take ``seconds`` longer over the file called ``name`` (a big export, while something else happens)."""
+    real = ingest.parse_job
+
+    def parse_job(job: ingest.Job) -> ingest.Parsed:
+        if job.file.endswith(name):
+            time.sleep(seconds)
+        return real(job)
+
+    ingest.parse_job = parse_job
