@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import ingest_step, process_pool
+from flows.ingest import ingest_step
 from pipeline import commands
 from pipeline.build import BuildResult
 from pipeline.config import Config
@@ -42,7 +42,7 @@ def build_flow(db: Path, config: Config, as_of: date | None = None) -> BuildResu
     return build_task(db, config, as_of)
 
 
-@flow(name="run", task_runner=process_pool(), log_prints=True)
+@flow(name="run", log_prints=True)
 def run_flow(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
              as_of: date | None = None) -> tuple[Summary, BuildResult]:
     """Ingest files, then build, in one flow run."""

@@ -17,12 +17,12 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.build import build_task
-from flows.ingest import ingest_step, process_pool
+from flows.ingest import ingest_step
 from pipeline.config import load_config
 from pipeline.ingest import Summary
 
 
-@flow(name="sync-inbox", task_runner=process_pool(), log_prints=True)
+@flow(name="sync-inbox", log_prints=True)
 def sync_inbox_flow(db: Path, config_path: Path | None) -> Summary:
     """Ingest new files from the inbox, then rebuild the models and flags if anything changed."""
     config = load_config(config_path)

@@ -11,6 +11,7 @@ happens.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -49,6 +50,18 @@ def send_task(config: Config, written: list[commands.WrittenReport]) -> int:
     return commands.send_reports(config, written)
 
 
+def artifact_key(*parts: str) -> str:
+    """A Prefect artifact key from free text (an athlete id may hold dots, capitals, underscores):
+    keys are slugs of lowercase letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-") or "runlift"
+
+
+def publish_reports(written: list[commands.WrittenReport]) -> None:
+    for w in written:
+        create_markdown_artifact(w.report.markdown, key=artifact_key("report", w.report.athlete),
+                                 description=w.report.subject)
+
+
 def has_recipients(config: Config) -> bool:
     """Whether any mail has someone to go to: an athlete's report or the roster digest."""
     return bool(config.report.coach_email_to) or any(config.email_to_for(a.id) for a in config.all_athletes)
@@ -60,13 +73,12 @@ def weekly_report_flow(db: Path, config_path: Path | None, week: str | None = No
     config = load_config(config_path)
     build_task(db, config, None)
     written = write_task(db, config, week)
-    for w in written:
-        create_markdown_artifact(w.report.markdown, key=f"report-{w.report.athlete}".lower().replace("_", "-"),
-                                 description=w.report.subject)
+    # the e-mail first: publishing the artifacts (an API round-trip each) must not keep it from going
     if send and has_recipients(config) and SmtpSettings.from_env():
         send_task(config, written)
     elif send:
         get_run_logger().info("not sending: set email_to (or coach_email_to) and RUNLIFT_SMTP_HOST to e-mail it")
+    publish_reports(written)
     return [str(p) for w in written for p in w.paths.values()]
 
 
@@ -78,6 +90,8 @@ def report_flow(db: Path, config: Config, week: str | None = None, out: Path | N
         raise EmailConfigError("cannot send: SMTP is not configured (set RUNLIFT_SMTP_HOST and friends)")
     written = commands.write_reports(db, config, week, out)
     if send:
-        send_task(config, written)
-    create_markdown_artifact(written[0].report.markdown if written else "no report", key="runlift-report")
+        # someone waits at the terminal: one attempt, its error at once (the scheduled weekly-report
+        # retries; a second `report --send` sends only to recipients still missing)
+        send_task.with_options(retries=0)(config, written)
+    publish_reports(written)
     return written

@@ -23,9 +23,13 @@ from pathlib import Path
 POLL_S = 0.2
 
 
-def exit_with_parent() -> None:
-    """Once this process's parent dies: SIGKILL this process's children, then exit (status 1)."""
-    parent = os.getppid()
+def exit_with_parent(parent: int | None = None) -> None:
+    """Once this process's parent dies: SIGKILL this process's children, then exit (status 1).
+
+    ``parent``: the pid of the process that started this one, when known. A spawned process runs
+    this only after its imports (seconds): a parent killed meanwhile has re-parented it already,
+    which only the pid it was started by can tell."""
+    parent = os.getppid() if parent is None else parent
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -702,6 +702,24 @@ def test_temporary_auth_failure_is_transient(start_server) -> None:
     assert not isinstance(info.value, PermanentDeliveryError)
 
 
+def test_refused_credentials_are_not_tried_again_with_another_mechanism(start_server) -> None:
+    """A server that answers a second AUTH after a refusal with 421 "too many errors" (Postfix's error
+    limits do): smtplib's login() would try LOGIN after PLAIN and report that transient 421, so the
+    scheduled flow retried a wrong password for 12 minutes."""
+    mechanisms: list[str] = []
+
+    def strict(server, session, envelope, mechanism, auth_data):
+        mechanisms.append(mechanism)
+        if len(mechanisms) == 1:
+            return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
+        return AuthResult(success=False, handled=False, message="421 4.7.0 Too many errors, closing connection")
+
+    srv = start_server(authenticator=strict, auth_require_tls=False)
+    with pytest.raises(PermanentDeliveryError, match=r"authentication failed \(535 5\.7\.8\)$"):
+        send_report(make_report(), ["me@example.org"], settings_for(srv.port, user=USER, password="wrong"))
+    assert mechanisms == ["PLAIN"]
+
+
 @pytest.mark.parametrize(("reply", "permanent"), [("550 5.1.1 no such user", True), ("451 4.3.0 try later", False)])
 def test_refused_recipient_is_permanent_only_for_5xx(start_server, reply: str, permanent: bool) -> None:
     class Refusing(Handler):

@@ -42,6 +42,37 @@ def test_deployments_have_the_configured_schedules(tmp_path: Path) -> None:
     assert weekly.entrypoint.endswith("flows/report.py:weekly_report_flow")
 
 
+def test_each_deployment_runs_one_at_a_time(tmp_path: Path) -> None:
+    """Syncs piled up on the DuckDB lock: a sync due while one runs is cancelled (the next sync
+    finds its files); a weekly report waits for the one before."""
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    cfg = _config(tmp_path)
+    sync, weekly = deployments(tmp_path / "x.duckdb", cfg, load_config(cfg))
+    assert (sync.concurrency_limit, sync.concurrency_options.collision_strategy) == (
+        1, ConcurrencyLimitStrategy.CANCEL_NEW)
+    assert (weekly.concurrency_limit, weekly.concurrency_options.collision_strategy) == (
+        1, ConcurrencyLimitStrategy.ENQUEUE)
+
+
+@pytest.mark.slow
+def test_the_started_servers_ui_calls_the_api_at_its_own_port(tmp_path: Path, monkeypatch) -> None:
+    """The UI's default API address is port 4200: with the server on a free port it said "Can't
+    connect to Server API"."""
+    import json
+    import urllib.request
+
+    from pipeline.app.serve import prefect_server
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    with prefect_server() as api_url:
+        base = api_url.removesuffix("/api")
+        with urllib.request.urlopen(f"{base}/ui-settings", timeout=10) as resp:
+            settings = json.load(resp)
+    assert settings["api_url"] == api_url and not api_url.endswith(":4200/api")
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0

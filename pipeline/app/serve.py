@@ -26,6 +26,7 @@ SERVER_START_TIMEOUT_S = 120
 
 def deployments(db: Path, config_path: Path, config: Config) -> list:
     """The `sync-inbox` (interval) and `weekly-report` (cron, athlete's zone) deployments."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron, Interval
 
     from flows.inbox import sync_inbox_flow
@@ -39,6 +40,9 @@ def deployments(db: Path, config_path: Path, config: Config) -> list:
         parameters=params,
         description="Ingest new files from the inbox, then build.",
         tags=["runlift"],
+        # one sync at a time: a sync due while one still runs is cancelled (the next finds its files),
+        # instead of queueing up behind the DuckDB write lock
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
     )
     weekly = weekly_report_flow.to_deployment(
         name="weekly-report",
@@ -46,6 +50,7 @@ def deployments(db: Path, config_path: Path, config: Config) -> list:
         parameters=params,
         description="Build, write and e-mail the weekly compliance report.",
         tags=["runlift"],
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
     )
     return [sync, weekly]
 
@@ -64,6 +69,14 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
+def server_env(port: int) -> dict[str, str]:
+    """The environment of the Prefect server started here: its UI must call the API at the port it
+    listens on (the UI's default is PREFECT_SERVER_API_PORT, 4200: "Can't connect to Server API")."""
+    return {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+            "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api", "PREFECT_UI_URL": f"http://127.0.0.1:{port}"}
+
+
 @contextmanager
 def prefect_server() -> Iterator[str]:
     """The API URL of a Prefect server: the configured one, or one started (and stopped) here."""
@@ -73,7 +86,7 @@ def prefect_server() -> Iterator[str]:
         return
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env = server_env(port)
     proc = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -539,6 +539,7 @@ class _Client(smtplib.SMTP):
                  on_socket: Callable[[socket.socket], None]) -> None:
         self._implicit_tls = implicit_tls
         self._on_socket = on_socket
+        self._refused: smtplib.SMTPAuthenticationError | None = None  # credentials refused (5xx) by AUTH
         super().__init__(timeout=timeout)
 
     def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> tuple[int, bytes]:
@@ -557,6 +558,18 @@ class _Client(smtplib.SMTP):
             raise
 
     def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True) -> tuple[int, bytes]:
+        if self._refused is not None:
+            # smtplib's login() goes on to the next mechanism; with credentials refused once that only
+            # earns a lockout or a 421 ("too many errors"), which would make a wrong password look transient
+            raise self._refused
+        try:
+            return self._auth(mechanism, authobject, initial_response_ok=initial_response_ok)
+        except smtplib.SMTPAuthenticationError as err:
+            if err.smtp_code >= 500 and err.smtp_code != 504:  # 504: this mechanism is unknown; try the next
+                self._refused = err
+            raise
+
+    def _auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool) -> tuple[int, bytes]:
         mechanism = mechanism.upper()
         initial = authobject() if initial_response_ok else None
         if initial is not None:
