@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.parsers import fit, fit_decoder, fit_profile
-from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import SAMPLE_COLUMNS, SPORTS, NotAnActivity, ParseContext, ParseResult, QuarantineError
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -362,13 +362,13 @@ def test_zero_padding_after_the_data_is_ignored_other_trailing_bytes_are_not(run
         fit.parse(run_file + b"junk", "junk.fit", CTX)
 
 
-def test_file_with_nothing_to_load_is_quarantined_with_what_it_is() -> None:
+def test_file_with_nothing_to_load_is_ignored_saying_what_it_is() -> None:
     builder = FitFileBuilder(auto_define=True)
     file_id = FileIdMessage()
     file_id.type = FileType.SETTINGS
     file_id.manufacturer = Manufacturer.GARMIN.value
     builder.add(file_id)
-    with pytest.raises(QuarantineError, match="not an activity: FIT file type settings"):
+    with pytest.raises(NotAnActivity, match=r"^device settings file \(FIT file type 'settings'\); holds no activity$"):
         fit.parse(builder.build().to_bytes(), "Settings.fit", CTX)
 
 
@@ -390,7 +390,7 @@ def test_garbled_bytes_with_a_valid_crc_load_or_quarantine(
         data[14 + int(where * body)] = value
     try:
         result = fit.parse(_with_crc(data), "fuzz.fit", CTX)
-    except QuarantineError as err:
+    except (QuarantineError, NotAnActivity) as err:
         assert str(err)
         return
     assert isinstance(result, ParseResult)
@@ -554,7 +554,7 @@ def test_corpus_file(row: dict[str, str]) -> None:
     data = (CORPUS / row["file"]).read_bytes()
     try:
         result = fit.parse(data, row["file"], CTX)
-    except QuarantineError as err:
+    except (QuarantineError, NotAnActivity) as err:
         assert str(err).strip(), "a quarantine needs a reason"
         assert row["kind"] != "valid", f"valid file quarantined: {err}"
         if row["file"] in EDGE_EXPECTATIONS:

@@ -37,10 +37,13 @@ Quarantined (:class:`QuarantineError`, the reason says what is wrong and how far
   after 2100-01-01 UTC (a wrong clock or damage). A file cut off mid-message that still has
   thousands of readable records is quarantined too, not half-loaded: its summary is missing
   and the rest of the workout would silently be absent.
-- a FIT file with nothing to load (settings, courses, workouts, a file_id alone, one record
-  spanning no time): "not an activity: FIT file type settings ...". Not damage, but the
-  ingest_log has no "skipped" status and the loader quarantines empty results anyway; this
-  way the log says what the file is instead of "holds no activity".
+Ignored (:class:`NotAnActivity`: readable, but no activity in it; ingest_log status ``ignored``
+with the reason saying what the file is):
+
+- a FIT file whose file_id type is not ``activity`` and that has no session: device settings,
+  sport settings, totals, goals, monitoring, weight, planned workouts and courses ...
+  ("device settings file (FIT file type 'settings'); holds no activity");
+- an activity file with nothing to load (a file_id alone, one record spanning no time).
 
 Decoding (pipeline/parsers/fit_decoder.py, the one module that touches fitparse internals).
 Speed: stock fitparse builds objects for every field of every message and runs its data
@@ -75,6 +78,7 @@ from pipeline.parsers.records import (
     Format,
     Lap,
     LapIntensity,
+    NotAnActivity,
     ParseContext,
     ParseResult,
     QuarantineError,
@@ -112,11 +116,12 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     device-relative times (see :class:`_Clock`)."""
     end = check_integrity(data)
     reader = decode(data[:end])
+    _check_is_activity(reader)
     clock = _Clock(reader, ctx)
     samples = _Samples.build(reader.records, clock)
     parts = _session_parts(reader, clock) or _derived_parts(reader, samples, clock)
     if not parts:
-        raise QuarantineError(_nothing_to_load(reader))
+        raise NotAnActivity(_nothing_to_load(reader))
     owner = _assign(samples.ts, [p.start for p in parts])
     laps = _laps(reader.summary["lap"], clock, parts)
     activities = [_activity(p, samples.take(owner == i), laps[i]) for i, p in enumerate(parts)]
@@ -440,13 +445,36 @@ def map_sport(sport: int | None, sub_sport: int | None) -> tuple[Sport, str | No
     return mapped, name
 
 
+# FIT file_id.type numbers (FIT profile ``file``) and what such a file is, for the ignore reason
+_ACTIVITY_FILE = 4
+_FILE_KINDS: dict[int, tuple[str, str]] = {
+    1: ("device", "device description file"), 2: ("settings", "device settings file"),
+    3: ("sport", "sport settings file"), 5: ("workout", "planned workout file"),
+    6: ("course", "course (planned route) file"), 7: ("schedules", "workout schedule file"),
+    9: ("weight", "weight scale file"), 10: ("totals", "lifetime totals file"), 11: ("goals", "goals file"),
+    14: ("blood_pressure", "blood pressure file"), 15: ("monitoring_a", "daily monitoring file"),
+    20: ("activity_summary", "activity summary file"), 28: ("monitoring_daily", "daily monitoring file"),
+    32: ("monitoring_b", "daily monitoring file"), 34: ("segment", "segment file"),
+    35: ("segment_list", "segment list file"), 40: ("exd_configuration", "data screen configuration file"),
+}  # fmt: skip
+
+
+def _check_is_activity(reader: FitReader) -> None:
+    """Raise :class:`NotAnActivity` for a file typed as anything but an activity that holds no
+    session (settings, monitoring, courses ...); a file with no file_id is judged by its content."""
+    types = [t for m in reader.summary["file_id"] if (t := _int(m.get_raw_value("type"))) is not None]
+    if not types or _ACTIVITY_FILE in types or reader.summary["session"]:
+        return
+    name, what = _FILE_KINDS.get(types[0], (str(types[0]), "non-activity FIT file"))
+    if 0xF7 <= types[0] <= 0xFE:  # mfg_range_min .. mfg_range_max
+        what = "manufacturer-specific FIT file"
+    raise NotAnActivity(f"{what} (FIT file type '{name}'); holds no activity")
+
+
 def _nothing_to_load(reader: FitReader) -> str:
-    file_type = next((m.get_value("type") for m in reader.summary["file_id"]), None)
     records = len(reader.records.timestamp)
-    return (
-        f"not an activity: FIT file type {file_type or 'unknown'} with no session"
-        + (f" and {records} record message(s) spanning no time" if records else " and no record messages")
-    )
+    what = f"{records:,} record message(s) spanning no time" if records else "no record messages"
+    return f"FIT activity file with no session and {what}; holds no activity"
 
 
 def _activity(part: _Part, samples: _Samples, laps: list[Lap]) -> Activity:

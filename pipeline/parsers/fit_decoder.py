@@ -45,6 +45,7 @@ if (_installed := metadata.version("fitparse")) != FITPARSE_VERSION:
 FITPARSE_STATE = threading.Lock()
 
 _TIMESTAMP_DEF_NUM = 253
+_MAX_DETAIL = 120  # longest decoder message quoted in a quarantine reason
 
 # Messages decoded by stock fitparse: few per file, and the developer ones register fields.
 _SUMMARY_MESSAGES = frozenset({"file_id", "session", "lap", "set", "activity", "sport", "timestamp_correlation"})
@@ -347,7 +348,9 @@ def decode(data: bytes) -> FitReader:
         raise QuarantineError(f"corrupt FIT file: a message runs past the end of the data ({err})") from err
     except DECODE_ERRORS as err:
         where = f" at byte {reader.position():,} of {len(data):,}" if reader else ""
-        detail = str(err) if isinstance(err, FitParseError) else f"{type(err).__name__}: {err}"
+        # fitparse's own messages are structural (sizes, message numbers); any other error's text
+        # may quote decoded file content (a string field), so only its kind is named
+        detail = str(err)[:_MAX_DETAIL] if isinstance(err, FitParseError) else f"{type(err).__name__} while decoding"
         raise QuarantineError(f"unreadable FIT file{where}: {detail}") from err
     return reader
 

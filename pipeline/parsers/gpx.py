@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,7 +106,7 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     doc = safe_xml.load(data)
     root_name = safe_xml.local_name(doc.root.tag)
     if root_name != "gpx":
-        raise QuarantineError(f"not a GPX document (root element <{root_name}>)")
+        raise QuarantineError(f"not a GPX document (root element <{safe_xml.shown_name(root_name)}>)")
     gpx = _gpxpy_parse(doc.text)
     _check_times(doc.root, gpx)
     sessions = [s for s in split_sessions(_timed_points(gpx)) if s[-1].ts > s[0].ts]
@@ -122,7 +123,28 @@ def _gpxpy_parse(text: str) -> gpxpy.gpx.GPX:
     try:
         return gpxpy.parse(text)
     except (gpxpy.gpx.GPXException, ValueError) as err:
-        raise QuarantineError(f"invalid GPX: {err}") from None
+        raise QuarantineError(_gpxpy_reason(err)) from None
+
+
+# gpxpy's messages quote the offending text ("Invalid value for <ele>... <the text> (could not
+# convert ...)"); a reason names only the element, which comes from gpxpy's own schema.
+_GPXPY_INVALID_VALUE = re.compile(r"Invalid value for <(\w+)>")
+_GPXPY_MANDATORY = re.compile(r"(\w+) is mandatory in (\w+)")
+
+
+def _gpxpy_reason(err: Exception) -> str:
+    message = str(err)
+    if match := _GPXPY_INVALID_VALUE.match(message):
+        tag = match.group(1)
+        return "invalid GPX: a position (lat/lon) is not a number" if tag == "None" else (
+            f"invalid GPX: a <{tag}> value cannot be read")
+    if match := _GPXPY_MANDATORY.match(message):
+        return f"invalid GPX: <{match.group(2)}> lacks its mandatory {match.group(1)}"
+    if message.startswith("Invalid time"):
+        return "invalid GPX: a <time> value is not a date-time"
+    if message.startswith("Invalid version"):
+        return "invalid GPX: unsupported GPX version"
+    return f"invalid GPX: gpxpy cannot read the document ({type(err).__name__})"
 
 
 def _check_times(root: Element, gpx: gpxpy.gpx.GPX) -> None:
@@ -142,7 +164,7 @@ def _check_times(root: Element, gpx: gpxpy.gpx.GPX) -> None:
         return  # the walks disagree: nothing safe to compare
     for index, (text, point) in enumerate(zip(texts, points, strict=True)):
         if text and point.time is None:
-            raise QuarantineError(f"invalid GPX: track point {index} has time {text!r}")
+            raise QuarantineError(f"invalid GPX: track point {index} has a <time> that is not a date-time")
 
 
 def _children(el: Element | None, name: str) -> list[Element]:

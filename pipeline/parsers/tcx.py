@@ -15,7 +15,10 @@ Choices:
   device's timer time). An activity without trackpoints (a treadmill session typed in by
   hand) is placed by its laps alone; the ``Id`` stands in for a missing lap start.
 - Distance: the trackpoints' cumulative ``DistanceMeters``; when no trackpoint has one,
-  the haversine path over positions; when there are no positions either, the laps' sum.
+  the haversine path over positions; when there are no positions either, the laps' sum. The
+  laps' sum wins where it is more than 2 % larger (trackpoints that start late cover only part
+  of the laps; within 2 % the two differ by rounding).
+  Likewise the laps' ``TotalTimeSeconds`` widen a trackpoint span that is shorter (above).
 - Speed: the TPX ``Speed`` extension where recorded, else distance step over time step.
 - Cadence: ``<Cadence>`` (bike) or the TPX ``RunCadence`` extension, as the device reports it.
 - Trackpoints without ``<Time>`` are skipped, and so are trackpoints timed outside the
@@ -60,6 +63,7 @@ from pipeline.parsers.records import (
 
 _SPORTS: dict[str, Sport] = {"running": "running", "biking": "cycling"}
 _INTENSITIES: dict[str, LapIntensity] = {"active": "active", "resting": "rest"}  # TCX's Intensity_t
+_LAPS_WIN_ABOVE = 1.02  # the laps' distance replaces the trackpoints' when more than 2 % larger
 
 
 @dataclass
@@ -92,7 +96,7 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     """Parse one TCX file into a :class:`ParseResult` with one activity per ``<Activity>``."""
     root = safe_xml.parse_root(data)
     if safe_xml.local_name(root.tag) != "TrainingCenterDatabase":
-        raise QuarantineError(f"not a TCX document (root element <{safe_xml.local_name(root.tag)}>)")
+        raise QuarantineError(f"not a TCX document (root element <{safe_xml.shown_name(safe_xml.local_name(root.tag))}>)")
     elements = [el for el in root.iter() if safe_xml.local_name(el.tag) == "Activity"]
     if not elements:
         if any(safe_xml.local_name(el.tag) == "Course" for el in root.iter()):
@@ -153,13 +157,28 @@ def _time_span(track: _Track, laps: _Laps) -> tuple[datetime, datetime] | None:
     times = [t for t in (laps.start, laps.end) if t is not None] + track.ts
     if not times or min(times) == max(times):
         return None
-    return min(times), max(times)
+    start, end = min(times), max(times)
+    if laps.start is None and laps.total_s is not None and laps.total_s > (end - start).total_seconds():
+        # no lap start to place the laps, and trackpoints that started late: the laps' timer time
+        # says the activity began before the first trackpoint
+        try:
+            start = end - timedelta(seconds=laps.total_s)
+        except OverflowError:  # TotalTimeSeconds 1e308: no datetime reaches that far
+            raise QuarantineError("invalid TCX: a Lap TotalTimeSeconds is out of range") from None
+    return start, end
 
 
 def _distance(column: pd.Series, laps: _Laps) -> float | None:
-    """Cumulative distance reached, else what the laps add up to."""
+    """The larger of the cumulative distance the trackpoints reach and what the laps add up to:
+    trackpoints that start late (the GPS or the recording came in after the lap timer started)
+    cover only part of the laps' DistanceMeters, which the device measured over the whole lap.
+    Within 2 % the two only differ by rounding: the trackpoints' own distance is kept."""
     reached = column.max()
-    return float(reached) if not math.isnan(reached) else laps.distance_m
+    if math.isnan(reached):
+        return laps.distance_m
+    if laps.distance_m is not None and laps.distance_m > reached * _LAPS_WIN_ABOVE:
+        return laps.distance_m
+    return float(reached)
 
 
 def _samples(track: _Track) -> pd.DataFrame:
@@ -310,7 +329,7 @@ def _time(text: str, what: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(text.strip()))
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 with an offset has no UTC
-        raise QuarantineError(f"invalid TCX: {what} {text!r} is not a date-time") from None
+        raise QuarantineError(f"invalid TCX: {what} is not a date-time") from None
 
 
 def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
@@ -326,10 +345,10 @@ def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
         value = math.nan
     if not math.isfinite(value):
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
-        raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is not a number")
+        raise QuarantineError(f"invalid TCX: {tag} in {where} is not a number")
     if nonnegative and value < 0:
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
-        raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is negative")
+        raise QuarantineError(f"invalid TCX: {tag} in {where} is negative")
     return value
 
 
