@@ -14,9 +14,12 @@ killing pytest.
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import sys
 import textwrap
+import tracemalloc
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,12 +27,15 @@ import pytest
 from conftest import CORPUS
 from fit_tool.fit_file_builder import FitFileBuilder
 from fit_tool.profile.messages.file_id_message import FileIdMessage
-from fit_tool.profile.profile_type import FileType, Manufacturer
+from fit_tool.profile.messages.lap_message import LapMessage
+from fit_tool.profile.messages.record_message import RecordMessage
+from fit_tool.profile.messages.session_message import SessionMessage
+from fit_tool.profile.profile_type import FileType, Manufacturer, Sport
 
 from pipeline import commands
 from pipeline.config import parse_config
-from pipeline.parsers import fit, gpx, safe_xml, tcx
-from pipeline.parsers.records import NotAnActivity, ParseContext, QuarantineError
+from pipeline.parsers import fit, fit_decoder, gpx, safe_xml, tcx
+from pipeline.parsers.records import Activity, NotAnActivity, ParseContext, QuarantineError
 
 REPO = Path(__file__).resolve().parents[1]
 CTX = ParseContext()
@@ -257,3 +263,194 @@ def test_tcx_whose_trackpoints_start_late_takes_the_lap_totals() -> None:
 def test_tcx_trackpoints_reaching_further_than_the_laps_keep_their_distance() -> None:
     act, = tcx.parse(LATE_TCX.format(points=late_points(0, 1500, speed=4.0)).encode(), "long.tcx", CTX).activities
     assert act.distance_m == 6000 and act.duration_s == 1500
+
+
+# ------------------------------------------------------------------ FIT record bombs (memory)
+
+
+def compressed_records_fit(n: int, t0: int = 1_100_000_000 & ~31, hr: int = 140) -> bytes:
+    """A FIT file of ``n`` records one second apart: one with a full timestamp, the rest with
+    compressed-timestamp headers and a heart rate, 2 bytes a record (3 million make 6 MB)."""
+    body = bytearray()
+    body += bytes([0x40, 0, 0]) + struct.pack("<HB", 20, 2) + bytes([253, 4, 0x86, 3, 1, 0x02])  # local 0: ts, hr
+    body += bytes([0x00]) + struct.pack("<IB", t0, hr)
+    body += bytes([0x41, 0, 0]) + struct.pack("<HB", 20, 1) + bytes([3, 1, 0x02])  # local 1: heart rate only
+    block = b"".join(bytes([0x80 | 1 << 5 | (t0 + i) & 31, hr]) for i in range(1, 33))
+    blocks, rest = divmod(n - 1, 32)
+    body += block * blocks + block[: 2 * rest]
+    header = bytearray(struct.pack("<BBHI4s", 14, 0x10, 2093, len(body), b".FIT"))
+    header += fit.fit_crc(bytes(header)).to_bytes(2, "little")
+    data = bytes(header) + bytes(body)
+    return data + fit.fit_crc(data).to_bytes(2, "little")
+
+
+MEASURE = """
+import resource, subprocess, sys
+inner = '''
+import sys, time
+from pathlib import Path
+from pipeline.parsers import fit
+from pipeline.parsers.records import ParseContext, QuarantineError
+data = Path(sys.argv[1]).read_bytes()
+started = time.perf_counter()
+try:
+    print(len(fit.parse(data, "bomb.fit", ParseContext()).activities[0].samples))
+except QuarantineError as err:
+    print(err)
+print(time.perf_counter() - started)
+'''
+done = subprocess.run([sys.executable, "-c", inner, sys.argv[1]], capture_output=True, text=True, check=False)
+print(done.returncode)
+print(done.stdout, end="")
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)  # KiB on Linux -> MiB
+"""
+
+
+def parse_in_child(path: Path, timeout: float = 120) -> tuple[str, float, int]:
+    """(outcome, parse seconds, peak RSS MiB) of ``fit.parse`` of ``path`` in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    code, outcome, seconds, peak = done.stdout.splitlines()
+    assert code == "0", done.stderr[-500:]
+    return outcome, float(seconds), int(peak)
+
+
+def test_fit_of_three_million_compressed_records_is_refused_cheaply(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.fit"
+    path.write_bytes(compressed_records_fit(3_000_000))
+    assert path.stat().st_size == 6_000_041
+    outcome, seconds, peak_mib = parse_in_child(path)
+    assert outcome == ("FIT file holds more than 1,000,000 record messages (11 days at one a second: "
+                       "more than any recorded activity); refused")
+    assert peak_mib < 600, f"peak RSS {peak_mib} MiB"  # was 1,352 MiB (and 43 s) before the limit
+    assert seconds < 10
+
+
+def test_fit_records_cost_little_memory_each() -> None:
+    """Records go into typed arrays, not per-record Python objects (which cost ~420 B a record)."""
+    data = compressed_records_fit(20_000)
+    fit.parse(compressed_records_fit(100), "warm.fit", CTX)  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        act, = fit.parse(data, "many.fit", CTX).activities
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(act.samples) == 20_000 and (act.samples["heart_rate"] == 140).all()
+    assert act.duration_s == 19_999
+    assert peak / 20_000 < 300, f"{peak / 20_000:.0f} B per record"
+
+
+def test_the_record_limit_holds_inside_the_decoder_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the framing walk is the first guard; a file it cannot follow still stops at the limit
+    monkeypatch.setattr(fit_decoder, "count_messages", lambda data: None)
+    monkeypatch.setattr(fit_decoder, "MAX_RECORDS", 500)
+    with pytest.raises(QuarantineError, match=r"^FIT file holds more than 1,000,000 record messages"):
+        fit.parse(compressed_records_fit(501), "many.fit", CTX)
+    assert len(fit.parse(compressed_records_fit(500), "ok.fit", CTX).activities[0].samples) == 500
+
+
+@pytest.mark.slow
+def test_fit_with_a_million_records_loads_within_600_mib(tmp_path: Path) -> None:
+    path = tmp_path / "million.fit"
+    path.write_bytes(compressed_records_fit(1_000_000))
+    outcome, seconds, peak_mib = parse_in_child(path)
+    assert outcome == "1000000"
+    assert peak_mib < 600, f"peak RSS {peak_mib} MiB"  # measured 348 MiB, 13.6 s
+
+
+# ------------------------------------------------------ chained copies of one FIT activity
+
+RUN_START = datetime(2026, 9, 8, 6, 0, tzinfo=UTC)
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def run_fit(sessions: list[tuple[int, int, Sport]], records: range = range(30), hr: int = 150) -> bytes:
+    """A FIT activity with records at the ``records`` offsets (seconds) and one lap + session per
+    (start offset, seconds, sport). fit-tool takes ~1 ms a record: keep them few."""
+    builder = FitFileBuilder(auto_define=True)
+    file_id = FileIdMessage()
+    file_id.type = FileType.ACTIVITY
+    file_id.manufacturer = Manufacturer.GARMIN.value
+    file_id.serial_number = 1234
+    file_id.time_created = _ms(RUN_START)
+    builder.add(file_id)
+    for i in records:
+        record = RecordMessage()
+        record.timestamp = _ms(RUN_START + timedelta(seconds=i))
+        record.distance = 3.0 * i
+        record.heart_rate = hr
+        builder.add(record)
+    for offset, seconds, sport in sessions:
+        for message in (LapMessage(), SessionMessage()):
+            message.start_time = _ms(RUN_START + timedelta(seconds=offset))
+            message.timestamp = _ms(RUN_START + timedelta(seconds=offset + seconds))
+            message.total_elapsed_time = seconds
+            message.total_timer_time = seconds
+            message.total_distance = 3.0 * seconds
+            message.sport = sport
+            builder.add(message)
+    return builder.build().to_bytes()
+
+
+def summary(act: Activity) -> tuple[object, ...]:
+    return (act.sport, act.start_utc, act.duration_s, act.moving_s, act.distance_m, len(act.samples), len(act.laps))
+
+
+def check_chained_copies(n: int) -> None:
+    one = run_fit([(0, 30, Sport.RUNNING)], records=range(0, 30, 6))
+    single, = fit.parse(one, "run.fit", CTX).activities
+    copies = fit.parse(one * n, "copies.fit", CTX).activities  # n chained FIT files
+    assert [summary(a) for a in copies] == [summary(single)] == [("running", RUN_START, 30.0, 30.0, 90.0, 5, 1)]
+    assert copies[0].samples.equals(single.samples) and copies[0].laps == single.laps
+
+
+def test_chained_copies_of_one_activity_are_one_activity() -> None:
+    check_chained_copies(300)
+
+
+@pytest.mark.slow
+def test_two_thousand_chained_copies_are_one_activity() -> None:
+    check_chained_copies(2000)  # the reported file: 2,000 runs, 20,000 minutes on one day
+
+
+def test_overlapping_sessions_of_one_sport_merge_keeping_the_richer() -> None:
+    # one run recorded twice: 0-600 s and again 100-600 s; the records cover 0-600 s
+    act, = fit.parse(run_fit([(0, 600, Sport.RUNNING), (100, 500, Sport.RUNNING)], records=range(0, 600, 10)),
+                     "twice.fit", CTX).activities
+    assert summary(act) == ("running", RUN_START, 600.0, 600.0, 1800.0, 60, 2)
+    assert act.samples["ts_utc"].is_unique
+
+
+@pytest.mark.parametrize(
+    ("sessions", "sports"),
+    [
+        ([(0, 600, Sport.RUNNING), (400, 600, Sport.RUNNING)], ["running", "running"]),  # overlap 200 s < 300 s
+        ([(0, 600, Sport.RUNNING), (0, 600, Sport.CYCLING)], ["running", "cycling"]),  # another sport
+        ([(0, 600, Sport.RUNNING), (600, 600, Sport.RUNNING)], ["running", "running"]),  # back to back
+    ],
+    ids=["overlap-under-half", "other-sport", "back-to-back"],
+)
+def test_sessions_that_are_not_one_activity_stay_apart(sessions: list[tuple[int, int, Sport]],
+                                                       sports: list[str]) -> None:
+    acts = fit.parse(run_fit(sessions, records=range(0, 1200, 10)), "two.fit", CTX).activities
+    assert [a.sport for a in acts] == sports
+    assert sum(len(a.samples) for a in acts) == 120
+
+
+def test_chained_copies_of_a_strength_session_keep_each_set_once() -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    import fitgen
+
+    squat = fitgen.ExerciseCategory.SQUAT
+    sets = [fitgen.WatchSet(squat, 0, 5, 100.0, 30.0, 90.0), fitgen.WatchSet(squat, 0, 5, 100.0, 30.0, 90.0)]
+    one = fitgen.strength_fit_bytes(RUN_START, sets, seed=1)
+    single = fit.parse(one, "strength.fit", CTX)
+    copies = fit.parse(one * 50, "copies.fit", CTX)
+    assert len(copies.activities) == len(copies.sessions) == 1
+    assert [(s.start_utc, s.reps, s.weight_kg) for s in copies.sessions[0].sets] == [
+        (s.start_utc, s.reps, s.weight_kg) for s in single.sessions[0].sets]
+    assert len(single.sessions[0].sets) == 2

@@ -431,10 +431,14 @@ def _stock_records(data: bytes) -> list[tuple]:
 
 
 def _lean_records(data: bytes) -> list[tuple]:
+    """The lean decoder's compact columns as stock-like tuples (NaN and NO_TIME back to None)."""
     reader = fit_decoder.FitReader(data)
     reader.parse()
     c = reader.records
-    return list(zip(c.timestamp, c.lat, c.lon, c.distance, c.speed, c.heart_rate, c.cadence, c.altitude, strict=True))
+    stamps = [None if t == fit_decoder.NO_TIME else t for t in c.timestamp]
+    values = [[None if v != v else v for v in col] for col in
+              (c.lat, c.lon, c.distance, c.speed, c.heart_rate, c.cadence, c.altitude)]
+    return list(zip(stamps, *values, strict=True))
 
 
 # compressed timestamps, compressed speed/distance, developer fields, chained headers, plain GPS
