@@ -68,9 +68,9 @@ from pipeline.parsers.records import (  # noqa: E402
     SET_TYPES,
     SPORTS,
     Activity,
+    NotAnActivity,
     ParseContext,
     ParseResult,
-    NotAnActivity,
     QuarantineError,
     StrengthSession,
 )

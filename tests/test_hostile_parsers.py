@@ -14,6 +14,7 @@ killing pytest.
 
 from __future__ import annotations
 
+import math
 import struct
 import subprocess
 import sys
@@ -454,3 +455,132 @@ def test_chained_copies_of_a_strength_session_keep_each_set_once() -> None:
     assert [(s.start_utc, s.reps, s.weight_kg) for s in copies.sessions[0].sets] == [
         (s.start_utc, s.reps, s.weight_kg) for s in single.sessions[0].sets]
     assert len(single.sessions[0].sets) == 2
+
+
+# ------------------------------------------------------------------- sport from the file itself
+
+WGS84_DEG_PER_M = 180 / (math.pi * 6_378_137.0)
+
+
+def moving_gpx(speed: float, seconds: int = 600, *, step_s: int = 2, cadence: float | None = None,
+               track_extensions: str = "", creator: str = "runlift-tests", stop_s: int = 0) -> bytes:
+    """An untyped GPX heading north at ``speed`` m/s (optionally standing still for the first
+    ``stop_s`` seconds), one point every ``step_s`` seconds."""
+    start = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    points, lat = [], 47.0
+    for t in range(0, seconds + 1, step_s):
+        if t > stop_s:
+            lat += speed * step_s * WGS84_DEG_PER_M
+        cad = f"<extensions><gpxtpx:TrackPointExtension><gpxtpx:cad>{cadence:g}</gpxtpx:cad>" \
+              "</gpxtpx:TrackPointExtension></extensions>" if cadence is not None else ""
+        points.append(f'<trkpt lat="{lat:.7f}" lon="8.0"><time>{(start + timedelta(seconds=t)).isoformat()}'
+                      f"</time>{cad}</trkpt>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<gpx version="1.1" creator="{creator}" '
+        'xmlns="http://www.topografix.com/GPX/1/1" xmlns:locus="http://www.locusmap.eu" '
+        'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">\n'
+        f"<trk><name>2026-05-04 09:00</name>{track_extensions}<trkseg>{''.join(points)}</trkseg></trk></gpx>"
+    ).encode()
+
+
+def locus(activity: str) -> str:
+    """A track's extensions as Locus Map (Android) writes them: line style, then the activity."""
+    return ('<extensions><line xmlns="http://www.topografix.com/GPX/gpx_style/0/2"><color>#0000FF</color>'
+            f"<width>6.0</width></line><locus:activity>{activity}</locus:activity></extensions>")
+
+
+@pytest.mark.parametrize(
+    ("activity", "sport"),
+    [("running", ("running", None)), ("cycling_mtb", ("cycling", "cycling_mtb")),
+     ("walking", ("other", "walking")), ("transport_car", ("other", "transport_car"))],
+)
+def test_locus_map_gpx_is_typed_by_its_activity_extension(activity: str, sport: tuple[str, str | None]) -> None:
+    # 2.0 m/s with no cadence: the movement alone would leave it unclear; Locus says what it was
+    data = moving_gpx(2.0, track_extensions=locus(activity), creator="Locus Map, Android")
+    act, = gpx.parse(data, "locus.gpx", CTX).activities
+    assert (act.sport, act.sub_sport) == sport
+
+
+@pytest.mark.parametrize(
+    ("speed", "cadence", "sport"),
+    [
+        (2.8, None, ("running", None)),  # 5:57 min/km
+        (3.6, 88, ("running", None)),
+        (2.1, 86, ("running", None)),  # slow, but a running cadence
+        (1.7, 172, ("running", None)),  # a shuffle at 172 steps a minute (both feet)
+        (1.4, None, ("other", "walking")),
+        (2.1, 60, ("other", "walking")),
+        (1.4, 40, "unclear"),  # a gait of 40 per foot is poles or paddles, not walking
+        (2.1, None, "unclear"),  # the walk-run transition speed, no cadence
+        (3.0, 55, "unclear"),  # running speed at a walking cadence: a slow pedaller?
+        (4.8, None, "unclear"),  # a fast run or a slow ride
+        (7.5, None, ("cycling", None)),
+        (7.5, 0, ("cycling", None)),  # a cadence of 0 throughout: coasting or no sensor
+        (2.8, 0, "unclear"),  # a device that counts no steps at running speed: skis, a boat
+        (25.0, None, "unclear"),  # a car
+        (0.5, None, "unclear"),
+    ],
+)  # fmt: skip
+def test_untyped_gpx_is_typed_from_its_movement(speed: float, cadence: float | None,
+                                                sport: tuple[str, str | None] | str) -> None:
+    act, = gpx.parse(moving_gpx(speed, cadence=cadence), "untyped.gpx", CTX).activities
+    assert (act.sport, act.sub_sport) == (("other", None) if sport == "unclear" else sport)
+
+
+def test_too_little_movement_stays_other() -> None:
+    short, = gpx.parse(moving_gpx(3.0, seconds=240), "short.gpx", CTX).activities  # 4 moving minutes
+    idle, = gpx.parse(moving_gpx(3.0, seconds=1200, stop_s=700), "idle.gpx", CTX).activities  # mostly standing
+    sparse, = gpx.parse(moving_gpx(3.0, seconds=3600, step_s=60), "sparse.gpx", CTX).activities  # points 1 min apart
+    assert [(a.sport, a.sub_sport) for a in (short, idle, sparse)] == [("other", None)] * 3
+
+
+def test_a_type_of_its_own_wins_over_movement() -> None:
+    data = moving_gpx(1.4).replace(b"<trk><name>", b"<trk><type>running</type><name>")
+    assert gpx.parse(data, "typed.gpx", CTX).activities[0].sport == "running"
+    hiking = moving_gpx(2.8).replace(b"<trk><name>", b"<trk><type>hiking</type><name>")
+    assert [(a.sport, a.sub_sport) for a in gpx.parse(hiking, "hike.gpx", CTX).activities] == [("other", "hiking")]
+
+
+OTHER_TCX = """<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
+ xmlns:ns3="http://www.garmin.com/xmlschemas/ActivityExtension/v2"><Activities>
+<Activity Sport="{sport}"><Id>2026-04-10T16:00:00Z</Id><Lap StartTime="2026-04-10T16:00:00Z">
+<TotalTimeSeconds>600</TotalTimeSeconds><Track>{points}</Track></Lap></Activity></Activities></TrainingCenterDatabase>"""
+
+
+def other_tcx(sport: str, speed: float, run_cadence: int | None) -> bytes:
+    points = "".join(
+        f"<Trackpoint><Time>{(datetime(2026, 4, 10, 16, tzinfo=UTC) + timedelta(seconds=t)).isoformat()}</Time>"
+        f"<DistanceMeters>{t * speed}</DistanceMeters>"
+        + (f"<Extensions><ns3:TPX><ns3:RunCadence>{run_cadence}</ns3:RunCadence></ns3:TPX></Extensions>"
+           if run_cadence is not None else "")
+        + "</Trackpoint>"
+        for t in range(0, 601, 5)
+    )
+    return OTHER_TCX.format(sport=sport, points=points).encode()
+
+
+@pytest.mark.parametrize(
+    ("sport_attr", "speed", "run_cadence", "sport"),
+    [("Other", 3.0, 88, "running"), ("Other", 8.0, None, "cycling"), ("Other", 3.0, 0, "other"),
+     ("Other", 5.0, None, "other"), ("Running", 8.0, None, "running"), ("Biking", 3.0, 88, "cycling")],
+)
+def test_tcx_sport_other_is_typed_from_its_movement(sport_attr: str, speed: float, run_cadence: int | None,
+                                                    sport: str) -> None:
+    act, = tcx.parse(other_tcx(sport_attr, speed, run_cadence), "other.tcx", CTX).activities
+    assert act.sport == sport
+
+
+REAL_TYPING = [
+    ("gpx/togeojson__run.gpx", [("running", None)]),  # Garmin Connect run without <type>
+    ("gpx/gpxpy__around-visnjan-with-car.gpx", [("other", None)]),  # a car drive
+    ("gpx/togeojson__blue_hills.gpx", [("other", None)] * 3),  # a hike, points ~30 s apart
+    ("tcx/tcxreader__cross-country-skiing_activity_1.tcx", [("other", None)]),  # Sport="Other", poling cadence
+]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+@pytest.mark.parametrize(("file", "sports"), REAL_TYPING, ids=[f for f, _ in REAL_TYPING])
+def test_real_untyped_files_are_typed_from_their_movement(file: str, sports: list[tuple[str, str | None]]) -> None:
+    module = gpx if file.endswith(".gpx") else tcx
+    result = module.parse((CORPUS / file).read_bytes(), file, CTX)
+    assert [(a.sport, a.sub_sport) for a in result.activities] == sports

@@ -200,7 +200,7 @@ def _number(value: Any) -> float:
     """A number as float; NaN for None and for what a damaged definition makes of a field (a
     string, bytes, an array, a bool)."""
     kind = type(value)
-    return value if kind is float or kind is int else _NAN  # type: ignore[no-any-return]
+    return float(value) if kind is float or kind is int else _NAN
 
 
 def _first_present(a: Any, b: Any) -> Any:
@@ -412,10 +412,9 @@ def count_messages(data: bytes) -> None:
                 continue
             else:
                 local = head & 0x0F
-            size = sizes.get(local)
-            if size is None:
+            if local not in sizes:
                 return
-            kind = kinds[local]
+            size, kind = sizes[local], kinds[local]
             if kind == 1:
                 records += 1
                 if records > MAX_RECORDS:

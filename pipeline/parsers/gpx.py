@@ -19,10 +19,14 @@ Choices (documented because GPX leaves them open):
   damage (the same window as the FIT and CSV parsers; ``tests/test_fuzz.py``). A file left
   with no timed point is quarantined: an activity that cannot be placed in time cannot be
   judged by any rule. Naive times are UTC (GPX spec).
-- **Sport** comes from the track's ``<type>`` (the loader applies a Strava export's
-  ``activities.csv`` type and name on top); without a type it is
-  ``other``: an untyped GPX is as often a hike, a drive or a planned route as a run, and
-  counting a drive as running load would raise false flags.
+- **Sport** comes from the file's own hints first: the track's ``<type>`` (Garmin Connect's
+  ``running``, Strava's ``9``/``1`` ...), else an activity its extensions name (Locus Map's
+  ``<locus:activity>``). Without any, it is typed from its movement
+  (:mod:`pipeline.parsers.movement`: median moving speed and cadence, conservative bands) as
+  running, walking (sport ``other``, sub_sport ``walking``) or cycling, and ``other`` when that
+  is unclear: an untyped GPX is as often a hike, a drive or a planned route as a run, and
+  counting a drive as running load would raise false flags. The loader applies a Strava
+  export's ``activities.csv`` type and name on top.
 - **Title** is the track's ``<name>``, else the metadata ``<name>``.
 - Heart rate and cadence come from extensions matched by local name (``gpxtpx:hr``,
   ``ns3:hr``, ``heartrate``; ``cad``, ``cadence``) so any prefix or extension version works.
@@ -48,6 +52,7 @@ import gpxpy.gpx
 from gpxpy.geo import haversine_distance
 
 from pipeline.parsers import safe_xml
+from pipeline.parsers.movement import sport_from_movement
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -81,6 +86,8 @@ _SPORT_BY_TYPE: dict[str, Sport] = {
     "lap_swimming": "swimming",
 }  # fmt: skip
 
+
+_MAX_TYPE = 40  # an exporter's type word is kept as sub_sport, cut to this length
 
 # Types that say no more than the sport they map to (no sub_sport worth keeping).
 _GENERIC_TYPES = frozenset({"running", "run", "cycling", "biking", "ride", "bike", "swimming", "swim", "other"})
@@ -311,14 +318,21 @@ def _activity(gpx: gpxpy.gpx.GPX, points: list[_Point]) -> Activity:
     lats, lons = [p.lat for p in points], [p.lon for p in points]
     steps = path_steps(lats, lons, segments)
     distance = _cumsum(steps)
+    speeds = step_speeds(steps, times, segments)
     samples = samples_frame({
         "ts_utc": times, "lat": lats, "lon": lons, "distance_m": distance,
-        "speed_mps": step_speeds(steps, times, segments), "heart_rate": [p.hr for p in points],
+        "speed_mps": speeds, "heart_rate": [p.hr for p in points],
         "cadence": [p.cad for p in points], "altitude_m": [p.ele for p in points],
     })  # fmt: skip
     # The session's own track names and types it; other tracks of the file are the fallback.
     track = gpx.tracks[points[0].track]
-    sport, sub_sport = sport_of(_clean(track.type) or _first(t.type for t in gpx.tracks))
+    hint = _clean(track.type) or _first(t.type for t in gpx.tracks)
+    hint = hint or _track_hint(track) or _first(_track_hint(t) for t in gpx.tracks)
+    if hint:
+        sport, sub_sport = sport_of(hint)
+    else:
+        seconds = [t.timestamp() for t in times]
+        sport, sub_sport = sport_from_movement(seconds, speeds, [p.cad for p in points]) or ("other", None)
     title = _clean(track.name) or _first(t.name for t in gpx.tracks) or _clean(gpx.name)
     hr = samples["heart_rate"]
     return Activity(
@@ -355,6 +369,25 @@ def _moving_seconds(points: list[_Point]) -> float | None:
     return track.get_moving_data().moving_time or None
 
 
+# Track extensions that name the activity: Locus Map's <locus:activity>running</locus:activity>,
+# trails.io's <trailsio:activity>; matched by local name like the point extensions.
+_HINT_TAGS = frozenset({"activity", "activitytype", "activity_type", "sport"})
+
+
+def _track_hint(track: gpxpy.gpx.GPXTrack) -> str | None:
+    """The activity type a track's own extensions name, if any."""
+    for ext in track.extensions:
+        for el in ext.iter():
+            if safe_xml.local_name(el.tag).lower() in _HINT_TAGS and (text := _clean(el.text)):
+                return text
+    return None
+
+
+# Words inside a compound type ("cycling_mtb", "transport_bike" is no ride: only these words)
+_SPORT_WORDS: dict[str, Sport] = {"running": "running", "run": "running", "jogging": "running",
+                                  "cycling": "cycling", "biking": "cycling", "swimming": "swimming"}
+
+
 def sport_of(raw_type: str | None) -> tuple[Sport, str | None]:
     """Map an exporter's activity type to (sport, sub_sport).
 
@@ -362,8 +395,9 @@ def sport_of(raw_type: str | None) -> tuple[Sport, str | None]:
     (``trail_running``, ``hiking``) so an analyst can still tell a hike from a drive."""
     if not raw_type:
         return "other", None
-    key = raw_type.strip().lower().replace(" ", "_").replace("-", "_")
-    sport = _SPORT_BY_TYPE.get(key, "other")
+    key = raw_type.strip().lower().replace(" ", "_").replace("-", "_")[:_MAX_TYPE]
+    words = [] if "transport" in key else [_SPORT_WORDS[w] for w in key.split("_") if w in _SPORT_WORDS]
+    sport: Sport = _SPORT_BY_TYPE.get(key) or (words[0] if words else "other")
     says_more = not key.isdigit() and key not in _GENERIC_TYPES
     return sport, key if says_more else None
 

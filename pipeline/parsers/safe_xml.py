@@ -120,7 +120,8 @@ def vet(text: str) -> None:
         raise QuarantineError(str(refused)) from None
     except expat.ExpatError as err:
         # "mismatched tag: line 3, column 2": expat's fixed message and the position, no content
-        raise QuarantineError(f"invalid XML: {expat.ErrorString(err.code)}: line {err.lineno}, column {err.offset}") from None
+        what = expat.ErrorString(err.code)
+        raise QuarantineError(f"invalid XML: {what}: line {err.lineno}, column {err.offset}") from None
 
 
 def shown_name(name: str) -> str:

@@ -6,8 +6,10 @@ extension versions all read the same.
 
 Choices:
 
-- Sport: ``Running`` -> running, ``Biking`` -> cycling, anything else -> other (TCX has no
-  swimming value). The loader applies a Strava export's ``activities.csv`` on top.
+- Sport: ``Running`` -> running, ``Biking`` -> cycling; ``Other`` (or none) is typed from the
+  movement like an untyped GPX (:mod:`pipeline.parsers.movement`: running, walking as
+  other/walking, cycling, else other). TCX has no swimming value. The loader applies a Strava
+  export's ``activities.csv`` on top.
 - Title: the activity's ``<Notes>``, else none.
 - Elapsed time runs from the first to the last timed trackpoint, widened to the laps'
   ``StartTime`` + ``TotalTimeSeconds`` where those reach further (so it is never shorter
@@ -47,6 +49,7 @@ import pandas as pd
 
 from pipeline.parsers import safe_xml
 from pipeline.parsers.gpx import path_steps, step_speeds
+from pipeline.parsers.movement import sport_from_movement
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -96,7 +99,8 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     """Parse one TCX file into a :class:`ParseResult` with one activity per ``<Activity>``."""
     root = safe_xml.parse_root(data)
     if safe_xml.local_name(root.tag) != "TrainingCenterDatabase":
-        raise QuarantineError(f"not a TCX document (root element <{safe_xml.shown_name(safe_xml.local_name(root.tag))}>)")
+        root_name = safe_xml.shown_name(safe_xml.local_name(root.tag))
+        raise QuarantineError(f"not a TCX document (root element <{root_name}>)")
     elements = [el for el in root.iter() if safe_xml.local_name(el.tag) == "Activity"]
     if not elements:
         if any(safe_xml.local_name(el.tag) == "Course" for el in root.iter()):
@@ -125,8 +129,8 @@ def _activity(el: Element) -> Activity | None:
     duration = (end - start).total_seconds()
     # Lap timer times are rounded per lap; their sum can pass the wall clock by a fraction.
     moving = min(laps.total_s, duration) if laps.total_s is not None else None
-    sport, sub_sport = _sport(el.get("Sport"))
     samples = _samples(track)
+    sport, sub_sport = _sport(el.get("Sport"), samples)
     hr = samples["heart_rate"]
     has_hr = bool(hr.notna().any())
     return Activity(
@@ -145,8 +149,15 @@ def _activity(el: Element) -> Activity | None:
     )
 
 
-def _sport(attr: str | None) -> tuple[Sport, str | None]:
-    return _SPORTS.get((attr or "").strip().lower(), "other"), None
+def _sport(attr: str | None, samples: pd.DataFrame) -> tuple[Sport, str | None]:
+    """The activity's ``Sport``; for ``Other`` (TCX's only value besides Running and Biking) or
+    none, the sport its movement shows (:mod:`pipeline.parsers.movement`), else other."""
+    sport = _SPORTS.get((attr or "").strip().lower())
+    if sport is not None:
+        return sport, None
+    seconds = samples["ts_utc"].astype("int64").to_numpy() / 1e6  # datetime64[us]
+    typed = sport_from_movement(seconds, samples["speed_mps"].to_numpy(), samples["cadence"].to_numpy())
+    return typed or ("other", None)
 
 
 def _time_span(track: _Track, laps: _Laps) -> tuple[datetime, datetime] | None:
