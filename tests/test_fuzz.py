@@ -234,7 +234,8 @@ def deep_nesting(draw: st.DrawFn, seeds: list[Seed]) -> tuple[Case, int]:
     at = spots[draw(st.integers(0, len(spots) - 1))].end()
     depth = draw(st.one_of(st.integers(1, 80), st.integers(1, 3000)))
     tag = draw(st.sampled_from([b"a", b"gpxtpx:TrackPointExtension", b"ns3:TPX", b"Value"]))
-    opener = b"<" + tag + draw(st.sampled_from([b"", b' k="v"'])) + b">"
+    declared = b' xmlns:%s="urn:runlift-fuzz"' % tag.split(b":")[0] if b":" in tag else b""  # a bound prefix
+    opener = b"<" + tag + declared + draw(st.sampled_from([b"", b' k="v"'])) + b">"
     inner = draw(st.sampled_from([b"", b"12", b"<z/>"]))
     nest = opener * depth + inner + (b"</" + tag + b">") * depth
     data = seed.data[:at] + nest + seed.data[at:]

@@ -141,6 +141,8 @@ LONG = SECRET * 3000  # 54 kB of text in one place
         (gpx, f"<{LONG}/>".encode(), f"not a GPX document (root element <{LONG[:40]}...>)"),
         (gpx, f"<gpx>&{SECRET};</gpx>".encode(), "invalid XML: undefined entity: line 1, column 5"),
         (gpx, f"<gpx><a></{SECRET}></gpx>".encode(), "invalid XML: mismatched tag: line 1, column 10"),
+        (gpx, f"<gpx><{SECRET}:x/></gpx>".encode(), "invalid XML: unbound prefix: line 1, column 5"),
+        (gpx, _gpx(_trkpt().replace(' lon="13.0"', "")), "invalid GPX: a point lacks its mandatory longitude"),
         (gpx, f'<?xml version="1.0" encoding="x{SECRET * 10}"?><gpx/>'.encode(),
          f"invalid XML: unsupported encoding 'x{LONG[:39]}...'"),
         (tcx, TCX_ACTIVITY.format(points=_tcx_point(f"<DistanceMeters>{SECRET}</DistanceMeters>")).encode(),
@@ -151,7 +153,8 @@ LONG = SECRET * 3000  # 54 kB of text in one place
          "invalid TCX: Lap StartTime is not a date-time"),
         (tcx, f"<{LONG}/>".encode(), f"not a TCX document (root element <{LONG[:40]}...>)"),
     ],
-    ids=["gpx-lat", "gpx-ele", "gpx-time", "gpx-root", "xml-entity", "xml-mismatch", "xml-encoding",
+    ids=["gpx-lat", "gpx-ele", "gpx-time", "gpx-root", "xml-entity", "xml-mismatch", "xml-prefix", "gpx-no-lon",
+         "xml-encoding",
          "tcx-number", "tcx-time", "tcx-lap-start", "tcx-root"],
 )  # fmt: skip
 def test_quarantine_reasons_quote_no_file_content(module: object, data: bytes, reason: str) -> None:

@@ -146,7 +146,8 @@ def _gpxpy_reason(err: Exception) -> str:
         return "invalid GPX: a position (lat/lon) is not a number" if tag == "None" else (
             f"invalid GPX: a <{tag}> value cannot be read")
     if match := _GPXPY_MANDATORY.match(message):
-        return f"invalid GPX: <{match.group(2)}> lacks its mandatory {match.group(1)}"
+        where = "a point" if match.group(2) == "None" else f"<{match.group(2)}>"  # None: an attribute
+        return f"invalid GPX: {where} lacks its mandatory {match.group(1)}"
     if message.startswith("Invalid time"):
         return "invalid GPX: a <time> value is not a date-time"
     if message.startswith("Invalid version"):

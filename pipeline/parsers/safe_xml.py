@@ -94,7 +94,7 @@ class _Refused(Exception):
 def vet(text: str) -> None:
     """One streaming expat pass: refuse a DTD and nesting deeper than :data:`MAX_DEPTH`, and
     report malformed XML, before any tree is built (no tree parser ever sees such a text)."""
-    parser = expat.ParserCreate()
+    parser = expat.ParserCreate(namespace_separator="}")  # namespace-aware, as ElementTree is
     depth = 0
 
     def start(_name: str, _attrs: object) -> None:
@@ -162,6 +162,6 @@ def _parse_text(text: str) -> Element:
         return root
     except defusedxml.DefusedXmlException:
         raise QuarantineError(DTD_REFUSED) from None
-    except ParseError as err:  # vet() saw well-formed XML, so this is unexpected: no message text
+    except ParseError as err:  # vet() saw well-formed XML: unexpected. Expat's fixed message only
         line, column = err.position
-        raise QuarantineError(f"invalid XML: line {line}, column {column}") from None
+        raise QuarantineError(f"invalid XML: {expat.ErrorString(err.code)}: line {line}, column {column}") from None
