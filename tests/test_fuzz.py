@@ -99,8 +99,8 @@ def seeds(limit: int) -> list[Seed]:
 
 
 def run_case(case: Case) -> tuple[str, str, ParseResult | None]:
-    """("loaded", format, result) or ("quarantined", reason, None); anything else raises (a
-    test failure)."""
+    """("loaded", format, result), ("quarantined", reason, None) or ("ignored", reason, None);
+    anything else raises (a test failure)."""
     try:
         fmt = detect_format(case.name, case.data[:4096])
         assert fmt is not None, f"{case.name}: the extension alone should pick a parser"

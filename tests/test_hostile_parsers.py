@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -587,3 +588,11 @@ def test_real_untyped_files_are_typed_from_their_movement(file: str, sports: lis
     module = gpx if file.endswith(".gpx") else tcx
     result = module.parse((CORPUS / file).read_bytes(), file, CTX)
     assert [(a.sport, a.sub_sport) for a in result.activities] == sports
+
+
+def test_a_truncated_record_bomb_is_refused_as_one_before_decoding() -> None:
+    data = compressed_records_fit(1_200_000)[:-100]  # cut: the reason would decode it to say how far it got
+    started = time.perf_counter()
+    with pytest.raises(QuarantineError, match=r"^FIT file holds more than 1,000,000 record messages"):
+        fit.parse(data, "cut.fit", CTX)
+    assert time.perf_counter() - started < 5  # decoding a million records takes ~14 s

@@ -73,7 +73,7 @@ from fitparse.records import DataMessage  # public fitparse API; its internals s
 from fitparse.utils import FitEOFError
 
 from pipeline.parsers import fit_profile
-from pipeline.parsers.fit_decoder import DECODE_ERRORS, NO_TIME, FitReader, RecordColumns, decode
+from pipeline.parsers.fit_decoder import DECODE_ERRORS, NO_TIME, FitReader, RecordColumns, count_messages, decode
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -227,6 +227,7 @@ class _Progress:
 
     @classmethod
     def read(cls, data: bytes) -> _Progress:
+        count_messages(data)  # a damaged record bomb is refused as one, before it is decoded
         reader, ran_out = None, False
         try:
             reader = FitReader(data)

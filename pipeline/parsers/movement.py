@@ -66,7 +66,8 @@ def sport_from_movement(seconds: Values, speeds: Values, cadences: Values) -> tu
     """(sport, sub_sport) the movement shows, or None when it is unclear; ``seconds`` are the
     samples' times (any epoch), in order. Walking is sport ``other`` with sub_sport
     ``walking``, as a FIT or GPX walk is (the sports the database knows)."""
-    kind = movement_kind(seconds, speeds, cadences)
+    with np.errstate(over="ignore", invalid="ignore"):  # a damaged 1e308 speed is just no band
+        kind = movement_kind(seconds, speeds, cadences)
     if kind == "walking":
         return "other", "walking"
     if kind in ("running", "cycling"):
