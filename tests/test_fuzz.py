@@ -6,6 +6,7 @@ Each case (``tests/mutations.py``) goes through format detection and
 ``time_limit``. The only acceptable outcomes are
 
 - a :class:`QuarantineError` with a reason, or
+- a :class:`NotAnActivity` with a reason (a readable file that holds no activity: ``ignored``), or
 - a :class:`ParseResult` whose values are plausible (:func:`check_plausible`).
 
 Any other exception fails the test: ``parse_job`` would turn it into a quarantine reason
@@ -26,6 +27,9 @@ Plausible, for every parser (the parsers quarantine what falls outside):
 - samples have the canonical columns and dtypes, no infinities (NaN is "not recorded");
 - a strength session starts within the window and ends no earlier than it starts; reps are
   None or 0..1000, weights None or finite -200..1000 kg (negative: assistance).
+
+``test_deeply_nested_xml_loads_or_is_refused_for_its_depth`` inserts element chains up to 3,000
+deep into GPX/TCX seeds: deeper than ``safe_xml.MAX_DEPTH`` they are refused for their depth.
 
 The CI tests run a fixed, derandomized example budget (2,000 parse cases, 24 ingest cases) on
 seeds shrunk to 120 records / track points / lines: ~25 s on 2 cores. ``-m slow`` runs 5,000
@@ -50,12 +54,13 @@ import numpy as np
 import pytest
 from conftest import CORPUS, corpus_rows
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mutations import Case, Seed, cases, load_seeds
 
 from pipeline import commands
 from pipeline.config import parse_config
 from pipeline.ingest import ParseTimeout, time_limit
-from pipeline.parsers import detect_format, parse
+from pipeline.parsers import detect_format, parse, safe_xml
 from pipeline.parsers.records import (  # noqa: E402
     EARLIEST,
     LATEST,
@@ -63,6 +68,7 @@ from pipeline.parsers.records import (  # noqa: E402
     SET_TYPES,
     SPORTS,
     Activity,
+    NotAnActivity,
     ParseContext,
     ParseResult,
     QuarantineError,
@@ -94,8 +100,8 @@ def seeds(limit: int) -> list[Seed]:
 
 
 def run_case(case: Case) -> tuple[str, str, ParseResult | None]:
-    """("loaded", format, result) or ("quarantined", reason, None); anything else raises (a
-    test failure)."""
+    """("loaded", format, result), ("quarantined", reason, None) or ("ignored", reason, None);
+    anything else raises (a test failure)."""
     try:
         fmt = detect_format(case.name, case.data[:4096])
         assert fmt is not None, f"{case.name}: the extension alone should pick a parser"
@@ -105,6 +111,9 @@ def run_case(case: Case) -> tuple[str, str, ParseResult | None]:
         except QuarantineError as err:
             assert str(err).strip(), "a quarantine needs a reason a person can act on"
             return "quarantined", str(err), None
+        except NotAnActivity as err:
+            assert str(err).strip(), "an ignored file needs a reason saying what it is"
+            return "ignored", str(err), None
         except ParseTimeout:
             pytest.fail(f"parse took longer than {PARSE_LIMIT_S:g} s")
         check_plausible(result)
@@ -213,6 +222,42 @@ def test_fuzzed_files_load_plausibly_or_are_quarantined() -> None:
     fuzz()
 
 
+_OPEN_TAG = re.compile(rb"<(?:\w+:)?(?:trkpt|Trackpoint|trk|Lap|extensions|Extensions)\b[^>]*(?<!/)>")
+
+
+@st.composite
+def deep_nesting(draw: st.DrawFn, seeds: list[Seed]) -> tuple[Case, int]:
+    """A GPX/TCX seed with a chain of nested elements (any depth up to 3,000, with prefixes,
+    attributes and text) inserted inside one of its elements; also returns the chain's depth."""
+    xml = [s for s in seeds if s.kind == "xml" and _OPEN_TAG.search(s.data)]
+    seed = draw(st.sampled_from(xml))
+    spots = list(_OPEN_TAG.finditer(seed.data))
+    at = spots[draw(st.integers(0, len(spots) - 1))].end()
+    depth = draw(st.one_of(st.integers(1, 80), st.integers(1, 3000)))
+    tag = draw(st.sampled_from([b"a", b"gpxtpx:TrackPointExtension", b"ns3:TPX", b"Value"]))
+    declared = b' xmlns:%s="urn:runlift-fuzz"' % tag.split(b":")[0] if b":" in tag else b""  # a bound prefix
+    opener = b"<" + tag + declared + draw(st.sampled_from([b"", b' k="v"'])) + b">"
+    inner = draw(st.sampled_from([b"", b"12", b"<z/>"]))
+    nest = opener * depth + inner + (b"</" + tag + b">") * depth
+    data = seed.data[:at] + nest + seed.data[at:]
+    return Case(seed.name, seed.origin, (f"nest <{tag.decode()}> x{depth} at byte {at}",), data), depth
+
+
+def test_deeply_nested_xml_loads_or_is_refused_for_its_depth() -> None:
+    """Deep nesting anywhere in a GPX/TCX: never a crash or hang; a chain deeper than the
+    limit on its own is refused for its depth (the scan meets it before any later damage)."""
+
+    @settings(CI, max_examples=60)
+    @given(drawn=deep_nesting(_seeds_or_skip(CI_SEED_LIMIT)))
+    def nest(drawn: tuple[Case, int]) -> None:
+        case, depth = drawn
+        outcome, detail, _ = run_case(case)
+        if depth > safe_xml.MAX_DEPTH:
+            assert (outcome, detail) == ("quarantined", safe_xml.DEPTH_REFUSED)
+
+    nest()
+
+
 def _one(db: Path, sql: str, params: list) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -230,8 +275,8 @@ def check_whole_file_in_db(db: Path, path: Path, parsed: ParseResult | None) -> 
         db, "SELECT status, reason, activities, sessions FROM ingest_log WHERE file = ?", [file])
     acts = _one(db, "SELECT activity_id, n_samples, n_hr_samples FROM raw.activities WHERE source_file = ?", [file])
     sessions = _one(db, "SELECT session_id, n_sets FROM raw.strength_sessions WHERE source_file = ?", [file])
-    if status == "quarantined":
-        assert not acts and not sessions, f"quarantined ({reason}) but rows were written"
+    if status in ("quarantined", "ignored"):
+        assert not acts and not sessions, f"{status} ({reason}) but rows were written"
         assert parsed is None or not (parsed.activities or parsed.sessions), f"parsed fine, yet quarantined: {reason}"
         return status
     assert parsed is not None, f"the parser quarantined the file, ingest did not: {status}"

@@ -5,7 +5,9 @@ What comes out of one file:
 - one :class:`Activity` per ``session`` message (multisport files give several). ``record``
   messages go to the session that was running when they were recorded: the one with the
   latest start at or before the record (records before the first start go to the first
-  session), so every record lands in exactly one activity. Triathlon transitions (sport
+  session), so every record lands in exactly one activity. Sessions of one sport that overlap
+  by at least half of the shorter one are one activity recorded twice and merge into one (see
+  "overlapping sessions in one file" below). Triathlon transitions (sport
   ``transition``) are kept as sport ``other`` / sub_sport ``transition``: they are no run,
   but dropping them would lose their samples and time.
 - sport mapping: FIT ``running`` (road, trail, treadmill, track ...) -> running, ``cycling``
@@ -37,10 +39,13 @@ Quarantined (:class:`QuarantineError`, the reason says what is wrong and how far
   after 2100-01-01 UTC (a wrong clock or damage). A file cut off mid-message that still has
   thousands of readable records is quarantined too, not half-loaded: its summary is missing
   and the rest of the workout would silently be absent.
-- a FIT file with nothing to load (settings, courses, workouts, a file_id alone, one record
-  spanning no time): "not an activity: FIT file type settings ...". Not damage, but the
-  ingest_log has no "skipped" status and the loader quarantines empty results anyway; this
-  way the log says what the file is instead of "holds no activity".
+Ignored (:class:`NotAnActivity`: readable, but no activity in it; ingest_log status ``ignored``
+with the reason saying what the file is):
+
+- a FIT file whose file_id type is not ``activity`` and that has no session: device settings,
+  sport settings, totals, goals, monitoring, weight, planned workouts and courses ...
+  ("device settings file (FIT file type 'settings'); holds no activity");
+- an activity file with nothing to load (a file_id alone, one record spanning no time).
 
 Decoding (pipeline/parsers/fit_decoder.py, the one module that touches fitparse internals).
 Speed: stock fitparse builds objects for every field of every message and runs its data
@@ -56,6 +61,7 @@ CRC is checked in one pass over the bytes: ~33 ms per such file, CRC check inclu
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,7 +73,7 @@ from fitparse.records import DataMessage  # public fitparse API; its internals s
 from fitparse.utils import FitEOFError
 
 from pipeline.parsers import fit_profile
-from pipeline.parsers.fit_decoder import DECODE_ERRORS, FitReader, RecordColumns, decode
+from pipeline.parsers.fit_decoder import DECODE_ERRORS, NO_TIME, FitReader, RecordColumns, count_messages, decode
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -75,13 +81,14 @@ from pipeline.parsers.records import (
     Format,
     Lap,
     LapIntensity,
+    NotAnActivity,
     ParseContext,
     ParseResult,
     QuarantineError,
     Sport,
     StrengthSession,
     StrengthSet,
-    samples_frame,
+    samples_frame_from_arrays,
 )
 
 FORMAT: Format = "fit"
@@ -112,14 +119,22 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     device-relative times (see :class:`_Clock`)."""
     end = check_integrity(data)
     reader = decode(data[:end])
+    _check_is_activity(reader)
     clock = _Clock(reader, ctx)
     samples = _Samples.build(reader.records, clock)
     parts = _session_parts(reader, clock) or _derived_parts(reader, samples, clock)
     if not parts:
-        raise QuarantineError(_nothing_to_load(reader))
+        raise NotAnActivity(_nothing_to_load(reader))
     owner = _assign(samples.ts, [p.start for p in parts])
     laps = _laps(reader.summary["lap"], clock, parts)
-    activities = [_activity(p, samples.take(owner == i), laps[i]) for i, p in enumerate(parts)]
+    groups = _overlap_groups(parts)
+    grouped = [_group_samples(samples, owner, group) for group in groups]
+    kept = [_richest(parts, group, mine.ts) for group, mine in zip(groups, grouped, strict=True)]
+    activities = [
+        _activity(parts[k], mine, _group_laps(laps, group))
+        for k, group, mine in zip(kept, groups, grouped, strict=True)
+    ]
+    parts = [parts[k] for k in kept]
     for a in activities:  # a session placed outside the plausible window: a wrong clock or damage
         if not (EARLIEST <= a.start_utc <= LATEST and EARLIEST <= a.end_utc <= LATEST):
             raise QuarantineError(
@@ -212,6 +227,7 @@ class _Progress:
 
     @classmethod
     def read(cls, data: bytes) -> _Progress:
+        count_messages(data)  # a damaged record bomb is refused as one, before it is decoded
         reader, ran_out = None, False
         try:
             reader = FitReader(data)
@@ -290,19 +306,19 @@ class _Samples:
 
     @classmethod
     def build(cls, rec: RecordColumns, clock: _Clock) -> _Samples:
-        keep = [i for i, t in enumerate(rec.timestamp) if isinstance(t, int)]  # a record with no time has no place
-        raw = np.array([rec.timestamp[i] for i in keep], dtype=np.int64)
+        stamps = np.frombuffer(rec.timestamp, dtype=np.int64) if len(rec) else np.zeros(0, dtype=np.int64)
+        timed = stamps != NO_TIME  # a record with no time has no place
+        full = bool(timed.all())
+        raw = stamps.copy() if full else stamps[timed]
         if len(raw) and raw.min() < _RELATIVE_LIMIT:
             raw = np.where(raw < _RELATIVE_LIMIT, raw + clock.offset(), raw)
-        full = len(keep) == len(rec.timestamp)
 
-        def column(values: list[Any], scale: float = 1.0) -> np.ndarray[Any, Any]:
-            values = values if full else [values[i] for i in keep]
-            try:
-                arr = np.array(values, dtype=np.float64)  # None -> NaN
-            except (TypeError, ValueError):  # a damaged definition can make a field a string
-                arr = np.array([_num(v) for v in values], dtype=np.float64)
-            return arr * scale if scale != 1.0 else arr
+        def column(values: array[float], scale: float = 1.0) -> np.ndarray[Any, Any]:
+            arr = np.frombuffer(values, dtype=np.float64) if len(values) else np.zeros(0)
+            arr = arr.copy() if full else arr[timed]  # owned and writable: the arrays stay the decoder's
+            if scale != 1.0:
+                arr *= scale
+            return arr
 
         columns = {
             "lat": column(rec.lat, _SEMICIRCLE_DEG),
@@ -324,11 +340,12 @@ class _Samples:
         return cls(raw, columns)
 
     def take(self, mask: np.ndarray) -> _Samples:
+        if mask.all():  # one activity takes every sample: no copy
+            return self
         return _Samples(self.ts[mask], {k: v[mask] for k, v in self.columns.items()})
 
     def frame(self) -> pd.DataFrame:
-        ts = pd.to_datetime(self.ts + _FIT_EPOCH_UNIX, unit="s", utc=True)
-        return samples_frame({"ts_utc": ts, **self.columns})
+        return samples_frame_from_arrays(self.ts + _FIT_EPOCH_UNIX, self.columns)
 
     def nan_stat(self, column: str, fn: Callable[[np.ndarray], float]) -> float | None:
         values = self.columns[column]
@@ -393,6 +410,86 @@ def _session_parts(reader: FitReader, clock: _Clock) -> list[_Part]:
     return sorted(parts, key=lambda p: p.start)
 
 
+# ------------------------------------------------------- overlapping sessions in one file
+#
+# Sessions of one FIT sport inside one file whose times overlap by at least half of the shorter one
+# are one activity recorded twice (a watch that wrote its session again, a sync tool that
+# appended the file to itself: 2,000 chained copies became 2,000 runs). They merge here by the
+# rule the loader applies across files, so a file's result never depends on what else is
+# ingested with it: the richest session (the most samples within its own time, then the most
+# summary values, then the longest) keeps its summary; the samples are those of the whole group,
+# one per timestamp (nothing recorded is lost, nothing counted twice), and the laps and strength
+# sets those of the group without exact repeats.
+
+
+def _end(part: _Part) -> float:
+    return part.start + (part.elapsed or 0.0)
+
+
+def _overlaps(a: _Part, b: _Part) -> bool:
+    overlap = min(_end(a), _end(b)) - max(a.start, b.start)
+    return overlap >= 0 and overlap >= 0.5 * min(_end(a) - a.start, _end(b) - b.start)
+
+
+def _overlap_groups(parts: list[_Part]) -> list[list[int]]:
+    """Indexes of ``parts`` (sorted by start) grouped into the activities they are. A part joins
+    the first open group of its FIT sport whose first member it overlaps enough (the FIT sport,
+    not the mapped one: a multisport file's ``generic`` session spanning the whole race is no
+    copy of its ``transition`` legs, though both map to ``other``); a group closes once parts
+    start after all its members ended, so 2,000 copies cost 2,000 comparisons."""
+    groups: list[list[int]] = []
+    ends: list[float] = []  # the latest end of each group's members
+    open_groups: list[int] = []
+    for i, part in enumerate(parts):
+        open_groups = [g for g in open_groups if ends[g] >= part.start]
+        for g in open_groups:
+            first = parts[groups[g][0]]
+            if first.sport_raw == part.sport_raw and _overlaps(first, part):
+                groups[g].append(i)
+                ends[g] = max(ends[g], _end(part))
+                break
+        else:
+            groups.append([i])
+            ends.append(_end(part))
+            open_groups.append(len(groups) - 1)
+    return groups
+
+
+def _richest(parts: list[_Part], group: list[int], ts: np.ndarray) -> int:
+    """The member that covers most of the group's samples within its own time, then the one with
+    the most summary values, then the longest, then the first."""
+    if len(group) == 1:
+        return group[0]
+
+    def richness(i: int) -> tuple[int, int, float, int]:
+        p = parts[i]
+        covered = int(np.count_nonzero((ts >= p.start) & (ts <= _end(p))))
+        values = sum(v is not None for v in (p.elapsed, p.timer, p.distance, p.avg_hr, p.max_hr))
+        return covered, values, p.elapsed or 0.0, -i
+
+    return max(group, key=richness)
+
+
+def _group_samples(samples: _Samples, owner: np.ndarray, group: list[int]) -> _Samples:
+    if len(group) == 1:
+        return samples.take(owner == group[0])
+    mine = samples.take(np.isin(owner, group))
+    _, first = np.unique(mine.ts, return_index=True)  # one sample per timestamp (the first recorded)
+    keep = np.zeros(len(mine.ts), dtype=bool)
+    keep[first] = True
+    return mine.take(keep)
+
+
+def _group_laps(laps: list[list[Lap]], group: list[int]) -> list[Lap]:
+    if len(group) == 1:
+        return laps[group[0]]
+    unique: list[Lap] = []
+    for lap in (lap for i in group for lap in laps[i]):
+        if lap not in unique:
+            unique.append(lap)
+    return unique
+
+
 def _derived_parts(reader: FitReader, samples: _Samples, clock: _Clock) -> list[_Part]:
     """No session message: one activity spanning the laps and records (if they span any time)."""
     timed = [(_lap_seconds(clock, m.get_raw_value("start_time")), m) for m in reader.summary["lap"]]
@@ -440,13 +537,36 @@ def map_sport(sport: int | None, sub_sport: int | None) -> tuple[Sport, str | No
     return mapped, name
 
 
+# FIT file_id.type numbers (FIT profile ``file``) and what such a file is, for the ignore reason
+_ACTIVITY_FILE = 4
+_FILE_KINDS: dict[int, tuple[str, str]] = {
+    1: ("device", "device description file"), 2: ("settings", "device settings file"),
+    3: ("sport", "sport settings file"), 5: ("workout", "planned workout file"),
+    6: ("course", "course (planned route) file"), 7: ("schedules", "workout schedule file"),
+    9: ("weight", "weight scale file"), 10: ("totals", "lifetime totals file"), 11: ("goals", "goals file"),
+    14: ("blood_pressure", "blood pressure file"), 15: ("monitoring_a", "daily monitoring file"),
+    20: ("activity_summary", "activity summary file"), 28: ("monitoring_daily", "daily monitoring file"),
+    32: ("monitoring_b", "daily monitoring file"), 34: ("segment", "segment file"),
+    35: ("segment_list", "segment list file"), 40: ("exd_configuration", "data screen configuration file"),
+}  # fmt: skip
+
+
+def _check_is_activity(reader: FitReader) -> None:
+    """Raise :class:`NotAnActivity` for a file typed as anything but an activity that holds no
+    session (settings, monitoring, courses ...); a file with no file_id is judged by its content."""
+    types = [t for m in reader.summary["file_id"] if (t := _int(m.get_raw_value("type"))) is not None]
+    if not types or _ACTIVITY_FILE in types or reader.summary["session"]:
+        return
+    name, what = _FILE_KINDS.get(types[0], (str(types[0]), "non-activity FIT file"))
+    if 0xF7 <= types[0] <= 0xFE:  # mfg_range_min .. mfg_range_max
+        what = "manufacturer-specific FIT file"
+    raise NotAnActivity(f"{what} (FIT file type '{name}'); holds no activity")
+
+
 def _nothing_to_load(reader: FitReader) -> str:
-    file_type = next((m.get_value("type") for m in reader.summary["file_id"]), None)
     records = len(reader.records.timestamp)
-    return (
-        f"not an activity: FIT file type {file_type or 'unknown'} with no session"
-        + (f" and {records} record message(s) spanning no time" if records else " and no record messages")
-    )
+    what = f"{records:,} record message(s) spanning no time" if records else "no record messages"
+    return f"FIT activity file with no session and {what}; holds no activity"
 
 
 def _activity(part: _Part, samples: _Samples, laps: list[Lap]) -> Activity:
@@ -552,7 +672,7 @@ def _strength_sessions(parts: list[_Part], set_messages: list[DataMessage], cloc
     sessions = []
     for i, part in enumerate(strength):
         mine = sorted(((t, m) for (t, m), o in zip(timed, owner, strict=True) if o == i), key=lambda tm: tm[0])
-        sets = [s for s in (_strength_set(m, clock) for _, m in mine) if s is not None]
+        sets = _without_repeats([s for s in (_strength_set(m, clock) for _, m in mine) if s is not None])
         for index, s in enumerate(sets):
             s.set_index = index
         start = _to_datetime(part.start)
@@ -562,6 +682,19 @@ def _strength_sessions(parts: list[_Part], set_messages: list[DataMessage], cloc
             )
         )
     return sessions
+
+
+def _without_repeats(sets: list[StrengthSet]) -> list[StrengthSet]:
+    """Drop exact repeats of a timed set (a session recorded twice in one file gives each set
+    twice; two different sets never start at the same instant)."""
+    seen: set[tuple[object, ...]] = set()
+    unique = []
+    for s in sets:
+        key = (s.start_utc, s.exercise, s.set_type, s.reps, s.weight_kg, s.duration_s)
+        if s.start_utc is None or key not in seen:
+            unique.append(s)
+            seen.add(key)
+    return unique
 
 
 def _set_time(message: DataMessage, clock: _Clock, default: int) -> int:

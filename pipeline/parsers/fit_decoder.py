@@ -10,11 +10,13 @@ asserted below: ``tests/test_ingest_fit.py`` compares every record with stock fi
 
 from __future__ import annotations
 
+import math
 import struct
 import threading
+from array import array
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -46,9 +48,29 @@ FITPARSE_STATE = threading.Lock()
 
 _TIMESTAMP_DEF_NUM = 253
 
+# What no recorded activity holds. 24 h at one record a second is 86,400 records; the longest
+# events (multi-day ultras) are recorded at 1 Hz for a few days at most: 1,000,000 records is
+# 11.6 days of 1 Hz. A file beyond it (6 MB of 2-byte compressed-timestamp records make 3 million)
+# is refused before decoding, so its parse costs ~0.5 s and little memory; below it, the records
+# cost 64 B each (RecordColumns). Summary messages are full fitparse objects (~2 KB each): a real
+# file has tens to a few thousand (2,000 chained copies of one run: 8,000).
+MAX_RECORDS = 1_000_000
+MAX_SUMMARY_MESSAGES = 50_000
+TOO_MANY_RECORDS = (
+    f"FIT file holds more than {MAX_RECORDS:,} record messages (11 days at one a second: more than any "
+    "recorded activity); refused"
+)
+TOO_MANY_SUMMARIES = (
+    f"FIT file holds more than {MAX_SUMMARY_MESSAGES:,} session/lap/set messages (more than any recorded "
+    "activity); refused"
+)
+_RECORD_NUM = 20
+_MAX_DETAIL = 120  # longest decoder message quoted in a quarantine reason
+
 # Messages decoded by stock fitparse: few per file, and the developer ones register fields.
 _SUMMARY_MESSAGES = frozenset({"file_id", "session", "lap", "set", "activity", "sport", "timestamp_correlation"})
 _STOCK_MESSAGES = _SUMMARY_MESSAGES | {"developer_data_id", "field_description"}
+_STOCK_NUMS = frozenset(num for num, t in MESSAGE_TYPES.items() if t.name in _STOCK_MESSAGES)
 # what malformed bytes make fitparse (or struct) raise
 DECODE_ERRORS = (FitParseError, struct.error, ValueError, KeyError, IndexError, TypeError, OverflowError)
 
@@ -141,30 +163,44 @@ def _has_subfields(def_mesg: DefinitionMessage, f: Any) -> bool:
     return any(t is not None and t.subfields for t in [f, *targets])
 
 
-@dataclass
-class RecordColumns:
-    """``record`` values as parallel lists (raw FIT seconds for timestamps, semicircles for positions)."""
+NO_TIME = -1  # RecordColumns.timestamp of a record without one (FIT times are uint32, never negative)
+_NAN = math.nan
 
-    timestamp: list[int | None] = field(default_factory=list)
-    lat: list[int | None] = field(default_factory=list)
-    lon: list[int | None] = field(default_factory=list)
-    distance: list[float | None] = field(default_factory=list)
-    speed: list[float | None] = field(default_factory=list)
-    heart_rate: list[float | None] = field(default_factory=list)
-    cadence: list[float | None] = field(default_factory=list)
-    altitude: list[float | None] = field(default_factory=list)
+
+class RecordColumns:
+    """``record`` values as compact typed arrays, 8 bytes a value and no object per value: raw FIT
+    seconds for timestamps (:data:`NO_TIME` where missing), float64 for the rest (NaN where a
+    value is missing or not a number; positions in semicircles).
+
+    Per-record lists of Python objects cost ~450 B a record: a 6 MB file of 3 million
+    compressed-timestamp records needed 1.5 GB. These arrays cost 64 B a record."""
+
+    def __init__(self) -> None:
+        self.timestamp = array("q")
+        self.lat, self.lon, self.distance, self.speed = array("d"), array("d"), array("d"), array("d")
+        self.heart_rate, self.cadence, self.altitude = array("d"), array("d"), array("d")
+
+    def __len__(self) -> int:
+        return len(self.timestamp)
 
     def append(self, ts: int | None, v: dict[str, Any]) -> None:
         get = v.get
-        self.timestamp.append(ts)
-        self.lat.append(get("position_lat"))
-        self.lon.append(get("position_long"))
-        self.distance.append(get("distance"))
-        self.speed.append(_first_present(get("enhanced_speed"), get("speed")))
-        cadence, fraction = get("cadence"), get("fractional_cadence")
-        self.cadence.append(cadence + fraction if cadence is not None and fraction is not None else cadence)
-        self.heart_rate.append(get("heart_rate"))
-        self.altitude.append(_first_present(get("enhanced_altitude"), get("altitude")))
+        self.timestamp.append(ts if type(ts) is int and ts >= 0 else NO_TIME)
+        self.lat.append(_number(get("position_lat")))
+        self.lon.append(_number(get("position_long")))
+        self.distance.append(_number(get("distance")))
+        self.speed.append(_number(_first_present(get("enhanced_speed"), get("speed"))))
+        cadence, fraction = _number(get("cadence")), _number(get("fractional_cadence"))
+        self.cadence.append(cadence + fraction if fraction == fraction else cadence)  # NaN != NaN
+        self.heart_rate.append(_number(get("heart_rate")))
+        self.altitude.append(_number(_first_present(get("enhanced_altitude"), get("altitude"))))
+
+
+def _number(value: Any) -> float:
+    """A number as float; NaN for None and for what a damaged definition makes of a field (a
+    string, bytes, an array, a bool)."""
+    kind = type(value)
+    return float(value) if kind is float or kind is int else _NAN
 
 
 def _first_present(a: Any, b: Any) -> Any:
@@ -193,6 +229,7 @@ class FitReader(FitFile):
         self._layouts: dict[int, _Layout] = {}
         self.records = RecordColumns()
         self.summary: dict[str, list[DataMessage]] = defaultdict(list)
+        self._summaries = 0  # messages decoded by stock fitparse so far
         super().__init__(data, check_crc=False, data_processor=_RawValues())
 
     def position(self) -> int:
@@ -240,6 +277,9 @@ class FitReader(FitFile):
             raise FitParseError(f"data message for undefined local message type {header.local_mesg_num}")
         name = def_mesg.name
         if name in _STOCK_MESSAGES:
+            self._summaries += 1
+            if self._summaries > MAX_SUMMARY_MESSAGES:
+                raise QuarantineError(TOO_MANY_SUMMARIES)
             if name == "field_description":
                 return self._field_description(header)
             message = super()._parse_data_message(header)
@@ -248,6 +288,8 @@ class FitReader(FitFile):
         layout = self._layouts[header.local_mesg_num]
         values = layout.unpack(self._read(layout.size)) if layout.size else ()
         if name == "record":
+            if len(self.records) >= MAX_RECORDS:  # count_messages() stopped such a file already
+                raise QuarantineError(TOO_MANY_RECORDS)
             samples = self._decode_samples(def_mesg, layout, values)
             self.records.append(self._advance_clock(layout, values, header), samples)
         else:
@@ -337,7 +379,56 @@ def _dev_field_definition(dev_index: int, def_num: int, size: int) -> DevFieldDe
         )
     return DevFieldDefinition(field=known, dev_data_index=dev_index, def_num=def_num, size=size)
 
+def count_messages(data: bytes) -> None:
+    """Walk the message framing of (possibly chained) FIT data without decoding any field, and
+    refuse a file with more records or summary messages than any activity holds (see
+    :data:`MAX_RECORDS`). Where the framing stops making sense the walk stops: the decoder then
+    reports the damage in its own words. ~0.3 us a message."""
+    records = summaries = 0
+    pos, n = 0, len(data)
+    while pos + 12 <= n and data[pos + 8 : pos + 12] == b".FIT":
+        p = pos + data[pos]
+        end = min(p + int.from_bytes(data[pos + 4 : pos + 8], "little"), n)
+        sizes: dict[int, int] = {}
+        kinds: dict[int, int] = {}  # local message type -> 1 record, 2 summary, 0 other
+        while p < end:
+            head = data[p]
+            if head & 0x80:  # compressed timestamp header: a data message of local type 0-3
+                local = (head >> 5) & 0x3
+            elif head & 0x40:  # definition: reserved, architecture, global number, fields (3 B each)
+                if p + 6 > end:
+                    return
+                number = int.from_bytes(data[p + 3 : p + 5], "big" if data[p + 2] == 1 else "little")
+                q = p + 6 + 3 * data[p + 5]
+                size = sum(data[p + 7 : q : 3])
+                if head & 0x20:  # developer fields
+                    if q >= end:
+                        return
+                    size += sum(data[q + 2 : q + 1 + 3 * data[q] : 3])
+                    q += 1 + 3 * data[q]
+                sizes[head & 0x0F] = size
+                kinds[head & 0x0F] = 1 if number == _RECORD_NUM else 2 if number in _STOCK_NUMS else 0
+                p = q
+                continue
+            else:
+                local = head & 0x0F
+            if local not in sizes:
+                return
+            size, kind = sizes[local], kinds[local]
+            if kind == 1:
+                records += 1
+                if records > MAX_RECORDS:
+                    raise QuarantineError(TOO_MANY_RECORDS)
+            elif kind == 2:
+                summaries += 1
+                if summaries > MAX_SUMMARY_MESSAGES:
+                    raise QuarantineError(TOO_MANY_SUMMARIES)
+            p += 1 + size
+        pos = end + 2
+
+
 def decode(data: bytes) -> FitReader:
+    count_messages(data)
     reader = None
     try:
         with FITPARSE_STATE:
@@ -347,7 +438,9 @@ def decode(data: bytes) -> FitReader:
         raise QuarantineError(f"corrupt FIT file: a message runs past the end of the data ({err})") from err
     except DECODE_ERRORS as err:
         where = f" at byte {reader.position():,} of {len(data):,}" if reader else ""
-        detail = str(err) if isinstance(err, FitParseError) else f"{type(err).__name__}: {err}"
+        # fitparse's own messages are structural (sizes, message numbers); any other error's text
+        # may quote decoded file content (a string field), so only its kind is named
+        detail = str(err)[:_MAX_DETAIL] if isinstance(err, FitParseError) else f"{type(err).__name__} while decoding"
         raise QuarantineError(f"unreadable FIT file{where}: {detail}") from err
     return reader
 

@@ -19,10 +19,14 @@ Choices (documented because GPX leaves them open):
   damage (the same window as the FIT and CSV parsers; ``tests/test_fuzz.py``). A file left
   with no timed point is quarantined: an activity that cannot be placed in time cannot be
   judged by any rule. Naive times are UTC (GPX spec).
-- **Sport** comes from the track's ``<type>`` (the loader applies a Strava export's
-  ``activities.csv`` type and name on top); without a type it is
-  ``other``: an untyped GPX is as often a hike, a drive or a planned route as a run, and
-  counting a drive as running load would raise false flags.
+- **Sport** comes from the file's own hints first: the track's ``<type>`` (Garmin Connect's
+  ``running``, Strava's ``9``/``1`` ...), else an activity its extensions name (Locus Map's
+  ``<locus:activity>``). Without any, it is typed from its movement
+  (:mod:`pipeline.parsers.movement`: median moving speed and cadence, conservative bands) as
+  running, walking (sport ``other``, sub_sport ``walking``) or cycling, and ``other`` when that
+  is unclear: an untyped GPX is as often a hike, a drive or a planned route as a run, and
+  counting a drive as running load would raise false flags. The loader applies a Strava
+  export's ``activities.csv`` type and name on top.
 - **Title** is the track's ``<name>``, else the metadata ``<name>``.
 - Heart rate and cadence come from extensions matched by local name (``gpxtpx:hr``,
   ``ns3:hr``, ``heartrate``; ``cad``, ``cadence``) so any prefix or extension version works.
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +52,7 @@ import gpxpy.gpx
 from gpxpy.geo import haversine_distance
 
 from pipeline.parsers import safe_xml
+from pipeline.parsers.movement import sport_from_movement
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -81,6 +87,8 @@ _SPORT_BY_TYPE: dict[str, Sport] = {
 }  # fmt: skip
 
 
+_MAX_TYPE = 40  # an exporter's type word is kept as sub_sport, cut to this length
+
 # Types that say no more than the sport they map to (no sub_sport worth keeping).
 _GENERIC_TYPES = frozenset({"running", "run", "cycling", "biking", "ride", "bike", "swimming", "swim", "other"})
 
@@ -105,7 +113,7 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     doc = safe_xml.load(data)
     root_name = safe_xml.local_name(doc.root.tag)
     if root_name != "gpx":
-        raise QuarantineError(f"not a GPX document (root element <{root_name}>)")
+        raise QuarantineError(f"not a GPX document (root element <{safe_xml.shown_name(root_name)}>)")
     gpx = _gpxpy_parse(doc.text)
     _check_times(doc.root, gpx)
     sessions = [s for s in split_sessions(_timed_points(gpx)) if s[-1].ts > s[0].ts]
@@ -122,7 +130,29 @@ def _gpxpy_parse(text: str) -> gpxpy.gpx.GPX:
     try:
         return gpxpy.parse(text)
     except (gpxpy.gpx.GPXException, ValueError) as err:
-        raise QuarantineError(f"invalid GPX: {err}") from None
+        raise QuarantineError(_gpxpy_reason(err)) from None
+
+
+# gpxpy's messages quote the offending text ("Invalid value for <ele>... <the text> (could not
+# convert ...)"); a reason names only the element, which comes from gpxpy's own schema.
+_GPXPY_INVALID_VALUE = re.compile(r"Invalid value for <(\w+)>")
+_GPXPY_MANDATORY = re.compile(r"(\w+) is mandatory in (\w+)")
+
+
+def _gpxpy_reason(err: Exception) -> str:
+    message = str(err)
+    if match := _GPXPY_INVALID_VALUE.match(message):
+        tag = match.group(1)
+        return "invalid GPX: a position (lat/lon) is not a number" if tag == "None" else (
+            f"invalid GPX: a <{tag}> value cannot be read")
+    if match := _GPXPY_MANDATORY.match(message):
+        where = "a point" if match.group(2) == "None" else f"<{match.group(2)}>"  # None: an attribute
+        return f"invalid GPX: {where} lacks its mandatory {match.group(1)}"
+    if message.startswith("Invalid time"):
+        return "invalid GPX: a <time> value is not a date-time"
+    if message.startswith("Invalid version"):
+        return "invalid GPX: unsupported GPX version"
+    return f"invalid GPX: gpxpy cannot read the document ({type(err).__name__})"
 
 
 def _check_times(root: Element, gpx: gpxpy.gpx.GPX) -> None:
@@ -142,7 +172,7 @@ def _check_times(root: Element, gpx: gpxpy.gpx.GPX) -> None:
         return  # the walks disagree: nothing safe to compare
     for index, (text, point) in enumerate(zip(texts, points, strict=True)):
         if text and point.time is None:
-            raise QuarantineError(f"invalid GPX: track point {index} has time {text!r}")
+            raise QuarantineError(f"invalid GPX: track point {index} has a <time> that is not a date-time")
 
 
 def _children(el: Element | None, name: str) -> list[Element]:
@@ -289,14 +319,21 @@ def _activity(gpx: gpxpy.gpx.GPX, points: list[_Point]) -> Activity:
     lats, lons = [p.lat for p in points], [p.lon for p in points]
     steps = path_steps(lats, lons, segments)
     distance = _cumsum(steps)
+    speeds = step_speeds(steps, times, segments)
     samples = samples_frame({
         "ts_utc": times, "lat": lats, "lon": lons, "distance_m": distance,
-        "speed_mps": step_speeds(steps, times, segments), "heart_rate": [p.hr for p in points],
+        "speed_mps": speeds, "heart_rate": [p.hr for p in points],
         "cadence": [p.cad for p in points], "altitude_m": [p.ele for p in points],
     })  # fmt: skip
     # The session's own track names and types it; other tracks of the file are the fallback.
     track = gpx.tracks[points[0].track]
-    sport, sub_sport = sport_of(_clean(track.type) or _first(t.type for t in gpx.tracks))
+    hint = _clean(track.type) or _first(t.type for t in gpx.tracks)
+    hint = hint or _track_hint(track) or _first(_track_hint(t) for t in gpx.tracks)
+    if hint:
+        sport, sub_sport = sport_of(hint)
+    else:
+        seconds = [t.timestamp() for t in times]
+        sport, sub_sport = sport_from_movement(seconds, speeds, [p.cad for p in points]) or ("other", None)
     title = _clean(track.name) or _first(t.name for t in gpx.tracks) or _clean(gpx.name)
     hr = samples["heart_rate"]
     return Activity(
@@ -333,6 +370,25 @@ def _moving_seconds(points: list[_Point]) -> float | None:
     return track.get_moving_data().moving_time or None
 
 
+# Track extensions that name the activity: Locus Map's <locus:activity>running</locus:activity>,
+# trails.io's <trailsio:activity>; matched by local name like the point extensions.
+_HINT_TAGS = frozenset({"activity", "activitytype", "activity_type", "sport"})
+
+
+def _track_hint(track: gpxpy.gpx.GPXTrack) -> str | None:
+    """The activity type a track's own extensions name, if any."""
+    for ext in track.extensions:
+        for el in ext.iter():
+            if safe_xml.local_name(el.tag).lower() in _HINT_TAGS and (text := _clean(el.text)):
+                return text
+    return None
+
+
+# Words inside a compound type ("cycling_mtb", "transport_bike" is no ride: only these words)
+_SPORT_WORDS: dict[str, Sport] = {"running": "running", "run": "running", "jogging": "running",
+                                  "cycling": "cycling", "biking": "cycling", "swimming": "swimming"}
+
+
 def sport_of(raw_type: str | None) -> tuple[Sport, str | None]:
     """Map an exporter's activity type to (sport, sub_sport).
 
@@ -340,8 +396,9 @@ def sport_of(raw_type: str | None) -> tuple[Sport, str | None]:
     (``trail_running``, ``hiking``) so an analyst can still tell a hike from a drive."""
     if not raw_type:
         return "other", None
-    key = raw_type.strip().lower().replace(" ", "_").replace("-", "_")
-    sport = _SPORT_BY_TYPE.get(key, "other")
+    key = raw_type.strip().lower().replace(" ", "_").replace("-", "_")[:_MAX_TYPE]
+    words = [] if "transport" in key else [_SPORT_WORDS[w] for w in key.split("_") if w in _SPORT_WORDS]
+    sport: Sport = _SPORT_BY_TYPE.get(key) or (words[0] if words else "other")
     says_more = not key.isdigit() and key not in _GENERIC_TYPES
     return sport, key if says_more else None
 

@@ -5,10 +5,16 @@ Every XML-based parser (GPX, TCX) goes through :func:`load`, which
 1. decodes the bytes to text itself (UTF-8 BOM, UTF-16 BOM, or the encoding the XML
    declaration names, such as ISO-8859-1), so that downstream parsers that only accept
    ``str`` (gpxpy) see exactly the characters we vetted;
-2. parses that text with :mod:`defusedxml` with DTDs forbidden. A DOCTYPE is refused the
-   moment the parser meets it, before any entity is declared, so a billion-laughs file
-   or an external entity (``SYSTEM "file:///etc/passwd"``) costs microseconds and no memory;
-3. turns every failure into :class:`QuarantineError` with a reason a person can act on.
+2. streams that text once through expat (no tree) to refuse what no tree parser should see:
+   a DOCTYPE, the moment the parser meets it, before any entity is declared, so a
+   billion-laughs file or an external entity (``SYSTEM "file:///etc/passwd"``) costs
+   microseconds and no memory; and elements nested deeper than :data:`MAX_DEPTH`, which
+   crash the tree parsers (200,000 nested ``<extensions>`` children, 1.4 MB, killed the parse
+   worker with SIGSEGV inside gpxpy/ElementTree). The scan stops at the first offence, so a
+   hostile file costs at most one linear pass;
+3. parses the vetted text with :mod:`defusedxml` with DTDs forbidden (a second guard);
+4. turns every failure into :class:`QuarantineError` with a reason a person can act on and
+   no file content in it (expat's messages name the error and its line/column only).
 
 Because the vetted text contains no DOCTYPE, no parser that later reads it (gpxpy with
 ElementTree or lxml) can expand a custom entity or fetch an external resource.
@@ -20,6 +26,7 @@ import codecs
 import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
 
 import defusedxml
 import defusedxml.ElementTree as DefusedET
@@ -27,6 +34,12 @@ import defusedxml.ElementTree as DefusedET
 from pipeline.parsers.records import QuarantineError
 
 DTD_REFUSED = "XML with a DOCTYPE/entity declarations is refused (possible entity bomb)"
+# Real GPX/TCX nest 7-10 levels (TrainingCenterDatabase/Activities/Activity/Lap/Track/Trackpoint/
+# Extensions/TPX/Speed); 64 leaves any vendor extension room and stays far below the depth
+# where recursive tree code (gpxpy, ElementTree, deepcopy) runs out of C stack.
+MAX_DEPTH = 64
+DEPTH_REFUSED = f"XML nested deeper than {MAX_DEPTH} levels; refused"
+_MAX_NAME = 40  # longest element or encoding name quoted in a reason
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -46,6 +59,7 @@ class SafeDocument:
 def load(data: bytes) -> SafeDocument:
     """Decode, vet and parse ``data``; raise :class:`QuarantineError` when it is refused."""
     text = decode_xml(data)
+    vet(text)
     return SafeDocument(text=text, root=_parse_text(text))
 
 
@@ -73,6 +87,49 @@ def decode_xml(data: bytes) -> str:
     return _DECLARATION.sub(lambda m: "\n" * m.group().count("\n"), text, count=1)
 
 
+class _Refused(Exception):
+    """Raised from an expat handler to stop the scan; ``str()`` is the quarantine reason."""
+
+
+def vet(text: str) -> None:
+    """One streaming expat pass: refuse a DTD and nesting deeper than :data:`MAX_DEPTH`, and
+    report malformed XML, before any tree is built (no tree parser ever sees such a text)."""
+    parser = expat.ParserCreate(namespace_separator="}")  # namespace-aware, as ElementTree is
+    depth = 0
+
+    def start(_name: str, _attrs: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _Refused(DEPTH_REFUSED)
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*_args: object) -> None:
+        raise _Refused(DTD_REFUSED)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    try:
+        parser.Parse(text, True)
+    except _Refused as refused:
+        raise QuarantineError(str(refused)) from None
+    except expat.ExpatError as err:
+        # "mismatched tag: line 3, column 2": expat's fixed message and the position, no content
+        what = expat.ErrorString(err.code)
+        raise QuarantineError(f"invalid XML: {what}: line {err.lineno}, column {err.offset}") from None
+
+
+def shown_name(name: str) -> str:
+    """An element or encoding name as a reason may quote it: bounded, so a hostile 1 MB tag name
+    never lands in ingest_log or the Prefect logs."""
+    return name if len(name) <= _MAX_NAME else name[:_MAX_NAME] + "..."
+
+
 def local_name(tag: object) -> str:
     """``{namespace}name`` or ``prefix:name`` -> ``name``: match elements by local name so
     exporters' differing prefixes (gpxtpx:, ns3:, none) and namespace versions all work.
@@ -95,7 +152,7 @@ def _sniff_encoding(data: bytes) -> tuple[str, bytes]:
     try:
         return codecs.lookup(declared).name, data
     except LookupError:
-        raise QuarantineError(f"invalid XML: unsupported encoding {declared!r}") from None
+        raise QuarantineError(f"invalid XML: unsupported encoding {shown_name(declared)!r}") from None
 
 
 def _parse_text(text: str) -> Element:
@@ -105,5 +162,6 @@ def _parse_text(text: str) -> Element:
         return root
     except defusedxml.DefusedXmlException:
         raise QuarantineError(DTD_REFUSED) from None
-    except ParseError as err:
-        raise QuarantineError(f"invalid XML: {err}") from None
+    except ParseError as err:  # vet() saw well-formed XML: unexpected. Expat's fixed message only
+        line, column = err.position
+        raise QuarantineError(f"invalid XML: {expat.ErrorString(err.code)}: line {line}, column {column}") from None

@@ -6,8 +6,10 @@ extension versions all read the same.
 
 Choices:
 
-- Sport: ``Running`` -> running, ``Biking`` -> cycling, anything else -> other (TCX has no
-  swimming value). The loader applies a Strava export's ``activities.csv`` on top.
+- Sport: ``Running`` -> running, ``Biking`` -> cycling; ``Other`` (or none) is typed from the
+  movement like an untyped GPX (:mod:`pipeline.parsers.movement`: running, walking as
+  other/walking, cycling, else other). TCX has no swimming value. The loader applies a Strava
+  export's ``activities.csv`` on top.
 - Title: the activity's ``<Notes>``, else none.
 - Elapsed time runs from the first to the last timed trackpoint, widened to the laps'
   ``StartTime`` + ``TotalTimeSeconds`` where those reach further (so it is never shorter
@@ -15,7 +17,10 @@ Choices:
   device's timer time). An activity without trackpoints (a treadmill session typed in by
   hand) is placed by its laps alone; the ``Id`` stands in for a missing lap start.
 - Distance: the trackpoints' cumulative ``DistanceMeters``; when no trackpoint has one,
-  the haversine path over positions; when there are no positions either, the laps' sum.
+  the haversine path over positions; when there are no positions either, the laps' sum. The
+  laps' sum wins where it is more than 2 % larger (trackpoints that start late cover only part
+  of the laps; within 2 % the two differ by rounding).
+  Likewise the laps' ``TotalTimeSeconds`` widen a trackpoint span that is shorter (above).
 - Speed: the TPX ``Speed`` extension where recorded, else distance step over time step.
 - Cadence: ``<Cadence>`` (bike) or the TPX ``RunCadence`` extension, as the device reports it.
 - Trackpoints without ``<Time>`` are skipped, and so are trackpoints timed outside the
@@ -44,6 +49,7 @@ import pandas as pd
 
 from pipeline.parsers import safe_xml
 from pipeline.parsers.gpx import path_steps, step_speeds
+from pipeline.parsers.movement import sport_from_movement
 from pipeline.parsers.records import (
     EARLIEST,
     LATEST,
@@ -60,6 +66,7 @@ from pipeline.parsers.records import (
 
 _SPORTS: dict[str, Sport] = {"running": "running", "biking": "cycling"}
 _INTENSITIES: dict[str, LapIntensity] = {"active": "active", "resting": "rest"}  # TCX's Intensity_t
+_LAPS_WIN_ABOVE = 1.02  # the laps' distance replaces the trackpoints' when more than 2 % larger
 
 
 @dataclass
@@ -92,7 +99,8 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
     """Parse one TCX file into a :class:`ParseResult` with one activity per ``<Activity>``."""
     root = safe_xml.parse_root(data)
     if safe_xml.local_name(root.tag) != "TrainingCenterDatabase":
-        raise QuarantineError(f"not a TCX document (root element <{safe_xml.local_name(root.tag)}>)")
+        root_name = safe_xml.shown_name(safe_xml.local_name(root.tag))
+        raise QuarantineError(f"not a TCX document (root element <{root_name}>)")
     elements = [el for el in root.iter() if safe_xml.local_name(el.tag) == "Activity"]
     if not elements:
         if any(safe_xml.local_name(el.tag) == "Course" for el in root.iter()):
@@ -121,8 +129,8 @@ def _activity(el: Element) -> Activity | None:
     duration = (end - start).total_seconds()
     # Lap timer times are rounded per lap; their sum can pass the wall clock by a fraction.
     moving = min(laps.total_s, duration) if laps.total_s is not None else None
-    sport, sub_sport = _sport(el.get("Sport"))
     samples = _samples(track)
+    sport, sub_sport = _sport(el.get("Sport"), samples)
     hr = samples["heart_rate"]
     has_hr = bool(hr.notna().any())
     return Activity(
@@ -141,8 +149,15 @@ def _activity(el: Element) -> Activity | None:
     )
 
 
-def _sport(attr: str | None) -> tuple[Sport, str | None]:
-    return _SPORTS.get((attr or "").strip().lower(), "other"), None
+def _sport(attr: str | None, samples: pd.DataFrame) -> tuple[Sport, str | None]:
+    """The activity's ``Sport``; for ``Other`` (TCX's only value besides Running and Biking) or
+    none, the sport its movement shows (:mod:`pipeline.parsers.movement`), else other."""
+    sport = _SPORTS.get((attr or "").strip().lower())
+    if sport is not None:
+        return sport, None
+    seconds = samples["ts_utc"].astype("int64").to_numpy() / 1e6  # datetime64[us]
+    typed = sport_from_movement(seconds, samples["speed_mps"].to_numpy(), samples["cadence"].to_numpy())
+    return typed or ("other", None)
 
 
 def _time_span(track: _Track, laps: _Laps) -> tuple[datetime, datetime] | None:
@@ -153,13 +168,28 @@ def _time_span(track: _Track, laps: _Laps) -> tuple[datetime, datetime] | None:
     times = [t for t in (laps.start, laps.end) if t is not None] + track.ts
     if not times or min(times) == max(times):
         return None
-    return min(times), max(times)
+    start, end = min(times), max(times)
+    if laps.start is None and laps.total_s is not None and laps.total_s > (end - start).total_seconds():
+        # no lap start to place the laps, and trackpoints that started late: the laps' timer time
+        # says the activity began before the first trackpoint
+        try:
+            start = end - timedelta(seconds=laps.total_s)
+        except OverflowError:  # TotalTimeSeconds 1e308: no datetime reaches that far
+            raise QuarantineError("invalid TCX: a Lap TotalTimeSeconds is out of range") from None
+    return start, end
 
 
 def _distance(column: pd.Series, laps: _Laps) -> float | None:
-    """Cumulative distance reached, else what the laps add up to."""
+    """The larger of the cumulative distance the trackpoints reach and what the laps add up to:
+    trackpoints that start late (the GPS or the recording came in after the lap timer started)
+    cover only part of the laps' DistanceMeters, which the device measured over the whole lap.
+    Within 2 % the two only differ by rounding: the trackpoints' own distance is kept."""
     reached = column.max()
-    return float(reached) if not math.isnan(reached) else laps.distance_m
+    if math.isnan(reached):
+        return laps.distance_m
+    if laps.distance_m is not None and laps.distance_m > reached * _LAPS_WIN_ABOVE:
+        return laps.distance_m
+    return float(reached)
 
 
 def _samples(track: _Track) -> pd.DataFrame:
@@ -310,7 +340,7 @@ def _time(text: str, what: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(text.strip()))
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 with an offset has no UTC
-        raise QuarantineError(f"invalid TCX: {what} {text!r} is not a date-time") from None
+        raise QuarantineError(f"invalid TCX: {what} is not a date-time") from None
 
 
 def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
@@ -326,10 +356,10 @@ def _number(el: Element | None, where: str, nonnegative: bool = False) -> float:
         value = math.nan
     if not math.isfinite(value):
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
-        raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is not a number")
+        raise QuarantineError(f"invalid TCX: {tag} in {where} is not a number")
     if nonnegative and value < 0:
         tag = safe_xml.local_name(el.tag) if el is not None else "value"
-        raise QuarantineError(f"invalid TCX: {tag} {text!r} in {where} is negative")
+        raise QuarantineError(f"invalid TCX: {tag} in {where} is negative")
     return value
 
 
