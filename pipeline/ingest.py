@@ -539,17 +539,13 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_pool(ctx: BaseContext, n: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
-
-
 def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]:
     """One job per task, a few per worker in flight, results in submission order. A worker that
-    dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so each
-    unfinished job of the broken pool is parsed again alone, the crashing one is refused, and a new
-    pool takes the rest."""
+    dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so the
+    unfinished jobs of the broken pool are parsed again one at a time (:class:`_Solo`), the
+    crashing one is refused, and a new pool takes the rest."""
     ctx = _forkserver()
-    pool = _start_pool(ctx, n)
+    pool: ProcessPoolExecutor | None = None
     pending: deque[tuple[Job, Future[list[Parsed]]]] = deque()
 
     def take() -> Iterator[Parsed]:
@@ -562,57 +558,95 @@ def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]
             pass
         suspects = [(job, fut), *pending]
         pending.clear()
-        pool.shutdown(wait=True)
-        for suspect, done in suspects:
-            if done.exception() is None:  # finished before the pool broke
-                yield from done.result()
-            else:
-                yield from _alone(ctx, parse, suspect)
-        pool = _start_pool(ctx, n)
+        if pool is not None:
+            pool.shutdown(wait=True)
+            pool = None  # a new one when there is more to parse
+        with _Solo(ctx, parse) as solo:
+            for suspect, done in suspects:
+                if done.exception() is None:  # finished before the pool broke
+                    yield from done.result()
+                else:
+                    yield from solo.parse(suspect)
 
     try:
         for job in jobs:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
             pending.append((job, pool.submit(parse, [job])))
             while len(pending) >= n * MAX_IN_FLIGHT_PER_WORKER:
                 yield from take()
         while pending:
             yield from take()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _parse_alone(parse: ParseBatch, job: Job, out: Connection) -> None:
+def _solo_worker(parse: ParseBatch, conn: Connection) -> None:
     _ignore_sigint()
-    out.send(parse([job]))
-    out.close()
+    while (job := conn.recv()) is not None:
+        conn.send(parse([job]))
 
 
-def _alone(ctx: BaseContext, parse: ParseBatch, job: Job) -> list[Parsed]:
-    """Parse one job in a process of its own: a crash is that job's, refused with its signal."""
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_parse_alone, args=(parse, job, sender), daemon=True)  # type: ignore[attr-defined]
-    proc.start()
-    sender.close()
-    result: list[Parsed] | None = None
-    try:
-        if receiver.poll(PARSE_TIMEOUT_S + 30):  # the parse's own limit fires first
-            result = receiver.recv()
-    except (EOFError, OSError):  # it died before sending
-        pass
-    finally:
-        receiver.close()
+class _Solo:
+    """One worker process parsing one job at a time: when it dies, the job it was given is the
+    one that killed it (refused with the signal); the next job gets a fresh process."""
+
+    def __init__(self, ctx: BaseContext, parse: ParseBatch) -> None:
+        self.ctx, self.parse_batch = ctx, parse
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> _Solo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> Connection:
+        if self.conn is None:
+            self.conn, child = self.ctx.Pipe()
+            self.proc = self.ctx.Process(target=_solo_worker, args=(self.parse_batch, child),  # type: ignore[attr-defined]
+                                         daemon=True)
+            self.proc.start()
+            child.close()
+        return self.conn
+
+    def _stop(self, graceful: bool = True) -> int | None:
+        conn, proc = self.conn, self.proc
+        self.conn = self.proc = None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                if graceful:
+                    conn.send(None)
+            conn.close()
+        if proc is None:
+            return None
+        if not graceful and proc.is_alive():
+            proc.kill()
         proc.join(timeout=10)
         if proc.is_alive():
             proc.kill()
             proc.join()
-    if result is not None:
-        return result
-    code = proc.exitcode
-    if code is not None and code < 0:
-        reason = f"the parser crashed (signal {-code}); refused"
-    else:
-        reason = f"the parser process ended without a result (exit status {code}); refused"
-    return [Parsed(job, None, reason)]
+        return proc.exitcode
+
+    def parse(self, job: Job) -> list[Parsed]:
+        conn = self._start()
+        try:
+            conn.send(job)
+            if not conn.poll(PARSE_TIMEOUT_S + 30):  # the parse's own time limit fires first
+                self._stop(graceful=False)
+                return [Parsed(job, None, f"parsing took longer than {PARSE_TIMEOUT_S:g} s; refused")]
+            result: list[Parsed] = conn.recv()
+            return result
+        except (EOFError, OSError):  # the worker died
+            pass
+        code = self._stop(graceful=False)
+        if code is not None and code < 0:
+            reason = f"the parser crashed (signal {-code}); refused"
+        else:
+            reason = f"the parser process ended without a result (exit status {code}); refused"
+        return [Parsed(job, None, reason)]
 
 
 # --- the one ingest loop ---------------------------------------------------------------------------

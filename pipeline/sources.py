@@ -194,7 +194,7 @@ def _read_capped(stream: _Readable, limit: int | None = None, budget: _Budget | 
 
 
 def gunzip(data: bytes, budget: _Budget | None = None) -> bytes:
-    return _read_capped(gzip.GzipFile(fileobj=io.BytesIO(data)), budget=budget)
+    return _read_capped(gzip.GzipFile(fileobj=io.BytesIO(data)), budget=budget, compressed=len(data))
 
 
 def _file_sha256(path: Path) -> str:
