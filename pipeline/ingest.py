@@ -27,6 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import chain, islice
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -539,6 +540,18 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Processes started in here (the forkserver, parse workers) inherit SIGINT blocked, so a
+    Ctrl-C while they still import is no traceback of theirs (the resource tracker does the same);
+    here it is delivered when the block ends."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]:
     """One job per task, a few per worker in flight, results in submission order. A worker that
     dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so the
@@ -572,7 +585,8 @@ def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]
         for job in jobs:
             if pool is None:
                 pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
-            pending.append((job, pool.submit(parse, [job])))
+            with _sigint_blocked():  # a submit may start the forkserver or a worker
+                pending.append((job, pool.submit(parse, [job])))
             while len(pending) >= n * MAX_IN_FLIGHT_PER_WORKER:
                 yield from take()
         while pending:
@@ -608,7 +622,8 @@ class _Solo:
             self.conn, child = self.ctx.Pipe()
             self.proc = self.ctx.Process(target=_solo_worker, args=(self.parse_batch, child),  # type: ignore[attr-defined]
                                          daemon=True)
-            self.proc.start()
+            with _sigint_blocked():
+                self.proc.start()
             child.close()
         return self.conn
 
@@ -679,14 +694,30 @@ def _ignore(file: str, status: ItemStatus) -> None:
 
 
 def _interrupted(err: BaseException | None) -> bool:
-    """Ctrl-C, however it surfaced (DuckDB may report it as an interrupted or aborted statement)."""
+    """Ctrl-C, however it surfaced: DuckDB reports a SIGINT during a statement as an interrupted
+    statement (a COMMIT raises ``RuntimeError: Query interrupted``), or as an aborted transaction
+    (a statement after it)."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
         if isinstance(err, KeyboardInterrupt | duckdb.InterruptException):
             return True
+        if isinstance(err, RuntimeError) and str(err) == "Query interrupted":
+            return True
+        if isinstance(err, duckdb.Error) and "KeyboardInterrupt" in str(err):  # raised in a DataFrame scan
+            return True
         seen.add(id(err))
         err = err.__cause__ or err.__context__
     return False
+
+
+def _loaded_since(con: duckdb.DuckDBPyConnection, started: datetime, counted: int) -> int:
+    """Files loaded by this run, from the log: Ctrl-C may land after a COMMIT, before the count."""
+    try:
+        row = con.execute("SELECT count(*) FROM ingest_log WHERE status = 'loaded' AND ingested_at >= ?",
+                          [started]).fetchone()
+    except (duckdb.Error, RuntimeError, KeyboardInterrupt):
+        return counted
+    return int(row[0]) if row else counted
 
 
 def ingest_paths(
@@ -712,6 +743,7 @@ def ingest_paths(
     summary = Summary()
     notify = on_item or _ignore
     planner = Planner(con, config, athlete, retry_quarantined)
+    started = datetime.now(UTC)
     results = (parse_jobs or in_processes())(_planned(con, planner, paths, summary, notify))
     try:
         for parsed in results:
@@ -726,7 +758,7 @@ def ingest_paths(
             raise
         with contextlib.suppress(duckdb.Error):  # "no transaction is active" when none was open
             con.execute("ROLLBACK")
-        raise IngestInterrupted(summary.new) from None
+        raise IngestInterrupted(_loaded_since(con, started, summary.new)) from None
     finally:
         close = getattr(results, "close", None)
         if close is not None:  # stops the pool now, whatever stopped the loop

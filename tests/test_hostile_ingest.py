@@ -470,3 +470,55 @@ def test_the_cli_reports_an_interrupted_ingest_in_one_line_with_exit_130(
         cli.main()
     assert exit_.value.code == 130
     assert capsys.readouterr().err == "runlift: interrupted; 3 files loaded, the rest will load next run\n"
+
+
+def _marked(marker: str) -> list[int]:
+    """Live processes whose environment carries ``marker`` (runlift, its forkserver and workers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                alive = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+                if alive and f"RUNLIFT_TEST_MARKER={marker}".encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_ctrl_c_on_the_cli_exits_130_in_one_line_and_leaves_no_worker(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(60):
+        (inbox / f"run{i:02d}.gpx").write_text(gpx_run(T0 + timedelta(days=i), points=1500))
+    marker = f"ctrl-c-{os.getpid()}"
+    cmd = [sys.executable, "-m", "pipeline.app.cli", "--db", str(tmp_path / "c.duckdb"), "ingest", str(inbox)]
+    proc = subprocess.Popen(cmd, env=os.environ | {"RUNLIFT_TEST_MARKER": marker}, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_marked(marker)) < 5:  # runlift, its resource tracker, the forkserver, two workers
+        assert proc.poll() is None and time.monotonic() < deadline, "the parse pool never started"
+        time.sleep(0.05)
+    wal = tmp_path / "c.duckdb.wal"
+    size = wal.stat().st_size if wal.exists() else 0
+    while not (wal.exists() and wal.stat().st_size > size):  # a file committed
+        assert proc.poll() is None and time.monotonic() < deadline, "no file loaded"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("runlift: interrupted; ") and line.endswith(" loaded, the rest will load next run")
+    deadline = time.monotonic() + 5
+    while _marked(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _marked(marker) == []
+    loaded = int(line.split("; ")[1].split()[0])
+    db = tmp_path / "c.duckdb"
+    assert len(_log(db)) == loaded
+    assert _ingest(db, [inbox], parse_jobs=ingest.in_processes(2)).new == 60 - loaded
