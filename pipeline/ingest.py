@@ -400,6 +400,9 @@ class Planner:
                 con.execute("DELETE FROM internal.known_archives WHERE file = ? AND athlete_id IS NOT DISTINCT FROM ?",
                             list(row[:2]))
                 con.execute("INSERT INTO internal.known_archives VALUES (?, ?, ?, ?, ?, ?, ?)", list(row))
+                # an earlier copy refused whole (a truncated download) is superseded by this one
+                con.execute("DELETE FROM ingest_log WHERE file = ? AND athlete_id IS NOT DISTINCT FROM ? "
+                            "AND status = 'quarantined' AND sha256 <> ?", [row[0], row[1], row[4]])
 
 
 class ParseTimeout(Exception):

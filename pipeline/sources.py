@@ -205,6 +205,9 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+CHANGED_WHILE_READ = "the file changed while it was read (still being written?)"
+
+
 def _not_read(reason: str) -> str:
     return f"{reason} (not logged; tried again next run)"
 
@@ -321,8 +324,12 @@ def _items_from_archive(path: Path, name: str, stamp: FileStamp, known: KnownArc
         return
     try:
         sha256 = _file_sha256(path)
+        settled = FileStamp.of(path.stat()) == stamp
     except OSError as err:
         yield Item(name, None, disk_path=path, skip=_not_read(f"cannot read the file: {err.strerror or err}"))
+        return
+    if not settled:  # still being copied in: a truncated zip is no reason to quarantine it
+        yield Item(name, None, disk_path=path, skip=_not_read(CHANGED_WHILE_READ))
         return
     if known is not None and (counts := known.by_sha256(name, path, stamp, sha256)) is not None:
         yield Item(name, kind, disk_path=path, known=counts)
