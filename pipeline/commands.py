@@ -40,7 +40,8 @@ def init_db(db: Path, config: Config) -> None:
 
 def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
            on_item: OnItem | None = None, workers: int | None = None, refresh_models: bool = True,
-           parse_jobs: ParseJobs | None = None, lock_wait_s: float = LOCK_WAIT_S) -> Summary:
+           parse_jobs: ParseJobs | None = None, lock_wait_s: float = LOCK_WAIT_S,
+           retry_quarantined: bool = False) -> Summary:
     """Load files into the DB, then refresh the SQL models so the views show them (callers that
     build right after pass ``refresh_models=False``: the build runs the models anyway).
 
@@ -48,7 +49,8 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
     processes; planning and writing happen here, on the one write connection."""
     con = open_for_write(db, config, wait_s=lock_wait_s)
     try:
-        summary = ingest_paths(con, config, paths, athlete, parse_jobs or in_processes(workers), on_item)
+        summary = ingest_paths(con, config, paths, athlete, parse_jobs or in_processes(workers), on_item,
+                               retry_quarantined)
         if refresh_models and (summary.changed or not models_built(con)):
             build_models(con, aliases=config.exercise_aliases)
         return summary

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS internal.rule_flags (
     athlete_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, date DATE NOT NULL,
     week VARCHAR NOT NULL, message VARCHAR NOT NULL, evidence JSON
 );
+-- archives (.zip, .gz) whose every member is in ingest_log: a re-sync recognises an unchanged one
+-- from a stat (or, touched, from its sha256) without decompressing it again (pipeline.ingest)
+CREATE TABLE IF NOT EXISTS internal.known_archives (
+    file VARCHAR NOT NULL, athlete_id VARCHAR, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL, skipped INTEGER NOT NULL, unsupported INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS raw.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS raw.athletes (
     athlete_id VARCHAR PRIMARY KEY,

@@ -38,3 +38,13 @@ class EmailConfigError(UserError):
 
 class DeliveryError(UserError):
     """The report could not be delivered; a one-line message without credentials."""
+
+
+class IngestInterrupted(UserError):
+    """Ctrl-C during ingest: stopped cleanly; the files written stay, the rest load next run."""
+
+    exit_code = 130  # as a shell reports a process ended by SIGINT
+
+    def __init__(self, loaded: int) -> None:
+        super().__init__(f"interrupted; {loaded} file{'' if loaded == 1 else 's'} loaded, the rest will load next run")
+        self.loaded = loaded

@@ -15,6 +15,7 @@ One loop, :func:`ingest_paths`, serves the plain CLI and the Prefect flows (``fl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -22,20 +23,33 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import chain, islice
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol, TypeVar
 
 import duckdb
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError
+from pipeline.db import transaction
+from pipeline.errors import ConfigError, IngestInterrupted
 from pipeline.parsers import parse
 from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
-from pipeline.sources import Item, SourceFile, StravaInfo, items_from_paths
+from pipeline.sources import (
+    ArchiveCounts,
+    ArchiveStamp,
+    FileStamp,
+    Item,
+    SourceFile,
+    StravaInfo,
+    items_from_paths,
+)
 from pipeline.writer import Loaded, Outcome, ignore, load_result, log_duplicate, quarantine
 
 MAX_IN_FLIGHT_PER_WORKER = 4
@@ -50,6 +64,7 @@ class Job:
     ctx: ParseContext
     content: Path | bytes  # plain files travel to workers as paths, archive members as bytes
     strava: StravaInfo | None = None
+    archive: ArchiveStamp | None = None  # the archive on disk it came from
 
     @property
     def file(self) -> str:
@@ -70,8 +85,8 @@ class Parsed:
 
 # --- what the planner decides per file (a Job when it is to be parsed) ---------------------------
 
-# the status passed to ``on_item`` for a file handled without parsing
-PlannedStatus = Literal["unsupported", "skip", "refuse", "same_content"]
+# the status passed to ``on_item`` for a file handled without parsing ("skipped": not read this time)
+PlannedStatus = Literal["unsupported", "skip", "refuse", "same_content", "skipped"]
 ItemStatus = PlannedStatus | Outcome
 OnItem = Callable[[str, ItemStatus], None]
 
@@ -90,6 +105,24 @@ class Known:
 
     file: str
     status: ClassVar[PlannedStatus] = "skip"
+
+
+@dataclass(frozen=True)
+class KnownArchive:
+    """An archive recognised from ``internal.known_archives``: every member is logged; not read."""
+
+    file: str
+    counts: ArchiveCounts
+    status: ClassVar[PlannedStatus] = "skip"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Not read this time (unreadable, vanished, still being written, a link, a FIFO): not logged."""
+
+    file: str
+    reason: str
+    status: ClassVar[PlannedStatus] = "skipped"
 
 
 @dataclass(frozen=True)
@@ -114,7 +147,7 @@ class SameContent:
         return f"same content as {self.first}"
 
 
-Decision = Unsupported | Known | Refuse | SameContent | Job
+Decision = Unsupported | Known | KnownArchive | Skip | Refuse | SameContent | Job
 
 
 @dataclass
@@ -205,17 +238,92 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Planner:
-    """Decides per item: unsupported, known (skip), refuse, same content as a loaded file, or parse."""
+def _not_read(reason: str) -> str:
+    return f"{reason} (not logged; tried again next run)"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None):
-        self.config, self.athlete = config, athlete
+
+class _NotSettled(Exception):
+    """A plain file that could not be read whole and unchanged (the reason is the message)."""
+
+
+def settled_bytes(item: Item) -> bytes:
+    """The item's bytes; a plain file must be readable and unchanged (size and mtime) between the
+    walk's stat and the end of this read: a file still being copied in is tried next run."""
+    if item.data is not None:
+        return item.data
+    assert item.path is not None
+    try:
+        data = item.path.read_bytes()
+        after = FileStamp.of(os.stat(item.path))
+    except OSError as err:  # unreadable, or vanished since the walk
+        raise _NotSettled(_not_read(f"cannot read the file: {err.strerror or err}")) from None
+    if (item.stamp is not None and after != item.stamp) or len(data) != after.size:
+        raise _NotSettled(_not_read("the file changed while it was read (still being written?)"))
+    return data
+
+
+def _archive_prefixes(file: str) -> Iterator[str]:
+    """``a.zip!b.zip!c.fit`` -> ``a.zip!b.zip!c.fit``, ``a.zip``, ``a.zip!b.zip``."""
+    yield file
+    at = file.find("!")
+    while at != -1:
+        yield file[:at]
+        at = file.find("!", at + 1)
+
+
+@dataclass
+class _ArchiveTally:
+    """What one archive's items came to in this run: remembered when every one is logged."""
+
+    stamp: ArchiveStamp
+    skipped: int = 0
+    unsupported: int = 0
+    complete: bool = True
+
+
+class Planner:
+    """Decides per item: unsupported, known (skip), refuse, same content as a loaded file, or parse.
+
+    With ``retry_quarantined``, files quarantined earlier are parsed again (after an upgrade fixed
+    a parser) and known archives are read again."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None,
+                 retry_quarantined: bool = False):
+        self.config, self.athlete, self.retry = config, athlete, retry_quarantined
         rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
-        self.seen: set[tuple[str, str, str | None]] = {(f, s, a) for f, s, a, _ in rows}
+        self.seen: set[tuple[str, str, str | None]] = {
+            (f, s, a) for f, s, a, st in rows if not (retry_quarantined and st == "quarantined")}
         self.loaded: dict[tuple[str, str], str] = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
         self.contexts: dict[str, ParseContext] = {}
+        # archives with a row in ingest_log (its own or a member's): a known archive counts only then
+        self.logged_archives = {prefix for f, _, _, _ in rows for prefix in _archive_prefixes(f)}
+        self.known_archives: dict[tuple[str, str | None], tuple[FileStamp, str, ArchiveCounts]] = {
+            (f, a): (FileStamp(size, mtime), sha, ArchiveCounts(skipped, unsupported))
+            for f, a, size, mtime, sha, skipped, unsupported in con.execute(
+                "SELECT file, athlete_id, size, mtime_ns, sha256, skipped, unsupported FROM internal.known_archives"
+            ).fetchall()}
+        self.tallies: dict[ArchiveStamp, _ArchiveTally] = {}
+
+    def items(self, paths: list[Path]) -> Iterator[Item]:
+        return items_from_paths(paths, known=None if self.retry else self)
 
     def decide(self, item: Item) -> Decision:
+        decision = self._decide(item)
+        if item.archive is not None:
+            tally = self.tallies.setdefault(item.archive, _ArchiveTally(item.archive))
+            if isinstance(decision, Unsupported):
+                tally.unsupported += 1
+            elif isinstance(decision, Skip):
+                tally.complete = False
+            else:
+                tally.skipped += 1
+        return decision
+
+    def _decide(self, item: Item) -> Decision:
+        if item.skip is not None:
+            return Skip(item.file, item.skip)
+        if item.known is not None:
+            return KnownArchive(item.file, item.known)
         if item.format is None and item.reason is None:
             return Unsupported(item.file)
         try:
@@ -224,7 +332,11 @@ class Planner:
             return self._refused(item, None, err.reason)
         if item.reason is not None:
             return self._refused(item, athlete_id, item.reason)
-        source = SourceFile(item.file, _sha256(item.read()), item.format, athlete_id)
+        try:
+            data = settled_bytes(item)
+        except _NotSettled as err:
+            return Skip(item.file, str(err))
+        source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
         if not self._first_sight(source):
             return Known(item.file)
         first = self.loaded.get((source.sha256, athlete_id))
@@ -233,13 +345,13 @@ class Planner:
         self.loaded[(source.sha256, athlete_id)] = item.file
         if athlete_id not in self.contexts:
             self.contexts[athlete_id] = context_for(self.config, athlete_id)
-        content = item.path if item.path is not None else item.read()
-        return Job(source, self.contexts[athlete_id], content, item.strava)
+        content = item.path if item.path is not None else data
+        return Job(source, self.contexts[athlete_id], content, item.strava, item.archive)
 
     def _refused(self, item: Item, athlete_id: str | None, reason: str) -> Refuse | Known:
-        # a refused archive member may have no bytes to hash: it is known by its name instead
-        data = item.data if item.data is not None else item.file.encode()
-        source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
+        # a refused item may have no bytes to hash: it is known by what sources identified it with
+        sha256 = _sha256(item.data) if item.data is not None else item.identity or _sha256(item.file.encode())
+        source = SourceFile(item.file, sha256, item.format, athlete_id)
         return Refuse(source, reason) if self._first_sight(source) else Known(item.file)
 
     def _first_sight(self, source: SourceFile) -> bool:
@@ -248,6 +360,52 @@ class Planner:
             return False
         self.seen.add(key)
         return True
+
+    # --- internal.known_archives: a re-sync does not decompress an archive it loaded already --------
+
+    def _archive_athlete(self, file: str, disk_path: Path) -> str | None:
+        try:
+            return athlete_for(Item(file, None, disk_path=disk_path), self.config, self.athlete)
+        except NoAthleteError:
+            return None
+
+    def _known(self, file: str, disk_path: Path) -> tuple[FileStamp, str, ArchiveCounts] | None:
+        if file not in self.logged_archives:  # ingest_log was cleared: read it again
+            return None
+        return self.known_archives.get((file, self._archive_athlete(file, disk_path)))
+
+    def by_stat(self, file: str, disk_path: Path, stamp: FileStamp) -> ArchiveCounts | None:
+        known = self._known(file, disk_path)
+        return known[2] if known is not None and known[0] == stamp else None
+
+    def by_sha256(self, file: str, disk_path: Path, stamp: FileStamp, sha256: str) -> ArchiveCounts | None:
+        known = self._known(file, disk_path)
+        if known is None or known[1] != sha256:
+            return None
+        counts = known[2]  # touched, same bytes: remembered under its new stat
+        self.tallies[ArchiveStamp(file, disk_path, stamp, sha256)] = _ArchiveTally(
+            ArchiveStamp(file, disk_path, stamp, sha256), counts.skipped, counts.unsupported)
+        return counts
+
+    def unfinished(self, job: Job) -> None:
+        """A job of an archive was not logged (a transient failure): the archive is read next run."""
+        if job.archive is not None and job.archive in self.tallies:
+            self.tallies[job.archive].complete = False
+
+    def remember_archives(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = [(t.stamp.file, self._archive_athlete(t.stamp.file, t.stamp.disk_path), t.stamp.stamp.size,
+                 t.stamp.stamp.mtime_ns, t.stamp.sha256, t.skipped, t.unsupported)
+                for t in self.tallies.values() if t.complete]
+        if not rows:
+            return
+        with transaction(con):
+            for row in rows:
+                con.execute("DELETE FROM internal.known_archives WHERE file = ? AND athlete_id IS NOT DISTINCT FROM ?",
+                            list(row[:2]))
+                con.execute("INSERT INTO internal.known_archives VALUES (?, ?, ?, ?, ?, ?, ?)", list(row))
+                # an earlier copy refused whole (a truncated download) is superseded by this one
+                con.execute("DELETE FROM ingest_log WHERE file = ? AND athlete_id IS NOT DISTINCT FROM ? "
+                            "AND status = 'quarantined' AND sha256 <> ?", [row[0], row[1], row[4]])
 
 
 class ParseTimeout(Exception):
@@ -285,6 +443,9 @@ def parse_job(job: Job) -> Parsed:
         data = job.read()
     except OSError as err:  # vanished or unreadable mid-sync: nothing about the file is known yet
         return Parsed(job, None, f"cannot read the file: {err.strerror or err}", transient=True)
+    if isinstance(job.content, Path) and _sha256(data) != job.source.sha256:
+        # rewritten since the planner hashed it: what is parsed must be what is logged
+        return Parsed(job, None, "the file changed while it was read (still being written?)", transient=True)
     try:
         with time_limit(PARSE_TIMEOUT_S):
             return Parsed(job, parse(data, job.file, fmt, job.ctx), None)
@@ -303,7 +464,7 @@ def parse_batch(jobs: list[Job]) -> list[Parsed]:
 def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     job = parsed.job
     if parsed.transient:
-        return Loaded("skipped", f"{parsed.reason} (not logged; tried again next run)")
+        return Loaded("skipped", _not_read(parsed.reason or "not read"))
     if parsed.ignored:
         return ignore(con, job.source, parsed.reason or "holds no activity")
     if parsed.result is None:
@@ -353,38 +514,169 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def in_processes(workers: int | None = None) -> ParseJobs:
+ParseBatch = Callable[[list[Job]], list[Parsed]]
+
+
+def in_processes(workers: int | None = None, parse: ParseBatch = parse_batch) -> ParseJobs:
     """Parse in a pool of ``workers`` processes (default: one per core); a handful of files parse
-    in this process, faster than a pool starts."""
+    in this process, faster than a pool starts. ``parse`` (a module-level function: it is sent to
+    the workers by name) parses one batch."""
     n = workers or default_workers()
 
     def run(jobs: Iterator[Job]) -> Iterator[Parsed]:
         head = list(islice(jobs, 3))
         if n == 1 or len(head) < 3:
-            yield from map(parse_job, chain(head, jobs))
+            for job in chain(head, jobs):
+                yield from parse([job])
             return
-        ctx = multiprocessing.get_context("forkserver")
-        # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans)
-        ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit",
-                                    "pandas"])
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            yield from parse_batches(chain(head, jobs), lambda batch: pool.submit(parse_batch, batch),
-                                     batch_size=1, in_flight=n * MAX_IN_FLIGHT_PER_WORKER)
+        yield from _in_pool(chain(head, jobs), n, parse)
 
     return run
+
+
+def _forkserver() -> BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans)
+    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pandas"])
+    return ctx
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to runlift, which stops them (a worker's KeyboardInterrupt is a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Processes started in here (the forkserver, parse workers) inherit SIGINT blocked, so a
+    Ctrl-C while they still import is no traceback of theirs (the resource tracker does the same);
+    here it is delivered when the block ends."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]:
+    """One job per task, a few per worker in flight, results in submission order. A worker that
+    dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so the
+    unfinished jobs of the broken pool are parsed again one at a time (:class:`_Solo`), the
+    crashing one is refused, and a new pool takes the rest."""
+    ctx = _forkserver()
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[tuple[Job, Future[list[Parsed]]]] = deque()
+
+    def take() -> Iterator[Parsed]:
+        nonlocal pool
+        job, fut = pending.popleft()
+        try:
+            yield from fut.result()
+            return
+        except BrokenProcessPool:
+            pass
+        suspects = [(job, fut), *pending]
+        pending.clear()
+        if pool is not None:
+            pool.shutdown(wait=True)
+            pool = None  # a new one when there is more to parse
+        with _Solo(ctx, parse) as solo:
+            for suspect, done in suspects:
+                if done.exception() is None:  # finished before the pool broke
+                    yield from done.result()
+                else:
+                    yield from solo.parse(suspect)
+
+    try:
+        for job in jobs:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
+            with _sigint_blocked():  # a submit may start the forkserver or a worker
+                pending.append((job, pool.submit(parse, [job])))
+            while len(pending) >= n * MAX_IN_FLIGHT_PER_WORKER:
+                yield from take()
+        while pending:
+            yield from take()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _solo_worker(parse: ParseBatch, conn: Connection) -> None:
+    _ignore_sigint()
+    while (job := conn.recv()) is not None:
+        conn.send(parse([job]))
+
+
+class _Solo:
+    """One worker process parsing one job at a time: when it dies, the job it was given is the
+    one that killed it (refused with the signal); the next job gets a fresh process."""
+
+    def __init__(self, ctx: BaseContext, parse: ParseBatch) -> None:
+        self.ctx, self.parse_batch = ctx, parse
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> _Solo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> Connection:
+        if self.conn is None:
+            self.conn, child = self.ctx.Pipe()
+            self.proc = self.ctx.Process(target=_solo_worker, args=(self.parse_batch, child),  # type: ignore[attr-defined]
+                                         daemon=True)
+            with _sigint_blocked():
+                self.proc.start()
+            child.close()
+        return self.conn
+
+    def _stop(self, graceful: bool = True) -> int | None:
+        conn, proc = self.conn, self.proc
+        self.conn = self.proc = None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                if graceful:
+                    conn.send(None)
+            conn.close()
+        if proc is None:
+            return None
+        if not graceful and proc.is_alive():
+            proc.kill()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        return proc.exitcode
+
+    def parse(self, job: Job) -> list[Parsed]:
+        conn = self._start()
+        try:
+            conn.send(job)
+            if not conn.poll(PARSE_TIMEOUT_S + 30):  # the parse's own time limit fires first
+                self._stop(graceful=False)
+                return [Parsed(job, None, f"parsing took longer than {PARSE_TIMEOUT_S:g} s; refused")]
+            result: list[Parsed] = conn.recv()
+            return result
+        except (EOFError, OSError):  # the worker died
+            pass
+        code = self._stop(graceful=False)
+        if code is not None and code < 0:
+            reason = f"the parser crashed (signal {-code}); refused"
+        else:
+            reason = f"the parser process ended without a result (exit status {code}); refused"
+        return [Parsed(job, None, reason)]
 
 
 # --- the one ingest loop ---------------------------------------------------------------------------
 
 
-def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
-             summary: Summary, notify: OnItem) -> Iterator[Job]:
+def _planned(con: duckdb.DuckDBPyConnection, planner: Planner, paths: list[Path], summary: Summary,
+             notify: OnItem) -> Iterator[Job]:
     """The jobs to parse, lazily; what is known or refused is logged and counted on the way."""
-    for p in paths:
-        if not p.exists():
-            raise ConfigError(f"{p}: no such file or directory")
-    planner = Planner(con, config, athlete)
-    for item in items_from_paths(paths):
+    for item in planner.items(paths):
         decision = planner.decide(item)
         if isinstance(decision, Job):
             yield decision
@@ -393,6 +685,11 @@ def _planned(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], 
             summary.unsupported += 1
         elif isinstance(decision, Known):
             summary.skipped += 1
+        elif isinstance(decision, KnownArchive):
+            summary.skipped += decision.counts.skipped
+            summary.unsupported += decision.counts.unsupported
+        elif isinstance(decision, Skip):
+            summary.count(item.file, Loaded("skipped", decision.reason))
         else:
             summary.count(item.file, _log_unparsed(con, decision))
         notify(item.file, decision.status)
@@ -402,6 +699,33 @@ def _ignore(file: str, status: ItemStatus) -> None:
     pass
 
 
+def _interrupted(err: BaseException | None) -> bool:
+    """Ctrl-C, however it surfaced: DuckDB reports a SIGINT during a statement as an interrupted
+    statement (a COMMIT raises ``RuntimeError: Query interrupted``), or as an aborted transaction
+    (a statement after it)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt | duckdb.InterruptException):
+            return True
+        if isinstance(err, RuntimeError) and str(err) == "Query interrupted":
+            return True
+        if isinstance(err, duckdb.Error) and "KeyboardInterrupt" in str(err):  # raised in a DataFrame scan
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _loaded_since(con: duckdb.DuckDBPyConnection, started: datetime, counted: int) -> int:
+    """Files loaded by this run, from the log: Ctrl-C may land after a COMMIT, before the count."""
+    try:
+        row = con.execute("SELECT count(*) FROM ingest_log WHERE status = 'loaded' AND ingested_at >= ?",
+                          [started]).fetchone()
+    except (duckdb.Error, RuntimeError, KeyboardInterrupt):
+        return counted
+    return int(row[0]) if row else counted
+
+
 def ingest_paths(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -409,18 +733,40 @@ def ingest_paths(
     athlete: str | None = None,
     parse_jobs: ParseJobs | None = None,
     on_item: OnItem | None = None,
+    retry_quarantined: bool = False,
 ) -> Summary:
     """Ingest files, folders, ``.gz`` and ``.zip`` into an open DB; returns the counts.
 
     ``parse_jobs`` parses the planned files (default: :func:`in_processes`); whatever it is,
     planning and writing happen here, on ``con``. ``on_item(file, status)`` is called once per
-    file handled (for a progress bar).
+    file handled (for a progress bar). ``retry_quarantined`` parses files quarantined earlier
+    again. Ctrl-C stops cleanly: what is written stays, the file being written is rolled back, no
+    parse worker is left, and :class:`IngestInterrupted` says how many files loaded.
     """
+    for p in paths:
+        if not p.exists():
+            raise ConfigError(f"{p}: no such file or directory")
     summary = Summary()
     notify = on_item or _ignore
-    jobs = _planned(con, config, paths, athlete, summary, notify)
-    for parsed in (parse_jobs or in_processes())(jobs):
-        outcome = write_parsed(con, parsed)
-        summary.count(parsed.job.file, outcome, parsed.result)
-        notify(parsed.job.file, outcome.status)
+    planner = Planner(con, config, athlete, retry_quarantined)
+    started = datetime.now(UTC)
+    results = (parse_jobs or in_processes())(_planned(con, planner, paths, summary, notify))
+    try:
+        for parsed in results:
+            outcome = write_parsed(con, parsed)
+            if parsed.transient:
+                planner.unfinished(parsed.job)
+            summary.count(parsed.job.file, outcome, parsed.result)
+            notify(parsed.job.file, outcome.status)
+        planner.remember_archives(con)
+    except BaseException as err:
+        if not _interrupted(err):
+            raise
+        with contextlib.suppress(duckdb.Error):  # "no transaction is active" when none was open
+            con.execute("ROLLBACK")
+        raise IngestInterrupted(_loaded_since(con, started, summary.new)) from None
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # stops the pool now, whatever stopped the loop
+            close()
     return summary

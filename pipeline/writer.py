@@ -73,6 +73,10 @@ def _ids(athlete_id: str, sha256: str, n: int, kind: str) -> list[str]:
 
 def log_entry(con: duckdb.DuckDBPyConnection, source: SourceFile, status: LogStatus, reason: str | None,
               activities: int = 0, sessions: int = 0) -> None:
+    # a file's newest outcome supersedes its quarantine: a file fixed in place (or parsed again with
+    # --retry-quarantined) is not left 'quarantined' under its earlier content
+    con.execute("DELETE FROM ingest_log WHERE file = ? AND athlete_id IS NOT DISTINCT FROM ? "
+                "AND status = 'quarantined'", [source.file, source.athlete_id])
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [source.file, source.sha256, source.format, status, reason, datetime.now(UTC), source.athlete_id,

@@ -75,14 +75,14 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as e:
-        _fail(str(e))
+        _fail(str(e), getattr(e, "exit_code", 1))
     except duckdb.Error as e:
         _fail(f"database error: {str(e).splitlines()[0]}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     print(f"runlift: {printable(message.splitlines()[0]) if message else 'error'}", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(code)
 
 
 @app.callback()
@@ -120,7 +120,8 @@ def init(
     out.print(cell(f"created {db}"))
 
 
-def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True):
+def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True,
+                     retry_quarantined: bool = False):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline import commands
@@ -129,6 +130,8 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
     if _use_prefect(prefect):
         from flows.ingest import ingest_flow
 
+        if retry_quarantined:
+            raise ConfigError("--retry-quarantined: run it without Prefect (runlift ingest PATH --retry-quarantined)")
         return ingest_flow(State.db, config, paths, athlete)
     columns = (
         SpinnerColumn(),
@@ -143,7 +146,8 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         def on_item(file: str, status: str) -> None:
             progress.update(task, advance=1, description=markup_safe(f"{status}: {Path(file.split('!')[-1]).name}"))
 
-        return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models)
+        return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item, refresh_models=refresh_models,
+                               retry_quarantined=retry_quarantined)
 
 
 def _print_summary(summary) -> None:
@@ -159,14 +163,19 @@ def _print_summary(summary) -> None:
         out.print(f"  [yellow]loaded[/] {markup_safe(file)}: {markup_safe(reason)}", highlight=False)
 
 
+RetryQuarantined = Annotated[bool, typer.Option(
+    "--retry-quarantined", help="Parse files quarantined earlier again (after an upgrade).")]
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files, folders (recursive), .gz or .zip.")],
     athlete: Annotated[str | None, typer.Option(metavar="ID", help="Athlete id the files belong to.")] = None,
     prefect: Annotated[bool, typer.Option("--prefect", help="Run as a tracked Prefect flow.")] = False,
+    retry_quarantined: RetryQuarantined = False,
 ) -> None:
     """Load watch exports and strength logs; idempotent; bad files are quarantined."""
-    _print_summary(_progress_ingest(paths, athlete, prefect))
+    _print_summary(_progress_ingest(paths, athlete, prefect, retry_quarantined=retry_quarantined))
 
 
 @app.command()
@@ -355,17 +364,21 @@ def run(
     as_of: AsOf = None,
     athlete: Annotated[str | None, typer.Option(metavar="ID", help="Athlete id the files belong to.")] = None,
     prefect: PrefectFlag = False,
+    retry_quarantined: RetryQuarantined = False,
 ) -> None:
     """Ingest, then build (one flow run when Prefect is configured)."""
     config = State.config()
     if _use_prefect(prefect):
         from flows.build import run_flow
 
+        if retry_quarantined:
+            raise ConfigError("--retry-quarantined: run it without Prefect (runlift run PATH --retry-quarantined)")
         summary, result = run_flow(State.db, config, paths, athlete, _as_of(as_of))
     else:
         from pipeline import commands
 
-        summary = _progress_ingest(paths, athlete, False, refresh_models=False)  # the build runs them
+        # the build runs the models
+        summary = _progress_ingest(paths, athlete, False, refresh_models=False, retry_quarantined=retry_quarantined)
         result = commands.build(State.db, config, _as_of(as_of))
     _print_summary(summary)
     _print_build(result)
