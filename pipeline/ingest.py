@@ -39,6 +39,7 @@ import duckdb
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.errors import ConfigError, IngestInterrupted
+from pipeline.orphans import PARENT_ENV
 from pipeline.parsers import parse
 from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
 from pipeline.sources import (
@@ -454,7 +455,8 @@ def parse_job(job: Job) -> Parsed:
     except (QuarantineError, ParseTimeout) as err:
         return Parsed(job, None, str(err) or "unreadable file")
     except Exception as err:  # a parser bug must not stop the other files
-        return Parsed(job, None, f"parser error: {type(err).__name__}: {err}")
+        # the exception's type only: its message may quote the file (reasons reach logs)
+        return Parsed(job, None, f"parser error ({type(err).__name__}); please report it with the file")
 
 
 def parse_batch(jobs: list[Job]) -> list[Parsed]:
@@ -536,7 +538,9 @@ def in_processes(workers: int | None = None, parse: ParseBatch = parse_batch) ->
 
 def _forkserver() -> BaseContext:
     ctx = multiprocessing.get_context("forkserver")
-    # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans)
+    # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans); it
+    # is told runlift's pid, since runlift may die while it still imports and re-parent it first
+    os.environ[PARENT_ENV] = str(os.getpid())
     ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pandas"])
     return ctx
 

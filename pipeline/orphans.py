@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 POLL_S = 0.2
+PARENT_ENV = "RUNLIFT_POOL_PARENT"  # the pid a forkserver must outlive (set by whoever starts it)
 
 
 def exit_with_parent(parent: int | None = None) -> None:

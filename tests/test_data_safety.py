@@ -107,9 +107,24 @@ def _marked(marker: str) -> list[tuple[int, str]]:
     return found
 
 
+def _no_survivors(marker: str, within_s: float = 10) -> None:
+    """Every process started with ``marker`` is gone within ``within_s`` (survivors are killed, then
+    reported)."""
+    deadline = time.monotonic() + within_s
+    while (left := _marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid, _ in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], left
+
+
+def _marker() -> str:
+    return f"{os.getpid()}-{time.monotonic_ns()}"
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 def test_a_sigkilled_ingest_leaves_no_parse_worker_behind(tmp_path: Path) -> None:
-    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    marker = _marker()
     runlift = [sys.executable, "-m", "pipeline.app.cli", "--db", str(tmp_path / "x.duckdb"),
                "--config", str(SAMPLE / "runlift.toml"), "ingest", str(SAMPLE / "runs")]
     proc = subprocess.Popen(runlift, env=os.environ | {"RUNLIFT_TEST_MARKER": marker}, cwd=ROOT,
@@ -123,12 +138,7 @@ def test_a_sigkilled_ingest_leaves_no_parse_worker_behind(tmp_path: Path) -> Non
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 10
-    while (left := _marked(marker)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid, _ in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == [], left
+    _no_survivors(marker)
 
 
 # --- SIGKILL trials (slow) -----------------------------------------------------------------------
@@ -142,20 +152,27 @@ def _runs(folder: Path, n: int, points: int) -> Path:
 
 
 def _kill_after(cmd: list[str], seconds: float) -> bool:
-    """Run ``cmd`` and SIGKILL it after ``seconds``; True when it was still running then."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Run ``cmd`` and SIGKILL it after ``seconds``; True when it was still running then. Either
+    way, no process it started outlives it (a parse worker, the forkserver, a resource tracker)."""
+    marker = _marker()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"RUNLIFT_TEST_MARKER": marker},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         proc.wait(timeout=seconds)
-        return False
+        killed = False
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        return True
+        killed = True
+    _no_survivors(marker)
+    return killed
 
 
 def _whole_files(db: Path) -> tuple[int, int]:
     con = duckdb.connect(str(db), read_only=True)
     try:
+        if not con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'raw'").fetchone()[0]:
+            return 0, 0  # killed after creating the file, before the schema's commit: nothing loaded
         partial = con.execute("""
             SELECT count(*) FROM (
                 SELECT a.activity_id FROM raw.activities a LEFT JOIN raw.samples s USING (activity_id)
@@ -169,6 +186,7 @@ def _whole_files(db: Path) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # 20 trials; "passes on a loaded machine" (load 10 on 2 cores: ~6 min)
 def test_sigkill_trials_during_ingest(tmp_path: Path) -> None:
     folder = _runs(tmp_path / "runs", 60, 2000)
     reference = tmp_path / "ref.duckdb"
@@ -200,6 +218,7 @@ def _flags(db: Path) -> list[tuple]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_sigkill_trials_during_build(tmp_path: Path) -> None:
     base = tmp_path / "base.duckdb"
     commands.ingest(base, SAMPLE_CONFIG, [SAMPLE])

@@ -58,7 +58,7 @@ from hypothesis import strategies as st
 from mutations import Case, Seed, cases, load_seeds
 
 from pipeline import commands
-from pipeline.config import parse_config
+from pipeline.config import Config, parse_config
 from pipeline.ingest import ParseTimeout, time_limit
 from pipeline.parsers import detect_format, parse, safe_xml
 from pipeline.parsers.records import (  # noqa: E402
@@ -351,3 +351,52 @@ def test_fuzz_many_cases_and_count_outcomes(capsys: pytest.CaptureFixture[str]) 
     lines += ["quarantined by reason:"] + [f"  {v:5d}  {k}" for k, v in quarantined.most_common()]
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+# --- hostile file names: markup, control characters, bytes that are not UTF-8 -------------------
+
+_NAME_PARTS = st.lists(st.one_of(
+    st.sampled_from(["[/b]", "[bold]", "[/]", "[link=x]", "\x1b[2J", "\x1b]0;t\x07", "\r", "\u202e", "é", "\\"]),
+    st.binary(min_size=1, max_size=3).filter(lambda b: b"/" not in b and b"\0" not in b),
+    st.text(alphabet="abc-_ .", min_size=1, max_size=4),
+), min_size=1, max_size=5)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=_NAME_PARTS)
+def test_hostile_file_names_load_once_and_print_as_text(parts: list[str | bytes], tmp_path: Path) -> None:
+    import io
+    import os
+    from datetime import UTC
+
+    from gpxgen import gpx_run
+    from rich.console import Console
+
+    from pipeline.app import cli
+
+    raw = b"".join(p if isinstance(p, bytes) else p.encode() for p in parts).lstrip(b".") or b"x"
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # hypothesis reuses tmp_path across examples
+    target = os.path.join(os.fsencode(folder), raw.replace(b"/.", b"/x") + b".gpx")  # "/" makes sub-folders
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as fh:
+        fh.write(gpx_run(datetime(2026, 5, 4, 6, tzinfo=UTC), points=20).encode())
+    db = folder / "x.duckdb"
+    first = commands.ingest(db, Config(), [folder], refresh_models=False, workers=1)
+    again = commands.ingest(db, Config(), [folder], refresh_models=False, workers=1)
+    assert (first.new, again.new, again.skipped) == (1, 0, 1)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        (logged,), = con.execute("SELECT file FROM ingest_log").fetchall()
+    finally:
+        con.close()
+    logged.encode("utf-8")  # stored as valid UTF-8, whatever the bytes were
+    screen = io.StringIO()
+    cli.out, saved = Console(file=screen, width=200), cli.out
+    try:
+        first.quarantine_reasons.append((logged, f"reason naming {logged}"))  # printed as the CLI would
+        cli._print_summary(first)
+    finally:
+        cli.out = saved
+    text = screen.getvalue()
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert text.count("reason naming") == 1

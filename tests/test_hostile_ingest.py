@@ -522,3 +522,22 @@ def test_ctrl_c_on_the_cli_exits_130_in_one_line_and_leaves_no_worker(tmp_path: 
     db = tmp_path / "c.duckdb"
     assert len(_log(db)) == loaded
     assert _ingest(db, [inbox], parse_jobs=ingest.in_processes(2)).new == 60 - loaded
+
+
+def test_a_parser_bug_is_quarantined_without_quoting_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.parsers import gpx
+
+    def buggy(data: bytes, name: str, ctx: object) -> None:
+        raise ValueError(f"could not convert {data[:40]!r}")  # a library message quoting content
+
+    monkeypatch.setattr(gpx, "parse", buggy)
+    (tmp_path / "run.gpx").write_text(gpx_run(datetime(2026, 5, 4, 5, 0, tzinfo=UTC), points=5))
+    db = tmp_path / "b.duckdb"
+    summary = commands.ingest(db, Config(), [tmp_path / "run.gpx"], workers=1, refresh_models=False)
+    assert summary.quarantined == 1
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT reason FROM ingest_log").fetchall() == [
+            ("parser error (ValueError); please report it with the file",)]
+    finally:
+        con.close()
