@@ -124,12 +124,16 @@ def test_zip_export_members(tmp_path: Path) -> None:
         "/abs/path.gpx": gpx_run(t0 + timedelta(days=4)).encode(),
         "inner.zip": inner.getvalue(),
         "notes.json": b"{}",
+        # Strava's profile table (SPEC v2: an export's profile is ignored, not quarantined)
+        "profile.csv": b"Athlete ID,Email Address,First Name,Last Name,Sex,Description,Weight,City\n"
+                       b"1,a@example.org,A,B,M,,70,Berlin\n",
     }, symlink="link.gpx")
     db = tmp_path / "z.duckdb"
     summary = commands.ingest(db, BERLIN, [archive])
-    assert (summary.new, summary.quarantined, summary.unsupported) == (3, 3, 1)
+    assert (summary.new, summary.quarantined, summary.ignored, summary.unsupported) == (3, 3, 1, 1)
     log = dict(rows(db, "SELECT file, coalesce(reason, status) FROM ingest_log"))
     a = str(archive)
+    assert log[f"{a}!profile.csv"] == "profile.csv of an export, not a strength log; holds no activity"
     assert "escapes its folder" in log[f"{a}!../escape.gpx"]
     assert "absolute path" in log[f"{a}!/abs/path.gpx"]
     assert "symbolic link" in log[f"{a}!link.gpx"]

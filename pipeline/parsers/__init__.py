@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.parsers.records import ParseContext, ParseResult, QuarantineError
+from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
 
 Parser = Callable[[bytes, str, ParseContext], ParseResult]
 
@@ -88,12 +88,26 @@ def detect_format(name: str, head: bytes) -> str | None:
     return kind
 
 
+def printable_name(name: str, limit: int = 60) -> str:
+    """A member's base name for a reason: bounded, no control characters."""
+    clean = "".join(c if c.isprintable() else "?" for c in name)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
 def parse(data: bytes, name: str, fmt: str, ctx: ParseContext) -> ParseResult:
     """Parse one file's bytes; a file that cannot be loaded raises :class:`QuarantineError`."""
     if fmt == "csv":
         from pipeline.parsers.csv_common import csv_flavour
 
-        fmt = csv_flavour(data)
+        try:
+            fmt = csv_flavour(data)
+        except QuarantineError:
+            if "!" not in name:  # a loose CSV is meant as a log: a header we do not know is an error
+                raise
+            # an export's own tables (Strava's profile.csv, bikes.csv, ...) hold no activity
+            member = name.rsplit("!", 1)[1].rsplit("/", 1)[-1]
+            reason = f"{printable_name(member)} of an export, not a strength log; holds no activity"
+            raise NotAnActivity(reason) from None
     parser = PARSERS.get(fmt)
     if parser is None:
         raise QuarantineError(f"unsupported format {fmt!r}")
