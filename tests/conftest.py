@@ -17,7 +17,8 @@ if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and os.environ.get("PREFECT
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 # ../shared/corpus relative to the project root; never copied into the repository
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# (resolved: ingest stores file names with their folder resolved, and ../shared may be a link)
+CORPUS = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus").resolve()
 
 
 def corpus_rows(format: str | None = None) -> list[dict[str, str]]:
