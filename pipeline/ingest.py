@@ -39,7 +39,7 @@ import duckdb
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.errors import ConfigError, IngestInterrupted
-from pipeline.orphans import PARENT_ENV
+from pipeline.orphans import PARENT_ENV, exit_when_gone
 from pipeline.parsers import parse
 from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
 from pipeline.sources import (
@@ -546,8 +546,12 @@ def _forkserver() -> BaseContext:
 
 
 def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to runlift, which stops them (a worker's KeyboardInterrupt is a traceback)."""
+    """Workers leave Ctrl-C to runlift, which stops them (a worker's KeyboardInterrupt is a traceback).
+
+    Each worker also ends with runlift on its own: one forked while the forkserver's watchdog
+    was killing its children would otherwise be missed by it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_when_gone(int(os.environ[PARENT_ENV]) if os.environ.get(PARENT_ENV) else None)
 
 
 @contextmanager

@@ -43,6 +43,33 @@ def exit_with_parent(parent: int | None = None) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def exit_when_gone(pid: int | None) -> None:
+    """End this process (and its children) once ``pid`` no longer runs; at once when it is gone
+    already. For a pool worker, whose parent is the forkserver rather than runlift itself."""
+    if pid is None or not Path("/proc").is_dir():
+        return
+    if not _alive(pid):
+        os._exit(1)
+
+    def watch() -> None:
+        while _alive(pid):
+            time.sleep(POLL_S)
+        for child in children():
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-when-gone", daemon=True).start()
+
+
 def children(of: int | None = None) -> list[int]:
     """Pids whose parent is ``of`` (default: this process), from /proc; [] where there is no /proc."""
     me = of or os.getpid()
