@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 POLL_S = 0.2
@@ -32,15 +33,21 @@ def exit_with_parent(parent: int | None = None) -> None:
     which only the pid it was started by can tell."""
     parent = os.getppid() if parent is None else parent
 
+    _end_when(lambda: os.getppid() != parent)
+
+
+def _end_when(gone: Callable[[], bool]) -> None:
+    """A daemon thread that, once ``gone()``, SIGKILLs this process's children and exits (status 1)."""
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while not gone():
             time.sleep(POLL_S)
         for pid in children():
             with contextlib.suppress(OSError):  # it ended meanwhile
                 os.kill(pid, signal.SIGKILL)
         os._exit(1)
 
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="end-with-runlift", daemon=True).start()
 
 
 def _alive(pid: int) -> bool:
@@ -58,16 +65,7 @@ def exit_when_gone(pid: int | None) -> None:
         return
     if not _alive(pid):
         os._exit(1)
-
-    def watch() -> None:
-        while _alive(pid):
-            time.sleep(POLL_S)
-        for child in children():
-            with contextlib.suppress(OSError):
-                os.kill(child, signal.SIGKILL)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-when-gone", daemon=True).start()
+    _end_when(lambda: not _alive(pid))
 
 
 def children(of: int | None = None) -> list[int]:
