@@ -56,31 +56,32 @@ def acwr_high(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.acwr_max
     method = ctx.rules.acwr_method
-    race_days = sorted({r.date for r in ctx.config.races_for(ctx.athlete.id)})
-    cur = ctx.con.execute("""
-        SELECT iso_week,
-               min(local_date) AS first_day,
-               arg_min(acwr, local_date) AS acwr,
-               arg_min(acute_7d, local_date) AS acute_7d,
-               arg_min(chronic_28d, local_date) AS chronic_28d,
-               max(acwr) AS max_acwr,
+    rows = ctx.rows("""
+        SELECT d.athlete_id, d.iso_week,
+               min(d.local_date) AS first_day,
+               arg_min(d.acwr, d.local_date) AS acwr,
+               arg_min(d.acute_7d, d.local_date) AS acute_7d,
+               arg_min(d.chronic_28d, d.local_date) AS chronic_28d,
+               max(d.acwr) AS max_acwr,
                count(*) AS days_over
-        FROM daily_load
-        WHERE athlete_id = ? AND acwr > ? AND local_date <= ?
-          AND NOT list_contains(?::DATE[], local_date)
-        GROUP BY iso_week ORDER BY first_day""", [ctx.athlete.id, limit, ctx.as_of, race_days])
+        FROM daily_load AS d
+        WHERE d.athlete_id IN (SELECT athlete_id FROM rule_athletes) AND d.acwr > ? AND d.local_date <= ?
+          AND NOT EXISTS (SELECT 1 FROM rule_races AS r
+                          WHERE r.athlete_id = d.athlete_id AND r.race_date = d.local_date)
+        GROUP BY d.athlete_id, d.iso_week ORDER BY d.athlete_id, first_day""", [limit, ctx.as_of])
     flags = []
-    for week, day, acwr, acute, chronic, max_acwr, days_over in cur.fetchall():
+    for r in rows:
+        day, acwr, acute, chronic = r["first_day"], r["acwr"], r["acute_7d"], r["chronic_28d"]
         what = _ACWR_WORDING[method].format(
             acute=load_text(acute), acwr=above_text(acwr, limit), chronic=load_text(chronic / 4),
             before=load_text((chronic - acute) / 3), limit=number(limit))
         flags.append(ctx.flag(
-            day,
+            r["athlete_id"], day,
             f"Load spike on {day.strftime('%a')} {day.isoformat()}: {what}; "
-            f"{plural(days_over, 'day')} over the limit this week",
-            {"iso_week": week, "acwr": round(float(acwr), 2), "acwr_method": method,
+            f"{plural(r['days_over'], 'day')} over the limit this week",
+            {"iso_week": r["iso_week"], "acwr": round(float(acwr), 2), "acwr_method": method,
              "acute_7d": round(float(acute), 1), "chronic_28d": round(float(chronic), 1),
-             "max_acwr": round(float(max_acwr), 2), "days_over": int(days_over)}))
+             "max_acwr": round(float(r["max_acwr"]), 2), "days_over": int(r["days_over"])}))
     return flags
 
 
@@ -97,11 +98,12 @@ def monotony_high(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.monotony_max
     rows = ctx.rows("""
-        SELECT w.iso_week, w.run_count, w.load, w.monotony, w.strain
+        SELECT w.athlete_id, w.iso_week, w.run_count, w.load, w.monotony, w.strain
         FROM weekly_load AS w
-        WHERE w.athlete_id = ? AND w.run_count >= 3 AND w.monotony > ?
-          AND w.iso_week > (SELECT strftime(min(local_date), '%G-W%V') FROM activities WHERE athlete_id = ?)
-        ORDER BY w.iso_week""", [ctx.athlete.id, limit, ctx.athlete.id])
+        JOIN (SELECT athlete_id, strftime(min(local_date), '%G-W%V') AS first_week FROM activities
+              WHERE athlete_id IN (SELECT athlete_id FROM rule_athletes) GROUP BY athlete_id) AS a USING (athlete_id)
+        WHERE w.run_count >= 3 AND w.monotony > ? AND w.iso_week > a.first_week
+        ORDER BY w.athlete_id, w.iso_week""", [limit])
     flags = []
     for row in rows:
         year, week = row["iso_week"].split("-W")
@@ -111,7 +113,7 @@ def monotony_high(ctx: RuleContext) -> list[Flag]:
         monotony = float(row["monotony"])
         shown = "10 (the most it counts: the days barely differ)" if monotony >= 10 else above_text(monotony, limit)
         flags.append(ctx.flag(
-            monday,
+            row["athlete_id"], monday,
             f"Monotonous training in {row['iso_week']}: monotony {shown} is above the limit of "
             f"{number(limit)} over {plural(int(row['run_count']), 'run')} (strain {load_text(row['strain'])}); "
             "the days' loads barely vary, so easy and rest days do not let you recover, and high monotony "

@@ -11,24 +11,22 @@ complete, first week). A session of mobility/cardio sets only is never judged.
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pipeline.rules.base import Flag, Row, RuleContext, rule
 from pipeline.wording import number, plural
 
-_SESSION = "s.session_id, s.local_date, s.start_local, s.start_utc"
+_SESSION = "s.athlete_id, s.session_id, s.local_date, s.start_local, s.start_utc"
 
 
-def _beginner_weeks(ctx: RuleContext) -> tuple[date, date] | None:
-    """[first qualifying date, first day after the beginner weeks), or None without a qualifying
-    session; an empty span for a trained lifter."""
-    first: date | None = ctx.con.execute(
-        "SELECT min(local_date) FROM strength_sessions WHERE athlete_id = ? AND qualifies",
-        [ctx.athlete.id]).fetchall()[0][0]
-    if first is None:
-        return None
-    weeks = ctx.rules.beginner_weeks if ctx.athlete.strength_experience == "new" else 0
-    return first, first + timedelta(days=7 * weeks)
+# Per athlete with a qualifying session: [first_day, beginner_end) are the beginner weeks (empty for
+# a trained lifter). Prefix a rule's query with it; an athlete without one has no row.
+_SPAN = """
+    WITH span AS (
+        SELECT s.athlete_id, min(s.local_date) AS first_day, min(s.local_date) + a.beginner_days AS beginner_end
+        FROM strength_sessions AS s JOIN rule_athletes AS a USING (athlete_id)
+        WHERE s.qualifies GROUP BY s.athlete_id, a.beginner_days)"""
+_ATHLETES = "s.athlete_id IN (SELECT athlete_id FROM rule_athletes)"
 
 
 def _at(r: Row) -> str:
@@ -47,19 +45,17 @@ def too_light(ctx: RuleContext) -> list[Flag]:
     ``All 6 lower-body working sets in the 18:00 session had 15 or more reps (fewest 15): too light
     to build strength; go heavy with 3-6 reps at 70-85 % 1RM``.
     """
-    span = _beginner_weeks(ctx)
-    if span is None:
-        return []
     limit = ctx.rules.light_reps
-    rows = ctx.rows(f"""
+    rows = ctx.rows(f"""{_SPAN}
         SELECT {_SESSION}, count(*) AS working_sets, min(x.reps) AS min_reps
         FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
-        WHERE s.athlete_id = ? AND s.qualifies AND s.local_date >= ? AND x.set_type <> 'warmup'
+        JOIN span ON span.athlete_id = s.athlete_id
+        WHERE s.qualifies AND s.local_date >= span.beginner_end AND x.set_type <> 'warmup'
           AND x.is_lower_body AND NOT x.is_plyometric AND x.reps IS NOT NULL
         GROUP BY ALL HAVING min(x.reps) >= ?
-        ORDER BY s.start_utc""", [ctx.athlete.id, span[1], limit])
+        ORDER BY s.athlete_id, s.start_utc""", [limit])
     return [
-        ctx.flag(r["local_date"],
+        ctx.flag(r["athlete_id"], r["local_date"],
              f"All {plural(r['working_sets'], 'lower-body working set')} in {_at(r)} had {limit} or more reps "
              f"(fewest {r['min_reps']}): too light to build strength; go heavy with 3-6 reps at 70-85 % 1RM",
              {"session_id": r["session_id"], "working_sets": int(r["working_sets"]),
@@ -82,12 +78,12 @@ def to_failure(ctx: RuleContext) -> list[Flag]:
                max(x.rpe) AS max_rpe,
                string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) AS exercises
         FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
-        WHERE s.athlete_id = ? AND s.why_not IS DISTINCT FROM 'mobility_only'
+        WHERE {_ATHLETES} AND s.why_not IS DISTINCT FROM 'mobility_only'
           AND (x.set_type = 'failure' OR x.rpe >= 10)
         GROUP BY ALL
-        ORDER BY s.start_utc""", [ctx.athlete.id])
+        ORDER BY s.athlete_id, s.start_utc""")
     return [
-        ctx.flag(r["local_date"],
+        ctx.flag(r["athlete_id"], r["local_date"],
              f"{plural(r['sets'], 'set')} to failure in {_at(r)} ({r['exercises']}): "
              "stop 1-2 reps short of failure (RPE 8-9, not 10)",
              {"session_id": r["session_id"], "sets": int(r["sets"]), "failure_sets": int(r["failure_sets"]),
@@ -111,11 +107,11 @@ def no_unilateral(ctx: RuleContext) -> list[Flag]:
                string_agg(DISTINCT coalesce(x.exercise, x.exercise_raw), ', '
                           ORDER BY coalesce(x.exercise, x.exercise_raw)) AS exercises
         FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
-        WHERE s.athlete_id = ? AND s.qualifies AND x.is_lower_body
+        WHERE {_ATHLETES} AND s.qualifies AND x.is_lower_body
         GROUP BY ALL HAVING NOT bool_or(x.is_unilateral AND x.set_type <> 'warmup')
-        ORDER BY s.start_utc""", [ctx.athlete.id])
+        ORDER BY s.athlete_id, s.start_utc""")
     return [
-        ctx.flag(r["local_date"],
+        ctx.flag(r["athlete_id"], r["local_date"],
              f"No unilateral lower-body exercise in {_at(r)} ({r['exercises']}): include at least 1, "
              "such as split squats or step-ups",
              {"session_id": r["session_id"], "sets": int(r["sets"])})
@@ -136,31 +132,29 @@ def beginner_too_heavy(ctx: RuleContext) -> list[Flag]:
     beginner week 4 of 4: stay at 12-15 reps through 2026-06-30, heavy sets of 6 reps or fewer
     after that``.
     """
-    span = _beginner_weeks(ctx)
-    if span is None or span[0] == span[1]:
-        return []
-    first, end = span
-    rows = ctx.rows(f"""
-        SELECT {_SESSION},
+    rows = ctx.rows(f"""{_SPAN}
+        SELECT {_SESSION}, span.first_day, span.beginner_end,
                count(*) FILTER (WHERE heavy) AS heavy_sets, min(x.reps) FILTER (WHERE heavy) AS min_reps,
                string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) FILTER (WHERE heavy) AS heavy_exercises,
                count(*) FILTER (WHERE jump) AS jump_sets,
                string_agg(DISTINCT x.exercise, ', ' ORDER BY x.exercise) FILTER (WHERE jump) AS jumps
-        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id),
+        FROM strength_sessions AS s JOIN strength_sets AS x USING (session_id)
+             JOIN span ON span.athlete_id = s.athlete_id,
              LATERAL (SELECT x.pattern IN ('squat', 'hinge', 'single_leg') AND x.weight_kg > 0 AND x.reps <= 6
                              AS heavy,
                              regexp_matches(x.exercise, '\\b(drop|depth) jumps?\\b') AS jump)
-        WHERE s.athlete_id = ? AND s.local_date >= ? AND s.local_date < ? AND x.set_type <> 'warmup'
+        WHERE s.local_date >= span.first_day AND s.local_date < span.beginner_end AND x.set_type <> 'warmup'
           AND (heavy OR jump)
         GROUP BY ALL
-        ORDER BY s.start_utc""", [ctx.athlete.id, first, end])
+        ORDER BY s.athlete_id, s.start_utc""")
     flags = []
     for r in rows:
+        first, end = r["first_day"], r["beginner_end"]
         week = (r["local_date"] - first).days // 7 + 1
         what = [f"{r['min_reps']}-rep loaded set ({r['heavy_exercises']})"] if r["heavy_sets"] else []
         what += [f"{r['jumps']} (for advanced runners only)"] if r["jump_sets"] else []
         flags.append(ctx.flag(
-            r["local_date"],
+            r["athlete_id"], r["local_date"],
             f"{' and '.join(what)} in {_at(r)} in beginner week {week} of {ctx.rules.beginner_weeks}: "
             f"stay at 12-15 reps through {(end - timedelta(days=1)).isoformat()}, heavy sets of 6 reps or fewer "
             "after that",
@@ -180,15 +174,14 @@ def _judged_weeks(ctx: RuleContext, phases: tuple[str, ...]) -> list[Row]:
     program rules judge, with their ``weekly_strength`` counts. Never the week of the athlete's
     first activity; never a week that holds a day of the beginner weeks (a beginner is meant to
     lift light and without jumps; the week in which they end is still theirs)."""
-    span = _beginner_weeks(ctx)
-    if span is None:
-        return []
-    return ctx.rows(f"""
+    return ctx.rows(f"""{_SPAN}
         SELECT c.iso_week, c.week_start, c.phase, w.*
         FROM weekly_compliance AS c JOIN weekly_strength AS w USING (athlete_id, iso_week)
-        WHERE c.athlete_id = ? AND c.complete AND NOT c.is_first_week AND w.qualifying_sessions >= 1
-          AND c.phase IN ({", ".join("?" * len(phases))}) AND c.week_start >= ?
-        ORDER BY c.week_start""", [ctx.athlete.id, *phases, span[1] if span[1] > span[0] else date.min])
+        JOIN span ON span.athlete_id = c.athlete_id
+        WHERE c.complete AND NOT c.is_first_week AND w.qualifying_sessions >= 1
+          AND c.phase IN ({", ".join("?" * len(phases))})
+          AND (span.beginner_end <= span.first_day OR c.week_start >= span.beginner_end)
+        ORDER BY c.athlete_id, c.week_start""", phases)
 
 
 def _week_evidence(w: Row) -> dict[str, object]:
@@ -213,20 +206,23 @@ def not_heavy(ctx: RuleContext) -> list[Flag]:
     Message: ``No heavy lower-body set in week 2026-W37 (build phase): the heaviest was 3x10 back
     squat at 62 % of its estimated 1RM; build weeks want 3-6 reps at 70-85 %``.
     """
+    weeks = [w for w in _judged_weeks(ctx, ("build", "sharpen")) if not w["heavy_sets"]]
+    if not weeks:
+        return []
+    # the heaviest lower-body working set of every week without a heavy set, all athletes at once
+    tops = {(t["athlete_id"], t["iso_week"]): t for t in ctx.rows("""
+        SELECT s.athlete_id, s.iso_week, x.session_id, x.exercise, x.reps, x.weight_kg, x.pct_e1rm,
+               count(*) OVER (PARTITION BY x.session_id, x.exercise, x.reps, x.weight_kg) AS sets
+        FROM strength_sets AS x JOIN strength_sessions AS s USING (session_id)
+        JOIN weekly_strength AS w ON w.athlete_id = s.athlete_id AND w.iso_week = s.iso_week
+        WHERE s.athlete_id IN (SELECT athlete_id FROM rule_athletes) AND coalesce(w.heavy_sets, 0) = 0
+          AND s.qualifies AND x.set_type <> 'warmup' AND x.is_lower_body AND x.pct_e1rm IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY s.athlete_id, s.iso_week
+                                   ORDER BY x.pct_e1rm DESC, x.reps, s.start_utc, x.set_index) = 1""")}
     flags = []
-    for w in _judged_weeks(ctx, ("build", "sharpen")):
-        if w["heavy_sets"]:
-            continue
-        top = ctx.rows("""
-            SELECT x.session_id, x.exercise, x.reps, x.weight_kg, x.pct_e1rm,
-                   count(*) OVER (PARTITION BY x.session_id, x.exercise, x.reps, x.weight_kg) AS sets
-            FROM strength_sets AS x JOIN strength_sessions AS s USING (session_id)
-            WHERE s.athlete_id = ? AND s.iso_week = ? AND s.qualifies AND x.set_type <> 'warmup'
-              AND x.is_lower_body AND x.pct_e1rm IS NOT NULL
-            ORDER BY x.pct_e1rm DESC, x.reps, s.start_utc, x.set_index
-            LIMIT 1""", [ctx.athlete.id, w["iso_week"]])
-        if top:
-            t = top[0]
+    for w in weeks:
+        t = tops.get((w["athlete_id"], w["iso_week"]))
+        if t:
             heaviest = (f"the heaviest was {t['sets']}x{t['reps']} {t['exercise']} at {_pct(t['pct_e1rm'])} "
                         "of its estimated 1RM")
             evidence = {"exercise": t["exercise"], "reps": t["reps"], "weight_kg": t["weight_kg"],
@@ -238,7 +234,7 @@ def not_heavy(ctx: RuleContext) -> list[Flag]:
         top_reps = min(_GUIDE_MAX_REPS[w["phase"]], ctx.rules.heavy_max_reps)
         reps = f"{min(3, top_reps)}-{top_reps}"
         flags.append(ctx.flag(
-            w["week_start"],
+            w["athlete_id"], w["week_start"],
             f"No heavy lower-body set in week {w['iso_week']} ({w['phase']} phase): {heaviest}; "
             f"{w['phase']} weeks want {reps} reps at {band}",
             _week_evidence(w) | {"heavy_pct_e1rm": pct, "heavy_max_reps": ctx.rules.heavy_max_reps} | evidence))
@@ -264,7 +260,7 @@ def missing_pattern(ctx: RuleContext) -> list[Flag]:
             continue
         what = " or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
         flags.append(ctx.flag(
-            w["week_start"],
+            w["athlete_id"], w["week_start"],
             f"No {what} working set in week {w['iso_week']} ({w['phase']} phase): the core of the week is a squat, "
             "a hinge (Romanian deadlift) and heavy calf raises",
             _week_evidence(w) | {"missing": missing, "squat_sets": int(w["squat_sets"]),
@@ -284,7 +280,7 @@ def no_plyometrics(ctx: RuleContext) -> list[Flag]:
     exercises per session, such as box jumps, pogo jumps or bounds``.
     """
     return [
-        ctx.flag(w["week_start"],
+        ctx.flag(w["athlete_id"], w["week_start"],
                  f"No plyometric contacts in week {w['iso_week']} ({w['phase']} phase): add 1-2 plyometric "
                  "exercises per session, such as box jumps, pogo jumps or bounds",
                  _week_evidence(w) | {"plyo_contacts": 0})
@@ -314,12 +310,12 @@ def rushed_rest(ctx: RuleContext) -> list[Flag]:
         )
         SELECT {_SESSION}, count(*) AS heavy_sets, median(t.rest_s) AS median_rest_s, min(t.rest_s) AS min_rest_s
         FROM strength_sessions AS s JOIN timed AS t USING (session_id)
-        WHERE s.athlete_id = ? AND s.qualifies AND t.is_heavy AND t.rest_s IS NOT NULL
+        WHERE {_ATHLETES} AND s.qualifies AND t.is_heavy AND t.rest_s IS NOT NULL
           AND t.previous_type <> 'warmup'
         GROUP BY ALL HAVING median(t.rest_s) < ?
-        ORDER BY s.start_utc""", [ctx.athlete.id, _MIN_HEAVY_REST_S])
+        ORDER BY s.athlete_id, s.start_utc""", [_MIN_HEAVY_REST_S])
     return [
-        ctx.flag(r["local_date"],
+        ctx.flag(r["athlete_id"], r["local_date"],
                  f"Median rest of {math.floor(r['median_rest_s'] + 1e-9)} s before the "
                  f"{plural(r['heavy_sets'], 'timed heavy set')} of {_at(r)}: rest 2-3 min between heavy sets "
                  f"(at least {_MIN_HEAVY_REST_S} s)",

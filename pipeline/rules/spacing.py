@@ -17,15 +17,17 @@ from pipeline.rules.base import Evidence, Flag, Row, RuleContext, rule
 from pipeline.wording import number, plural
 
 _PAIRS = """
-    SELECT session_id, activity_id, gap_hours, which_first, run_is_quality, same_local_day, local_date,
+    SELECT athlete_id, session_id, activity_id, gap_hours, which_first, run_is_quality, same_local_day, local_date,
            session_start_local, run_start_local, run_title, quality_reason
     FROM spacing
-    WHERE athlete_id = ? AND session_has_lower_body AND NOT is_warmup AND {where}
-    ORDER BY local_date, session_start_utc, run_start_utc"""
+    WHERE athlete_id IN (SELECT athlete_id FROM rule_athletes) AND session_has_lower_body AND NOT is_warmup
+      AND {where}
+    ORDER BY athlete_id, local_date, session_start_utc, run_start_utc"""
 
 
 def _pairs(ctx: RuleContext, where: str, params: list[Any]) -> list[Row]:
-    return ctx.rows(_PAIRS.format(where=where), [ctx.athlete.id, *params])
+    """The judged (session, run) pairs of every athlete that match ``where``."""
+    return ctx.rows(_PAIRS.format(where=where), params)
 
 
 def _gap(hours: float) -> str:
@@ -71,7 +73,7 @@ def too_close(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.min_gap_hours
     return [
-        ctx.flag(p["local_date"], f"{_what(p)} (minimum {number(limit)} h)", _evidence(p))
+        ctx.flag(p["athlete_id"], p["local_date"], f"{_what(p)} (minimum {number(limit)} h)", _evidence(p))
         for p in _pairs(ctx, "gap_hours < ?", [limit])
     ]
 
@@ -86,7 +88,7 @@ def suboptimal(ctx: RuleContext) -> list[Flag]:
     """
     low, high = ctx.rules.min_gap_hours, ctx.rules.optimal_gap_hours
     return [
-        ctx.flag(p["local_date"], f"{_what(p)} (optimal at least {number(high)} h)", _evidence(p))
+        ctx.flag(p["athlete_id"], p["local_date"], f"{_what(p)} (optimal at least {number(high)} h)", _evidence(p))
         for p in _pairs(ctx, "gap_hours >= ? AND gap_hours < ?", [low, high])
     ]
 
@@ -105,7 +107,8 @@ def before_quality(ctx: RuleContext) -> list[Flag]:
     """
     lead = ctx.rules.quality_lead_hours
     return [
-        ctx.flag(p["local_date"], f"{_what(p)} (lift at least {number(lead)} h before a quality run, or after it)",
+        ctx.flag(p["athlete_id"], p["local_date"],
+                 f"{_what(p)} (lift at least {number(lead)} h before a quality run, or after it)",
                  _evidence(p) | {"quality_reason": p["quality_reason"]})
         for p in _pairs(ctx, "which_first = 'strength_first' AND run_is_quality AND gap_hours < ?", [lead])
     ]
@@ -127,22 +130,22 @@ def before_long_run(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.long_run_gap_hours
     rows = ctx.rows("""
-        SELECT p.session_id, p.activity_id, p.gap_hours, p.which_first, p.local_date, p.run_start_local,
+        SELECT p.athlete_id, p.session_id, p.activity_id, p.gap_hours, p.which_first, p.local_date, p.run_start_local,
                p.run_title, h.heavy_sets, h.exercises
         FROM spacing AS p
         JOIN (SELECT session_id, count(*) AS heavy_sets,
                      string_agg(DISTINCT exercise, ', ' ORDER BY exercise) AS exercises
               FROM strength_sets WHERE is_heavy AND is_lower_body GROUP BY session_id) AS h USING (session_id)
-        WHERE p.athlete_id = ? AND p.session_has_lower_body AND NOT p.is_warmup AND p.run_is_long
-          AND p.which_first = 'strength_first' AND p.gap_hours < ?
-        ORDER BY p.local_date, p.session_start_utc, p.run_start_utc""", [ctx.athlete.id, limit])
+        WHERE p.athlete_id IN (SELECT athlete_id FROM rule_athletes) AND p.session_has_lower_body
+          AND NOT p.is_warmup AND p.run_is_long AND p.which_first = 'strength_first' AND p.gap_hours < ?
+        ORDER BY p.athlete_id, p.local_date, p.session_start_utc, p.run_start_utc""", [limit])
     flags = []
     for p in rows:
         title = f' "{p["run_title"]}"' if p["run_title"] else ""
         run = f"the {_clock(p['run_start_local'], p['local_date'])} long run{title}"
         what = (f"overlapped {run}" if p["gap_hours"] <= 0 else f"ended {_gap(p['gap_hours'])} before {run}")
         flags.append(ctx.flag(
-            p["local_date"],
+            p["athlete_id"], p["local_date"],
             f"Heavy lower-body strength ({plural(p['heavy_sets'], 'set')}: {p['exercises']}) {what} "
             f"(at least {number(limit)} h between heavy leg work and a long run)",
             _evidence(p) | {"heavy_sets": int(p["heavy_sets"])}))

@@ -1,6 +1,6 @@
 """Strength dose rules: enough sessions per week, and no long stretch without strength.
 
-Both read the marts ``weekly_compliance`` and ``strength_sessions`` of one athlete.
+Both read the marts ``weekly_compliance`` and ``strength_sessions`` of every athlete at once.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 
-from pipeline.rules.base import Flag, RuleContext, rule
+from pipeline.rules.base import Flag, RuleContext, group, rule
 from pipeline.wording import iso_week, plural
 
 
@@ -26,13 +26,14 @@ def missed_sessions(ctx: RuleContext) -> list[Flag]:
     Message: ``Week 2026-W37: 1 qualifying strength session, target 2 (build phase)``.
     """
     rows = ctx.rows("""
-        SELECT iso_week, week_start, phase, strength_sessions, strength_target, runs
+        SELECT athlete_id, iso_week, week_start, phase, strength_sessions, strength_target, runs
         FROM weekly_compliance
-        WHERE athlete_id = ? AND verdict = 'short' AND runs >= 1 AND NOT is_first_week
-        ORDER BY week_start""", [ctx.athlete.id])
+        WHERE athlete_id IN (SELECT athlete_id FROM rule_athletes)
+          AND verdict = 'short' AND runs >= 1 AND NOT is_first_week
+        ORDER BY athlete_id, week_start""")
     return [
         ctx.flag(
-            r["week_start"],
+            r["athlete_id"], r["week_start"],
             f"Week {r['iso_week']}: {plural(r['strength_sessions'], 'qualifying strength session')}, "
             f"target {r['strength_target']} ({r['phase']} phase)",
             {"iso_week": r["iso_week"], "strength_sessions": int(r["strength_sessions"]),
@@ -58,17 +59,30 @@ def detraining(ctx: RuleContext) -> list[Flag]:
     most one flag per gap. Message:
     ``30 days without strength since 2026-08-04 (limit 28 days), while running continued: 9 runs``.
     """
-    limit = ctx.rules.detraining_days
-    days = [r["local_date"] for r in ctx.rows("""
-        SELECT DISTINCT local_date FROM strength_sessions WHERE athlete_id = ? AND qualifies
-        ORDER BY local_date""", [ctx.athlete.id])]
-    if not days:
+    athletes = "athlete_id IN (SELECT athlete_id FROM rule_athletes)"
+    lifted = group(ctx.rows(f"""
+        SELECT DISTINCT athlete_id, local_date FROM strength_sessions WHERE {athletes} AND qualifies
+        ORDER BY athlete_id, local_date"""))
+    if not lifted:
         return []
-    paused = {r["iso_week"] for r in ctx.rows(
-        "SELECT iso_week FROM weekly_compliance WHERE athlete_id = ? AND phase IN ('taper', 'recovery')",
-        [ctx.athlete.id])}
-    runs = sorted(r["local_date"] for r in ctx.rows(
-        "SELECT local_date FROM activities WHERE athlete_id = ? AND sport = 'running'", [ctx.athlete.id]))
+    paused: dict[str, set[str]] = {}
+    for r in ctx.rows(f"SELECT athlete_id, iso_week FROM weekly_compliance WHERE {athletes} "
+                      "AND phase IN ('taper', 'recovery')"):
+        paused.setdefault(r["athlete_id"], set()).add(r["iso_week"])
+    runs: dict[str, list[date]] = {}
+    for r in ctx.rows(f"SELECT athlete_id, local_date FROM activities WHERE {athletes} AND sport = 'running' "
+                      "ORDER BY athlete_id, local_date"):
+        runs.setdefault(r["athlete_id"], []).append(r["local_date"])
+    flags: list[Flag] = []
+    for athlete, rows in lifted.items():
+        flags += _gaps(ctx, athlete, [r["local_date"] for r in rows], paused.get(athlete, set()),
+                       runs.get(athlete, []))
+    return flags
+
+
+def _gaps(ctx: RuleContext, athlete: str, days: list[date], paused: set[str], runs: list[date]) -> list[Flag]:
+    """The detraining flags of one athlete from their qualifying days, paused weeks and run days."""
+    limit = ctx.rules.detraining_days
     flags: list[Flag] = []
     for last, following in zip(days, [*days[1:], None], strict=True):
         end = ctx.as_of if following is None else min(ctx.as_of, following - timedelta(days=1))
@@ -77,7 +91,7 @@ def detraining(ctx: RuleContext) -> list[Flag]:
         if fire is None:
             continue
         flags.append(ctx.flag(
-            fire,
+            athlete, fire,
             f"{(fire - last).days} days without strength since {last.isoformat()} (limit {limit} days), "
             f"while running continued: {plural(_count(runs, last + timedelta(days=1), fire), 'run')}",
             {"last_strength_date": last.isoformat(), "days_without_strength": (fire - last).days,

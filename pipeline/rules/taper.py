@@ -1,33 +1,39 @@
 """Taper rules: strength in the ``taper_days`` before an A race (race day excluded).
 
 The taper window of a race on day R is the local dates [R - taper_days, R - 1]; only A races
-(config ``[[races]]`` with priority "A" for this athlete) have one. Both rules count every
+(config ``[[races]]`` with priority "A" for the athlete, ``rule_races``) have one. Both rules count every
 session with a lower-body working set, qualifying or not: a short leg session is still one
 too many in a taper (SPEC Definitions), while mobility and upper-body days are not judged.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from pipeline.rules.base import Flag, Row, RuleContext, rule
 from pipeline.wording import number, plural
 
 
-def _windows(ctx: RuleContext) -> list[tuple[date, str, list[Row]]]:
-    """(race date, race label, sessions in its taper window ordered by start) per A race."""
+def _windows(ctx: RuleContext) -> list[tuple[str, date, str, list[Row]]]:
+    """(athlete, race date, race label, sessions in its taper window ordered by start) per A race
+    with at least one session in its window, for every athlete in one query."""
+    rows = ctx.rows("""
+        SELECT r.athlete_id, r.race_no, r.race_date, r.name,
+               s.session_id, s.local_date, s.start_local, s.duration_s
+        FROM rule_races AS r
+        JOIN strength_sessions AS s
+          ON s.athlete_id = r.athlete_id AND s.lower_body_sets > 0
+         AND s.local_date BETWEEN r.race_date - CAST(? AS INTEGER) AND r.race_date - 1
+        WHERE r.priority = 'A'
+        ORDER BY r.athlete_id, r.race_no, s.start_utc""", [ctx.rules.taper_days])
+    races: dict[tuple[str, int], list[Row]] = {}
+    for r in rows:
+        races.setdefault((r["athlete_id"], r["race_no"]), []).append(r)
     out = []
-    for a_race in ctx.a_races():
-        race, name = a_race.date, a_race.name
-        cur = ctx.con.execute("""
-            SELECT session_id, local_date, start_local, duration_s
-            FROM strength_sessions
-            WHERE athlete_id = ? AND local_date BETWEEN ? AND ? AND lower_body_sets > 0
-            ORDER BY start_utc""",
-            [ctx.athlete.id, race - timedelta(days=ctx.rules.taper_days), race - timedelta(days=1)])
-        cols = [d[0] for d in cur.description]
+    for (athlete, _), sessions in races.items():
+        race, name = sessions[0]["race_date"], sessions[0]["name"]
         label = f"the A race {name} on {race}" if name and name != "Race" else f"the A race on {race}"
-        out.append((race, label, [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]))
+        out.append((athlete, race, label, sessions))
     return out
 
 
@@ -41,10 +47,10 @@ def too_many_sessions(ctx: RuleContext) -> list[Flag]:
     on 2026-10-18 (taper: at most 1)``.
     """
     flags = []
-    for race, label, sessions in _windows(ctx):
+    for athlete, race, label, sessions in _windows(ctx):
         if len(sessions) > 1:
             flags.append(ctx.flag(
-                sessions[1]["local_date"],
+                athlete, sessions[1]["local_date"],
                 f"{plural(len(sessions), 'strength session')} in the {ctx.rules.taper_days} days before {label} "
                 "(taper: at most 1)",
                 {"race_date": race.isoformat(), "sessions": len(sessions),
@@ -63,13 +69,13 @@ def long_session(ctx: RuleContext) -> list[Flag]:
     """
     limit = ctx.rules.taper_max_minutes
     flags = []
-    for race, label, sessions in _windows(ctx):
+    for athlete, race, label, sessions in _windows(ctx):
         for s in sessions:
             minutes = float(s["duration_s"]) / 60
             if minutes > limit:
                 days = (race - s["local_date"]).days
                 flags.append(ctx.flag(
-                    s["local_date"],
+                    athlete, s["local_date"],
                     f"{number(round(minutes, 1))}-min strength session {plural(days, 'day')} before "
                     f"{label} (taper limit {number(limit)} min)",
                     {"session_id": s["session_id"], "race_date": race.isoformat(),
