@@ -164,9 +164,9 @@ def write_reports(db: Path, config: Config, week: str | None = None, out: Path |
     """Render and write the weekly report of every athlete (default: the last complete week of
     the last build); with ``[report] coach_email_to`` also the roster digest of the week; then
     rewrite the folder's ``index.html``."""
-    from pipeline.report.data import gather, last_build_as_of
+    from pipeline.report.data import gather_all, last_build_as_of
     from pipeline.report.index import write_index
-    from pipeline.report.render import last_complete_week, render_report, write_report
+    from pipeline.report.render import last_complete_week, render_data, write_report
     from pipeline.report.roster import build_roster, write_roster
     from pipeline.report.text import render_text
 
@@ -181,10 +181,11 @@ def write_reports(db: Path, config: Config, week: str | None = None, out: Path |
             if as_of is None:
                 raise MissingDatabaseError(f"{db}: no build yet; run `runlift build` (or `runlift run PATH`) first")
             week = last_complete_week(as_of)
-        datas = [gather(con, config, a, week) for a in ids]
-        reports = [render_report(con, config, a, week) for a in ids]
-        written = [WrittenReport(r, write_report(r, out_dir), render_text(d, r.subject), d)
-                   for r, d in zip(reports, datas, strict=True)]
+        datas = list(gather_all(con, config, ids, week).values())  # a fixed number of queries for the club
+        written = []
+        for d in datas:
+            r = render_data(d)
+            written.append(WrittenReport(r, write_report(r, out_dir), render_text(d, r.subject), d))
         if config.report.coach_email_to:
             write_roster(build_roster(week, datas), out_dir, ids)
         write_index(con, out_dir, ids)

@@ -419,7 +419,10 @@ def flags(
     families = {r.split(".")[0] for r in REGISTRY}
     if rule is not None and rule not in REGISTRY and rule not in families:
         raise typer.BadParameter(f"unknown rule {rule!r}; rules: {', '.join(sorted(REGISTRY))}", param_hint="--rule")
-    State.config()  # a bad config is an error here too
+    config = State.config()  # a bad config is an error here too
+    ids = [a.id for a in config.all_athletes]
+    if athlete is not None and athlete not in ids:
+        raise typer.BadParameter(f"unknown athlete {athlete!r}; athletes: {', '.join(ids)}", param_hint="--athlete")
     _check_week(week)
     since_date = None
     if since:

@@ -1,8 +1,9 @@
 """The numbers of one weekly report, gathered from the marts of the last build.
 
 Everything here is a plain ``SELECT`` on a DuckDB connection the caller owns (a read-only
-connection works), filtered by ``athlete_id``. Local dates and times come from the marts,
-which already carry them in the athlete's zone; nothing is converted here.
+connection works). :func:`gather_all` reads a week of every athlete of a club in a fixed number
+of queries (each for all athletes, grouped by ``athlete_id`` here); :func:`gather` is one athlete.
+Local dates and times come from the marts, which already carry them in the athlete's zone; nothing is converted here.
 
 Choices (see :func:`gather`):
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -279,37 +281,54 @@ class ReportData:
         return max(days, key=lambda d: d.acwr or 0.0) if days else None
 
 
-def _summary(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> WeekSummary:
-    load = con.execute("""
-        SELECT run_count, run_km, run_minutes, trimp, long_run_km, monotony, quality_runs
-        FROM weekly_load WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
-    comp = con.execute("""
-        SELECT strength_sessions, strength_target, phase, verdict, complete, is_first_week, next_race
-        FROM weekly_compliance WHERE athlete_id = ? AND iso_week = ?""", [athlete, week]).fetchone()
-    values: dict = {}
-    if load:
-        runs, km, minutes, trimp, long_km, monotony, quality = load
-        values.update(runs=int(runs), km=float(km or 0), minutes=float(minutes or 0), trimp=float(trimp or 0),
-                      long_run_km=float(long_km or 0), monotony=None if monotony is None else float(monotony),
-                      quality_runs=int(quality))
-    if comp:
-        done, target, phase, verdict, complete, first, next_race = comp
-        values.update(strength_done=int(done), strength_target=int(target), phase=phase, verdict=verdict,
-                      complete=bool(complete), is_first_week=bool(first), next_race=next_race)
-    else:
-        values["strength_done"] = int(scalar(
-            con, "SELECT count(*) FROM strength_sessions WHERE athlete_id = ? AND iso_week = ?", [athlete, week]))
-    return WeekSummary(**values)
+# Every helper below gathers one part of the report for all ``athletes`` at once (one query or a
+# few, whatever their number) and returns it per athlete.
+_IN = "athlete_id IN (SELECT unnest(?::VARCHAR[]))"
+Athletes = list[str]
 
 
-def _block(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[ComplianceRow], date | None]:
-    rows = con.execute("""
-        SELECT c.iso_week, c.week_start, c.phase, c.strength_target, c.strength_sessions, c.verdict, c.runs,
-               coalesce(l.run_km, 0), c.is_first_week, c.next_race
-        FROM weekly_compliance AS c
-        LEFT JOIN weekly_load AS l USING (athlete_id, iso_week)
-        WHERE c.athlete_id = ? AND c.iso_week <= ?
-        ORDER BY c.week_start""", [athlete, week]).fetchall()
+def _summaries(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str) -> dict[str, WeekSummary]:
+    values: dict[str, dict] = {a: {} for a in athletes}
+    for a, runs, km, minutes, trimp, long_km, monotony, quality in con.execute(f"""
+            SELECT athlete_id, run_count, run_km, run_minutes, trimp, long_run_km, monotony, quality_runs
+            FROM weekly_load WHERE {_IN} AND iso_week = ?""", [athletes, week]).fetchall():
+        values[a].update(runs=int(runs), km=float(km or 0), minutes=float(minutes or 0), trimp=float(trimp or 0),
+                         long_run_km=float(long_km or 0), monotony=None if monotony is None else float(monotony),
+                         quality_runs=int(quality))
+    judged = set()
+    for a, done, target, phase, verdict, complete, first, next_race in con.execute(f"""
+            SELECT athlete_id, strength_sessions, strength_target, phase, verdict, complete, is_first_week, next_race
+            FROM weekly_compliance WHERE {_IN} AND iso_week = ?""", [athletes, week]).fetchall():
+        judged.add(a)
+        values[a].update(strength_done=int(done), strength_target=int(target), phase=phase, verdict=verdict,
+                         complete=bool(complete), is_first_week=bool(first), next_race=next_race)
+    if set(athletes) - judged:  # a week outside the series: the sessions are still counted
+        sessions = dict(con.execute(f"""
+            SELECT athlete_id, count(*) FROM strength_sessions WHERE {_IN} AND iso_week = ?
+            GROUP BY athlete_id""", [athletes, week]).fetchall())
+        for a in set(athletes) - judged:
+            values[a]["strength_done"] = int(sessions.get(a, 0))
+    return {a: WeekSummary(**v) for a, v in values.items()}
+
+
+def _blocks(con: duckdb.DuckDBPyConnection, athletes: Athletes,
+            week: str) -> dict[str, tuple[list[ComplianceRow], date | None]]:
+    # the block reaches back at most BLOCK_MAX_WEEKS rows, and a recovery week reads the row before
+    # it: the last BLOCK_MAX_WEEKS + 2 rows of each athlete give the same block as the whole series
+    rows_of: dict[str, list[tuple]] = {a: [] for a in athletes}
+    for a, *row in con.execute(f"""
+            SELECT c.athlete_id, c.iso_week, c.week_start, c.phase, c.strength_target, c.strength_sessions,
+                   c.verdict, c.runs, coalesce(l.run_km, 0), c.is_first_week, c.next_race
+            FROM weekly_compliance AS c
+            LEFT JOIN weekly_load AS l USING (athlete_id, iso_week)
+            WHERE c.{_IN} AND c.iso_week <= ?
+            QUALIFY row_number() OVER (PARTITION BY c.athlete_id ORDER BY c.week_start DESC) <= ?
+            ORDER BY c.athlete_id, c.week_start""", [athletes, week, BLOCK_MAX_WEEKS + 2]).fetchall():
+        rows_of[a].append(tuple(row))
+    return {a: _block(rows, week) for a, rows in rows_of.items()}
+
+
+def _block(rows: list[tuple], week: str) -> tuple[list[ComplianceRow], date | None]:
     if not rows or rows[-1][0] != week:
         return [], None
     # block key: the A race a week leads to; a recovery week belongs to the race of the week before
@@ -334,89 +353,94 @@ def _block(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[lis
     return block, key if report_phase != "off" else None
 
 
-def _flags(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> dict[str, list[FlagItem]]:
-    grouped: dict[str, list[FlagItem]] = {sev: [] for sev in SEVERITIES}
-    if not _table_exists(con, "main", "flags"):
+def _flags(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str,
+           has_flags: bool) -> dict[str, dict[str, list[FlagItem]]]:
+    grouped: dict[str, dict[str, list[FlagItem]]] = {a: {sev: [] for sev in SEVERITIES} for a in athletes}
+    if not has_flags:
         return grouped
-    rows = con.execute("""
-        SELECT rule, severity, date, message, CAST(evidence AS VARCHAR) FROM flags
-        WHERE athlete_id = ? AND week = ? ORDER BY date, rule, message""", [athlete, week]).fetchall()
-    for rule, severity, day, message, evidence in rows:
+    rows = con.execute(f"""
+        SELECT athlete_id, rule, severity, date, message, CAST(evidence AS VARCHAR) FROM flags
+        WHERE {_IN} AND week = ? ORDER BY athlete_id, date, rule, message""", [athletes, week]).fetchall()
+    for a, rule, severity, day, message, evidence in rows:
         try:
             ev = json.loads(evidence) if evidence else {}
         except ValueError:
             ev = {}
-        grouped.setdefault(severity, []).append(FlagItem(rule, severity, day, message or "", ev))
+        grouped[a].setdefault(severity, []).append(FlagItem(rule, severity, day, message or "", ev))
     return grouped
 
 
-def _load(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> tuple[list[LoadWeek], list[DayAcwr]]:
+def _loads(con: duckdb.DuckDBPyConnection, athletes: Athletes,
+           week: str) -> dict[str, tuple[list[LoadWeek], list[DayAcwr]]]:
     first_week = iso_week(week_monday(week) - timedelta(weeks=LOAD_WEEKS - 1))
-    rows = con.execute("""
-        SELECT iso_week, run_km, trimp, load FROM weekly_load
-        WHERE athlete_id = ? AND iso_week BETWEEN ? AND ? ORDER BY iso_week""",
-                       [athlete, first_week, week]).fetchall()
-    weeks = [LoadWeek(w, week_monday(w), float(km or 0), float(trimp or 0), float(load or 0))
-             for w, km, trimp, load in rows]
-    if not weeks:
-        return [], []
-    days = con.execute("""
-        SELECT local_date, acwr, atl, ctl, tsb FROM daily_load
-        WHERE athlete_id = ? AND local_date BETWEEN ? AND ? ORDER BY local_date""",
-                       [athlete, weeks[0].week_start, week_monday(week) + timedelta(days=6)]).fetchall()
-    return weeks, [DayAcwr(d, *(None if v is None else float(v) for v in rest)) for d, *rest in days]
+    weeks: dict[str, list[LoadWeek]] = {a: [] for a in athletes}
+    for a, w, km, trimp, load in con.execute(f"""
+            SELECT athlete_id, iso_week, run_km, trimp, load FROM weekly_load
+            WHERE {_IN} AND iso_week BETWEEN ? AND ? ORDER BY athlete_id, iso_week""",
+                                             [athletes, first_week, week]).fetchall():
+        weeks[a].append(LoadWeek(w, week_monday(w), float(km or 0), float(trimp or 0), float(load or 0)))
+    days: dict[str, list[DayAcwr]] = {a: [] for a in athletes}
+    if any(weeks.values()):
+        span = [week_monday(first_week), week_monday(week) + timedelta(days=6)]
+        for a, d, *rest in con.execute(f"""
+                SELECT athlete_id, local_date, acwr, atl, ctl, tsb FROM daily_load
+                WHERE {_IN} AND local_date BETWEEN ? AND ? ORDER BY athlete_id, local_date""",
+                                       [athletes, *span]).fetchall():
+            if weeks[a] and d >= weeks[a][0].week_start:  # from the athlete's first week in the window
+                days[a].append(DayAcwr(d, *(None if v is None else float(v) for v in rest)))
+    return {a: (weeks[a], days[a]) for a in athletes}
 
 
-def _timeline(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[TimelineItem]:
-    runs = con.execute("""
-        SELECT activity_id, title, start_local, start_local + (end_utc - start_utc), local_date, is_quality,
-               quality_reason, coalesce(distance_m, 0) / 1000.0, source_file, coalesce(is_long, false)
-        FROM activities
-        WHERE athlete_id = ? AND iso_week = ? AND sport = 'running'
-        ORDER BY start_utc, activity_id""", [athlete, week]).fetchall()
-    sessions = con.execute("""
-        SELECT s.session_id, s.title, s.start_local, s.start_local + (s.end_utc - s.start_utc), s.local_date,
-               s.working_sets, s.source_file, s.qualifies,
-               (SELECT list(e.exercise ORDER BY e.first_set)
-                FROM (SELECT exercise, min(set_index) AS first_set FROM strength_sets AS x
-                      WHERE x.session_id = s.session_id GROUP BY exercise) AS e)
-        FROM strength_sessions AS s
-        WHERE s.athlete_id = ? AND s.iso_week = ?
-        ORDER BY s.start_utc, s.session_id""", [athlete, week]).fetchall()
-    items = [TimelineItem("run", r[0], r[1], r[2], r[3], r[4], is_quality=bool(r[5]), quality_reason=r[6],
-                          km=float(r[7]), source_file=r[8], is_long=bool(r[9])) for r in runs]
-    items += [TimelineItem("strength", s[0], s[1], s[2], s[3], s[4], working_sets=int(s[5]),
-                           exercises=tuple(x for x in (s[8] or []) if x), source_file=s[6],
-                           qualifies=None if s[7] is None else bool(s[7])) for s in sessions]
-    return sorted(items, key=lambda i: (i.start_local, i.kind, i.item_id))
+def _timelines(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str) -> dict[str, list[TimelineItem]]:
+    items: dict[str, list[TimelineItem]] = {a: [] for a in athletes}
+    for r in con.execute(f"""
+            SELECT athlete_id, activity_id, title, start_local, start_local + (end_utc - start_utc), local_date,
+                   is_quality, quality_reason, coalesce(distance_m, 0) / 1000.0, source_file, coalesce(is_long, false)
+            FROM activities
+            WHERE {_IN} AND iso_week = ? AND sport = 'running'""", [athletes, week]).fetchall():
+        items[r[0]].append(TimelineItem("run", r[1], r[2], r[3], r[4], r[5], is_quality=bool(r[6]),
+                                        quality_reason=r[7], km=float(r[8]), source_file=r[9], is_long=bool(r[10])))
+    for s in con.execute(f"""
+            SELECT s.athlete_id, s.session_id, s.title, s.start_local, s.start_local + (s.end_utc - s.start_utc),
+                   s.local_date, s.working_sets, s.source_file, s.qualifies,
+                   (SELECT list(e.exercise ORDER BY e.first_set)
+                    FROM (SELECT exercise, min(set_index) AS first_set FROM strength_sets AS x
+                          WHERE x.session_id = s.session_id GROUP BY exercise) AS e)
+            FROM strength_sessions AS s
+            WHERE s.{_IN} AND s.iso_week = ?""", [athletes, week]).fetchall():
+        items[s[0]].append(TimelineItem("strength", s[1], s[2], s[3], s[4], s[5], working_sets=int(s[6]),
+                                        exercises=tuple(x for x in (s[9] or []) if x), source_file=s[7],
+                                        qualifies=None if s[8] is None else bool(s[8])))
+    return {a: sorted(found, key=lambda i: (i.start_local, i.kind, i.item_id)) for a, found in items.items()}
 
 
-def _gaps(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> list[Gap]:
+def _gaps(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str, has_flags: bool) -> dict[str, list[Gap]]:
     """Every spacing flag of the week on its pair in ``spacing`` (the evidence names the pair)."""
-    if not _table_exists(con, "main", "flags"):
-        return []
-    rows = con.execute("""
+    gaps: dict[str, list[Gap]] = {a: [] for a in athletes}
+    if not has_flags:
+        return gaps
+    rows = con.execute(f"""
         WITH f AS (
-            SELECT rule, severity, date, json_extract_string(evidence, '$.session_id') AS session_id,
+            SELECT athlete_id, rule, severity, date, json_extract_string(evidence, '$.session_id') AS session_id,
                    json_extract_string(evidence, '$.activity_id') AS activity_id
-            FROM flags WHERE athlete_id = ? AND week = ? AND rule LIKE 'spacing.%'),
+            FROM flags WHERE {_IN} AND week = ? AND rule LIKE 'spacing.%'),
         p AS (
-            SELECT f.rule, f.severity, f.date, s.which_first, s.gap_hours, s.run_is_quality, s.run_is_long,
+            SELECT f.athlete_id, f.rule, f.severity, f.date, s.which_first, s.gap_hours, s.run_is_quality,
+                   s.run_is_long,
                    s.session_start_local + (s.session_end_utc - s.session_start_utc) AS session_end_local,
                    s.run_start_local + (s.run_end_utc - s.run_start_utc) AS run_end_local,
                    s.session_start_local, s.run_start_local
             FROM f JOIN spacing AS s
-              ON s.athlete_id = ? AND s.session_id = f.session_id AND s.activity_id = f.activity_id)
-        SELECT date, which_first,
+              ON s.athlete_id = f.athlete_id AND s.session_id = f.session_id AND s.activity_id = f.activity_id)
+        SELECT athlete_id, date, which_first,
                CASE WHEN which_first = 'strength_first' THEN session_end_local ELSE run_end_local END AS earlier_end,
                CASE WHEN which_first = 'strength_first' THEN run_start_local ELSE session_start_local END,
                gap_hours, rule, severity, run_is_quality, run_is_long
-        FROM p ORDER BY date, earlier_end, rule""", [athlete, week, athlete]).fetchall()
-    gaps = []
-    for day, first, earlier_end, later_start, hours, rule, severity, quality, long_run in rows:
+        FROM p ORDER BY athlete_id, date, earlier_end, rule""", [athletes, week]).fetchall()
+    for a, day, first, earlier_end, later_start, hours, rule, severity, quality, long_run in rows:
         start, end = min(earlier_end, later_start), max(earlier_end, later_start)  # overlapping: gap 0
-        gaps.append(Gap(day, start, end, float(hours), first, rule=rule, severity=severity,
-                        run_is_quality=bool(quality), run_is_long=bool(long_run)))
+        gaps[a].append(Gap(day, start, end, float(hours), first, rule=rule, severity=severity,
+                           run_is_quality=bool(quality), run_is_long=bool(long_run)))
     return gaps
 
 
@@ -435,26 +459,31 @@ _MEASURES = (  # key, label, unit, digits; the strength ones need weekly_strengt
 _STRENGTH_KEYS = ("heavy_sets", "plyo_contacts", "srpe_load")
 
 
-def _measures(con: duckdb.DuckDBPyConnection, athlete: str, week: str,
-              with_strength: bool) -> tuple[list[Measure], str, list[str]]:
+def _measures(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str,
+              with_strength: bool) -> dict[str, tuple[list[Measure], str, list[str]]]:
     monday = week_monday(week)
     weeks = [iso_week(monday - timedelta(weeks=k)) for k in range(AVG_WEEKS, -1, -1)]  # oldest first
-    values: dict[str, dict[str, float]] = {}
-    for w, runs, km, minutes, load, quality, long_km in con.execute("""
-            SELECT iso_week, run_count, run_km, run_minutes, load, quality_runs, long_run_km FROM weekly_load
-            WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
-        values.setdefault(w, {}).update(runs=runs or 0, km=km or 0, minutes=minutes or 0, load=load or 0,
-                                        quality_runs=quality or 0, long_run_km=long_km or 0)
-    for w, sessions in con.execute("""
-            SELECT iso_week, strength_sessions FROM weekly_compliance
-            WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
-        values.setdefault(w, {})["strength_sessions"] = sessions or 0
+    values: dict[str, dict[str, dict[str, float]]] = {a: {} for a in athletes}
+    for a, w, runs, km, minutes, load, quality, long_km in con.execute(f"""
+            SELECT athlete_id, iso_week, run_count, run_km, run_minutes, load, quality_runs, long_run_km
+            FROM weekly_load WHERE {_IN} AND iso_week BETWEEN ? AND ?""", [athletes, weeks[0], week]).fetchall():
+        values[a].setdefault(w, {}).update(runs=runs or 0, km=km or 0, minutes=minutes or 0, load=load or 0,
+                                           quality_runs=quality or 0, long_run_km=long_km or 0)
+    for a, w, sessions in con.execute(f"""
+            SELECT athlete_id, iso_week, strength_sessions FROM weekly_compliance
+            WHERE {_IN} AND iso_week BETWEEN ? AND ?""", [athletes, weeks[0], week]).fetchall():
+        values[a].setdefault(w, {})["strength_sessions"] = sessions or 0
     if with_strength:
-        for w, heavy, plyo, srpe in con.execute("""
-                SELECT iso_week, heavy_sets, plyo_contacts, srpe_load FROM weekly_strength
-                WHERE athlete_id = ? AND iso_week BETWEEN ? AND ?""", [athlete, weeks[0], week]).fetchall():
-            if w in values:  # only weeks of the series
-                values[w].update(heavy_sets=heavy or 0, plyo_contacts=plyo or 0, srpe_load=srpe or 0)
+        for a, w, heavy, plyo, srpe in con.execute(f"""
+                SELECT athlete_id, iso_week, heavy_sets, plyo_contacts, srpe_load FROM weekly_strength
+                WHERE {_IN} AND iso_week BETWEEN ? AND ?""", [athletes, weeks[0], week]).fetchall():
+            if w in values[a]:  # only weeks of the series
+                values[a][w].update(heavy_sets=heavy or 0, plyo_contacts=plyo or 0, srpe_load=srpe or 0)
+    return {a: _measures_of(v, weeks, week, with_strength) for a, v in values.items()}
+
+
+def _measures_of(values: dict[str, dict[str, float]], weeks: list[str], week: str,
+                 with_strength: bool) -> tuple[list[Measure], str, list[str]]:
     before = [w for w in weeks[:-1] if w in values]
     measures = []
     for key, label, unit, digits in _MEASURES:
@@ -469,40 +498,48 @@ def _measures(con: duckdb.DuckDBPyConnection, athlete: str, week: str,
     return measures, weeks[-2], before
 
 
-def _strength(con: duckdb.DuckDBPyConnection, athlete: str, week: str) -> StrengthWeek | None:
+def _strengths(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str) -> dict[str, StrengthWeek | None]:
     if not set(WEEKLY_STRENGTH_COLUMNS) <= _columns(con, "weekly_strength"):
-        return None
-    row = con.execute(f"SELECT {', '.join(WEEKLY_STRENGTH_COLUMNS)} FROM weekly_strength "
-                      "WHERE athlete_id = ? AND iso_week = ?", [athlete, week]).fetchone()
-    if row is None:
-        return StrengthWeek()
-    values = dict(zip(WEEKLY_STRENGTH_COLUMNS, row, strict=True))
-    median_reps, srpe = values.pop("median_lower_reps"), values.pop("srpe_load")
-    return StrengthWeek(**{k: int(v or 0) for k, v in values.items()},
-                        median_lower_reps=None if median_reps is None else float(median_reps),
-                        srpe_load=None if srpe is None else float(srpe))
+        return dict.fromkeys(athletes)
+    found: dict[str, StrengthWeek | None] = {a: StrengthWeek() for a in athletes}
+    for a, *row in con.execute(f"SELECT athlete_id, {', '.join(WEEKLY_STRENGTH_COLUMNS)} FROM weekly_strength "
+                               f"WHERE {_IN} AND iso_week = ?", [athletes, week]).fetchall():
+        values = dict(zip(WEEKLY_STRENGTH_COLUMNS, row, strict=True))
+        median_reps, srpe = values.pop("median_lower_reps"), values.pop("srpe_load")
+        found[a] = StrengthWeek(**{k: int(v or 0) for k, v in values.items()},
+                                median_lower_reps=None if median_reps is None else float(median_reps),
+                                srpe_load=None if srpe is None else float(srpe))
+    return found
 
 
-def _lifts(con: duckdb.DuckDBPyConnection, athlete: str, weeks: list[str]) -> list[LiftTrend]:
-    if not weeks or not {"exercise", "iso_week", "best_e1rm_kg"} <= _columns(con, "exercise_progress"):
-        return []
+def _lifts(con: duckdb.DuckDBPyConnection, weeks_of: dict[str, list[str]]) -> dict[str, list[LiftTrend]]:
+    """The key lifts of each athlete over that athlete's ``weeks`` (one query over the widest span)."""
+    found: dict[str, list[LiftTrend]] = {a: [] for a in weeks_of}
+    wanted = [a for a, weeks in weeks_of.items() if weeks]
+    if not wanted or not {"exercise", "iso_week", "best_e1rm_kg"} <= _columns(con, "exercise_progress"):
+        return found
+    first, last = min(weeks_of[a][0] for a in wanted), max(weeks_of[a][-1] for a in wanted)
     rows = con.execute(f"""
         WITH pattern AS (
-            SELECT x.exercise, mode(x.pattern) AS pattern
+            SELECT s.athlete_id, x.exercise, mode(x.pattern) AS pattern
             FROM strength_sets AS x JOIN strength_sessions AS s USING (session_id)
-            WHERE s.athlete_id = ? GROUP BY x.exercise)
-        SELECT p.exercise, pattern.pattern, p.iso_week, max(p.best_e1rm_kg)
-        FROM exercise_progress AS p JOIN pattern USING (exercise)
-        WHERE p.athlete_id = ? AND p.iso_week BETWEEN ? AND ? AND p.best_e1rm_kg IS NOT NULL
+            WHERE s.{_IN} GROUP BY s.athlete_id, x.exercise)
+        SELECT p.athlete_id, p.exercise, pattern.pattern, p.iso_week, max(p.best_e1rm_kg)
+        FROM exercise_progress AS p JOIN pattern USING (athlete_id, exercise)
+        WHERE p.iso_week BETWEEN ? AND ? AND p.best_e1rm_kg IS NOT NULL
           AND pattern.pattern IN ({", ".join("?" for _ in KEY_PATTERNS)})
-        GROUP BY ALL""", [athlete, athlete, weeks[0], weeks[-1], *KEY_PATTERNS]).fetchall()
-    by_lift: dict[tuple[str, str], dict[str, float]] = {}
-    for exercise, pattern, w, e1rm in rows:
-        by_lift.setdefault((exercise, pattern), {})[w] = float(e1rm)
-    ranked = sorted((k for k, v in by_lift.items() if len(v) >= 2),
-                    key=lambda k: (-len(by_lift[k]), KEY_PATTERNS.index(k[1]), -max(by_lift[k].values()), k[0]))
-    return [LiftTrend(exercise, pattern, tuple(weeks), tuple(by_lift[(exercise, pattern)].get(w) for w in weeks))
-            for exercise, pattern in ranked[:KEY_LIFTS]]
+        GROUP BY ALL""", [wanted, first, last, *KEY_PATTERNS]).fetchall()
+    by_lift: dict[str, dict[tuple[str, str], dict[str, float]]] = {a: {} for a in wanted}
+    for a, exercise, pattern, w, e1rm in rows:
+        if weeks_of[a][0] <= w <= weeks_of[a][-1]:
+            by_lift[a].setdefault((exercise, pattern), {})[w] = float(e1rm)
+    for a, lifts in by_lift.items():
+        weeks = weeks_of[a]
+        ranked = sorted((k for k, v in lifts.items() if len(v) >= 2),
+                        key=lambda k: (-len(lifts[k]), KEY_PATTERNS.index(k[1]), -max(lifts[k].values()), k[0]))
+        found[a] = [LiftTrend(exercise, pattern, tuple(weeks), tuple(lifts[(exercise, pattern)].get(w) for w in weeks))
+                    for exercise, pattern in ranked[:KEY_LIFTS]]
+    return found
 
 
 def _weeks_between(first: str, last: str) -> list[str]:
@@ -510,33 +547,54 @@ def _weeks_between(first: str, last: str) -> list[str]:
     return [iso_week(start + timedelta(weeks=k)) for k in range((end - start).days // 7 + 1)]
 
 
-def _race_label(con: duckdb.DuckDBPyConnection, athlete: str, race_date: date | None) -> str | None:
-    if race_date is None:
-        return None
-    row = con.execute("SELECT min(name) FROM raw.races WHERE athlete_id = ? AND race_date = ? AND priority = 'A'",
-                      [athlete, race_date]).fetchone()
-    name = row[0] if row and row[0] else "A race"
-    return f"{name} ({race_date.isoformat()})"
+def _race_labels(con: duckdb.DuckDBPyConnection, athletes: Athletes) -> dict[tuple[str, date], str]:
+    """``{(athlete, race date): "Name (date)"}`` of the athletes' A races."""
+    rows = con.execute(f"SELECT athlete_id, race_date, min(name) FROM raw.races WHERE {_IN} AND priority = 'A' "
+                       "GROUP BY athlete_id, race_date", [athletes]).fetchall()
+    return {(a, d): f"{name or 'A race'} ({d.isoformat()})" for a, d, name in rows}
 
 
 def gather(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week: str) -> ReportData:
     """Everything one weekly report shows, for one athlete and one ISO week (``YYYY-Www``)."""
+    return gather_all(con, config, [athlete_id], week)[athlete_id]
+
+
+def gather_all(con: duckdb.DuckDBPyConnection, config: Config, athlete_ids: Sequence[str],
+               week: str) -> dict[str, ReportData]:
+    """The report data of every athlete in ``athlete_ids`` for one ISO week, in a fixed number of
+    queries (each part is read for all athletes at once); keyed and ordered as ``athlete_ids``."""
     monday = week_monday(week)
-    config.athlete_by_id(athlete_id)  # ConfigError for an unknown athlete
+    for a in athlete_ids:
+        config.athlete_by_id(a)  # ConfigError for an unknown athlete
+    athletes = list(dict.fromkeys(athlete_ids))
     rules = config.rules
-    block, race = _block(con, athlete_id, week)
-    load_weeks, acwr_days = _load(con, athlete_id, week)
-    strength = _strength(con, athlete_id, week)
-    measures, prev_week, avg_weeks = _measures(con, athlete_id, week, with_strength=strength is not None)
+    has_flags = _table_exists(con, "main", "flags")
+    blocks = _blocks(con, athletes, week)
+    loads = _loads(con, athletes, week)
+    strengths = _strengths(con, athletes, week)
+    measures = _measures(con, athletes, week, with_strength=next(iter(strengths.values()), None) is not None)
     # the e1RM trend spans the block; a block of one week (a new off block) shows the load window
-    trend_first = block[0].iso_week if len(block) >= 2 else iso_week(monday - timedelta(weeks=LOAD_WEEKS - 1))
-    return ReportData(
-        athlete=athlete_id, week=week, week_start=monday, as_of=last_build_as_of(con),
-        summary=_summary(con, athlete_id, week), block=block, block_race=_race_label(con, athlete_id, race),
-        flags=_flags(con, athlete_id, week), load_weeks=load_weeks, acwr_days=acwr_days,
-        acwr_max=float(rules.acwr_max), timeline=_timeline(con, athlete_id, week),
-        gaps=_gaps(con, athlete_id, week),
-        min_gap_hours=float(rules.min_gap_hours), optimal_gap_hours=float(rules.optimal_gap_hours),
-        measures=measures, prev_week=prev_week, avg_weeks=avg_weeks, strength=strength,
-        lifts=_lifts(con, athlete_id, _weeks_between(trend_first, week)),
-    )
+    window_first = iso_week(monday - timedelta(weeks=LOAD_WEEKS - 1))
+    trend_weeks = {a: _weeks_between(block[0].iso_week if len(block) >= 2 else window_first, week)
+                   for a, (block, _) in blocks.items()}
+    lifts = _lifts(con, trend_weeks)
+    summaries = _summaries(con, athletes, week)
+    flags = _flags(con, athletes, week, has_flags)
+    timelines = _timelines(con, athletes, week)
+    gaps = _gaps(con, athletes, week, has_flags)
+    races = _race_labels(con, athletes) if any(race for _, race in blocks.values()) else {}
+    as_of = last_build_as_of(con)
+    out = {}
+    for a in athletes:
+        block, race = blocks[a]
+        measured, prev_week, avg_weeks = measures[a]
+        out[a] = ReportData(
+            athlete=a, week=week, week_start=monday, as_of=as_of,
+            summary=summaries[a], block=block,
+            block_race=None if race is None else races.get((a, race), f"A race ({race.isoformat()})"),
+            flags=flags[a], load_weeks=loads[a][0], acwr_days=loads[a][1],
+            acwr_max=float(rules.acwr_max), timeline=timelines[a], gaps=gaps[a],
+            min_gap_hours=float(rules.min_gap_hours), optimal_gap_hours=float(rules.optimal_gap_hours),
+            measures=measured, prev_week=prev_week, avg_weeks=avg_weeks, strength=strengths[a], lifts=lifts[a],
+        )
+    return out

@@ -356,7 +356,11 @@ _HTML_ENV, _MD_ENV = _environments()
 
 def render_report(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: str, week: str) -> Report:
     """The weekly report of one athlete for one ISO week (``YYYY-Www``) from the last build's marts."""
-    data = gather(con, config, athlete_id, week)
+    return render_data(gather(con, config, athlete_id, week))
+
+
+def render_data(data: ReportData) -> Report:
+    """The weekly report of the gathered ``data`` (charts, Markdown and HTML; no database)."""
     images = {"week_timeline": charts.week_timeline(data), "load_chart": charts.load_chart(data),
               "fitness_chart": charts.fitness_chart(data)}
     if data.strength is not None:
@@ -367,7 +371,7 @@ def render_report(con: duckdb.DuckDBPyConnection, config: Config, athlete_id: st
     md_tpl = _MD_ENV.get_template("report.md")
     ctx = _context(data, cid)
     return Report(
-        athlete=athlete_id, week=week, subject=ctx["subject"],
+        athlete=data.athlete, week=data.week, subject=ctx["subject"],
         markdown=md_tpl.render(ctx),
         html=html_tpl.render(ctx),
         html_file=html_tpl.render({**ctx, "img": inline}),
