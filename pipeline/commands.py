@@ -6,7 +6,6 @@ same steps in tasks. Nothing here imports Prefect.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
-from pipeline.db import connect, connect_analyst, open_for_write, publish_snapshot, scalar
+from pipeline.db import connect, connect_analyst, open_for_write, publish_snapshot
 from pipeline.errors import EmailConfigError, MissingDatabaseError
+from pipeline.flag_store import read_flags as read_flags  # its own module: `runlift flags` imports little
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
-from pipeline.wording import SEVERITIES
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -86,45 +85,6 @@ def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
 def today_for(config: Config) -> date:
     """Today in the (first) athlete's zone: the default --as-of."""
     return datetime.now(ZoneInfo(config.all_athletes[0].timezone)).date()
-
-
-def read_flags(db: Path, week: str | None = None, since: date | None = None, rule: str | None = None,
-               severity: str | None = None, athlete: str | None = None) -> list[dict[str, Any]]:
-    """Flags of the last build in the SPEC JSON shape, sorted by date then rule. ``rule`` is an id
-    or a family (``spacing``); ``severity`` is the lowest severity shown."""
-    if not Path(db).exists():
-        raise MissingDatabaseError(f"{db}: no such database (run `runlift run PATH` first)")
-    con = connect(db, read_only=True, wait_s=LOCK_WAIT_S)
-    try:
-        if not scalar(con, "SELECT count(*) FROM information_schema.tables "
-                      "WHERE table_schema = 'main' AND table_name = 'flags'"):
-            return []
-        where: list[str] = ["true"]
-        params: list[object] = []
-        if week:
-            where.append("week = ?")
-            params.append(week)
-        if since:
-            where.append("date >= ?")
-            params.append(since)
-        if rule:
-            where.append("(rule = ? OR rule LIKE ? || '.%')")
-            params += [rule, rule]
-        if severity:
-            shown = SEVERITIES[: SEVERITIES.index(severity) + 1]
-            where.append(f"severity IN ({', '.join('?' for _ in shown)})")
-            params += shown
-        if athlete:
-            where.append("athlete_id = ?")
-            params.append(athlete)
-        rows = con.execute(
-            f"SELECT rule, severity, athlete_id, date, week, message, CAST(evidence AS VARCHAR) FROM flags "
-            f"WHERE {' AND '.join(where)} ORDER BY date, rule, athlete_id, message", params).fetchall()
-    finally:
-        con.close()
-    keys = ("rule", "severity", "athlete", "date", "week", "message", "evidence")
-    return [dict(zip(keys, (r[0], r[1], r[2], r[3].isoformat(), r[4], r[5], json.loads(r[6])), strict=True))
-            for r in rows]
 
 
 EXERCISE_COLUMNS = ["exercise", "pattern", "unilateral", "plyometric", "lower_body"]

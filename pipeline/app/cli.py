@@ -409,7 +409,7 @@ def flags(
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | json | csv")] = "table",
 ) -> None:
     """List the flags of the last build (exit 0 whatever it finds)."""
-    from pipeline import commands
+    from pipeline.flag_store import read_flags  # not pipeline.commands: flags imports no ingest or models
     from pipeline.rules import REGISTRY
 
     if format not in ("table", "json", "csv"):
@@ -430,7 +430,7 @@ def flags(
             since_date = date.fromisoformat(since)
         except ValueError:
             raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
-    found = commands.read_flags(State.db, week=week, since=since_date, rule=rule, severity=severity, athlete=athlete)
+    found = read_flags(State.db, week=week, since=since_date, rule=rule, severity=severity, athlete=athlete)
     if format == "json":
         print(json.dumps(found, indent=1, ensure_ascii=False))
     elif format == "csv":

@@ -302,12 +302,12 @@ def _summaries(con: duckdb.DuckDBPyConnection, athletes: Athletes, week: str) ->
         judged.add(a)
         values[a].update(strength_done=int(done), strength_target=int(target), phase=phase, verdict=verdict,
                          complete=bool(complete), is_first_week=bool(first), next_race=next_race)
-    if set(athletes) - judged:  # a week outside the series: the sessions are still counted
-        sessions = dict(con.execute(f"""
-            SELECT athlete_id, count(*) FROM strength_sessions WHERE {_IN} AND iso_week = ?
-            GROUP BY athlete_id""", [athletes, week]).fetchall())
-        for a in set(athletes) - judged:
-            values[a]["strength_done"] = int(sessions.get(a, 0))
+    # a week outside an athlete's series: the sessions are still counted
+    sessions = dict(con.execute(f"""
+        SELECT athlete_id, count(*) FROM strength_sessions WHERE {_IN} AND iso_week = ?
+        GROUP BY athlete_id""", [athletes, week]).fetchall())
+    for a in set(athletes) - judged:
+        values[a]["strength_done"] = int(sessions.get(a, 0))
     return {a: WeekSummary(**v) for a, v in values.items()}
 
 
@@ -380,14 +380,13 @@ def _loads(con: duckdb.DuckDBPyConnection, athletes: Athletes,
                                              [athletes, first_week, week]).fetchall():
         weeks[a].append(LoadWeek(w, week_monday(w), float(km or 0), float(trimp or 0), float(load or 0)))
     days: dict[str, list[DayAcwr]] = {a: [] for a in athletes}
-    if any(weeks.values()):
-        span = [week_monday(first_week), week_monday(week) + timedelta(days=6)]
-        for a, d, *rest in con.execute(f"""
-                SELECT athlete_id, local_date, acwr, atl, ctl, tsb FROM daily_load
-                WHERE {_IN} AND local_date BETWEEN ? AND ? ORDER BY athlete_id, local_date""",
-                                       [athletes, *span]).fetchall():
-            if weeks[a] and d >= weeks[a][0].week_start:  # from the athlete's first week in the window
-                days[a].append(DayAcwr(d, *(None if v is None else float(v) for v in rest)))
+    span = [week_monday(first_week), week_monday(week) + timedelta(days=6)]
+    for a, d, *rest in con.execute(f"""
+            SELECT athlete_id, local_date, acwr, atl, ctl, tsb FROM daily_load
+            WHERE {_IN} AND local_date BETWEEN ? AND ? ORDER BY athlete_id, local_date""",
+                                   [athletes, *span]).fetchall():
+        if weeks[a] and d >= weeks[a][0].week_start:  # from the athlete's first week in the window
+            days[a].append(DayAcwr(d, *(None if v is None else float(v) for v in rest)))
     return {a: (weeks[a], days[a]) for a in athletes}
 
 
@@ -582,7 +581,7 @@ def gather_all(con: duckdb.DuckDBPyConnection, config: Config, athlete_ids: Sequ
     flags = _flags(con, athletes, week, has_flags)
     timelines = _timelines(con, athletes, week)
     gaps = _gaps(con, athletes, week, has_flags)
-    races = _race_labels(con, athletes) if any(race for _, race in blocks.values()) else {}
+    races = _race_labels(con, athletes)
     as_of = last_build_as_of(con)
     out = {}
     for a in athletes:
