@@ -1,7 +1,9 @@
 """The weekly compliance report: gathered from the marts, rendered as Markdown and HTML with
 charts, written to files, and optionally e-mailed.
 
+- :mod:`pipeline.report.data` gathers a week's numbers of every athlete in a fixed number of queries;
 - :mod:`pipeline.report.render` builds a :class:`Report` for one athlete and ISO week;
+- :mod:`pipeline.report.roster` the coach's roster digest of every athlete's week;
 - :mod:`pipeline.report.email` delivers one over SMTP (settings from ``RUNLIFT_SMTP_*``).
 """
 

@@ -1,6 +1,6 @@
 """Render the weekly report: :func:`render_report` gathers the week's numbers
-(:mod:`pipeline.report.data`), draws the charts (:mod:`pipeline.report.charts`) and fills the
-jinja2 templates in ``pipeline/report/templates/``:
+(:mod:`pipeline.report.data`; a club's are gathered at once and rendered with :func:`render_data`),
+draws the charts (:mod:`pipeline.report.charts`) and fills the jinja2 templates in ``pipeline/report/templates/``:
 
 - ``report.md``: Markdown for the terminal and files. Rendered with a *Markdown autoescape*: every
   ``{{ ... }}`` value is passed through :func:`md_escape` (backslash-escaping Markdown
@@ -42,8 +42,8 @@ from pipeline.report.data import (
 from pipeline.report.page import write_atomic
 from pipeline.wording import SEVERITIES, counts_text, iso_week, plural
 
-__all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_report",
-           "subject_line", "write_report"]
+__all__ = ["MdSafe", "ReportError", "last_build_as_of", "last_complete_week", "md_escape", "render_data",
+           "render_report", "subject_line", "write_report"]
 
 TEMPLATES = Path(str(files("pipeline.report") / "templates"))
 IMAGE_NAMES = ("week_timeline", "load_chart", "fitness_chart", "e1rm_chart")
