@@ -231,7 +231,9 @@ def test_flags_severity_is_the_lowest_shown_and_athlete_filters(demo_db: tuple[P
     assert warning_up == [f for f in every if f["severity"] != "info"]
     assert json.loads(cli(db, "flags", "--severity", "info", "--format", "json")) == every
     assert json.loads(cli(db, "flags", "--athlete", "me", "--format", "json")) == every
-    assert json.loads(cli(db, "flags", "--athlete", "someone-else", "--format", "json")) == []
+    # an athlete the config does not name is a usage error listing the ids, as an unknown --rule is
+    other = runner.invoke(app, ["--db", str(db), "flags", "--athlete", "someone-else"])
+    assert other.exit_code == 2 and "unknown athlete 'someone-else'; athletes: me" in other.output
 
 
 def test_flags_usage_and_user_errors(tmp_path: Path, demo_db: tuple[Path, str]) -> None:
