@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=0, help="history per athlete (0: the sample's 10 weeks)")
     parser.add_argument("--no-samples", action="store_true")
     parser.add_argument("--no-report", action="store_true", help="skip writing the reports (charts: ~1-4 s each)")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # `./dev bench ARGS` hands every benchmark the same arguments
     print(f"code: {CODE}")
     print("athletes years flags  build_s rules_s gather_s report_s flags_cmd_s")
     for n in args.athletes:
