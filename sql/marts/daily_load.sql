@@ -15,9 +15,12 @@
 -- TSB on a day = the previous day's CTL - ATL (null on the first day).
 -- strength_load: the sum of the day's strength_sessions.srpe_load (session RPE x minutes, Foster
 -- 2001), 0 without one; kept apart: it never enters load, ACWR, ATL or CTL.
--- The four exponential averages run in one recursion, one step per day for all athletes at once
--- over a materialised day table, so a step costs a hash probe per athlete.
-with recursive days as (
+-- The four exponential averages are computed set-based, not by a recursion over days: with
+-- r = 1 - lambda, e_i = r^i * seed + lambda * sum_{j<=i} r^(i-j) * x_j (i = days since the seed).
+-- Powers of r are taken relative to the start of 64-day blocks (r^-63 stays finite), each day
+-- adds the carry e at its block's start times r^(days into the block), and a block's carry is
+-- the sum over the earlier blocks' ends (a join of blocks, not of days): one pass, any athletes.
+with days as (
     select
         d.athlete_id,
         d.local_date,
@@ -55,34 +58,70 @@ seeds as (
         athlete_id,
         cast(avg(load) filter (where day_no <= 42) as double) as atl_ctl_seed,
         cast(coalesce(avg(load) filter (
-            where local_date between first_run_date and first_run_date + 27), 0) as double) as ewma_seed
+            where local_date between first_run_date and first_run_date + 27), 0) as double) as ewma_seed,
+        min(day_no) filter (where running_started) as first_run_day_no
     from windows
     group by athlete_id
+),
+series as (  -- one row per athlete, average and updated day: i counts the updates since the seed
+    select w.athlete_id, w.day_no, v.name, v.rate, v.seed, v.i, w.load as x
+    from windows as w
+    join seeds as s using (athlete_id),
+    lateral (
+        select * from (values
+            ('atl', 1 / 7.0, s.atl_ctl_seed, w.day_no),
+            ('ctl', 1 / 42.0, s.atl_ctl_seed, w.day_no),
+            ('ewma_acute', 2 / 8.0, s.ewma_seed, w.day_no - s.first_run_day_no + 1),
+            ('ewma_chronic', 2 / 29.0, s.ewma_seed, w.day_no - s.first_run_day_no + 1)
+        ) as t (name, rate, seed, i)
+    ) as v
+    where v.i >= 1
+),
+in_block as (
+    select
+        *,
+        (i - 1) // 64 as blk,
+        rate * pow(1 - rate, (i - 1) % 64) * sum(x * pow(1 - rate, -((i - 1) % 64)))
+            over (partition by athlete_id, name, (i - 1) // 64 order by i rows unbounded preceding) as part
+    from series
+),
+block_ends as (
+    select athlete_id, name, blk, any_value(rate) as rate, max(i) as m, arg_max(part, i) as part
+    from in_block
+    group by athlete_id, name, blk
+),
+carries as (  -- e on the day before each block: the seed and every earlier block's end, decayed
+    select
+        b.athlete_id,
+        b.name,
+        b.blk,
+        coalesce(sum(pow(1 - b.rate, b.blk * 64 - p.m) * p.part), 0) as from_blocks
+    from block_ends as b
+    left join block_ends as p on p.athlete_id = b.athlete_id and p.name = b.name
+        and p.blk < b.blk
+    group by b.athlete_id, b.name, b.blk
+),
+averaged as (
+    select
+        x.athlete_id,
+        x.day_no,
+        x.name,
+        pow(1 - x.rate, x.i) * x.seed + pow(1 - x.rate, (x.i - 1) % 64 + 1) * c.from_blocks + x.part as value
+    from in_block as x
+    join carries as c using (athlete_id, name, blk)
 ),
 ewma as (
     select
         w.athlete_id,
         w.day_no,
-        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 7.0 as atl,
-        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 42.0 as ctl,
-        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 8.0) else s.ewma_seed end
-            as ewma_acute,
-        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 29.0) else s.ewma_seed end
-            as ewma_chronic
+        max(a.value) filter (where a.name = 'atl') as atl,
+        max(a.value) filter (where a.name = 'ctl') as ctl,
+        coalesce(max(a.value) filter (where a.name = 'ewma_acute'), any_value(s.ewma_seed)) as ewma_acute,
+        coalesce(max(a.value) filter (where a.name = 'ewma_chronic'), any_value(s.ewma_seed)) as ewma_chronic
     from windows as w
     join seeds as s using (athlete_id)
-    where w.day_no = 1
-    union all
-    select
-        w.athlete_id,
-        w.day_no,
-        e.atl + (w.load - e.atl) / 7.0,
-        e.ctl + (w.load - e.ctl) / 42.0,
-        case when w.running_started then e.ewma_acute + (w.load - e.ewma_acute) * (2 / 8.0) else e.ewma_acute end,
-        case when w.running_started then e.ewma_chronic + (w.load - e.ewma_chronic) * (2 / 29.0)
-            else e.ewma_chronic end
-    from ewma as e
-    join windows as w on w.athlete_id = e.athlete_id and w.day_no = e.day_no + 1
+    left join averaged as a using (athlete_id, day_no)
+    group by w.athlete_id, w.day_no
 )
 select
     w.athlete_id,
