@@ -216,13 +216,15 @@ def comment_sources(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> 
             con.execute(f'COMMENT ON COLUMN {relation}."{col["name"]}" IS {_sql_string(col["description"])}')
 
 
-def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
-    """(test name, SQL counting offending rows) for each test in the model's yml."""
+def _data_tests(m: Model, relations: dict[str, str], source: str | None = None) -> list[tuple[str, str]]:
+    """(test name, SQL counting offending rows) for each test in the model's yml, over the
+    model's relation or ``source`` (the rows an incremental build wrote)."""
     tests = []
+    src = source or m.relation
     if m.unique_key:
         key = ", ".join(f'"{c}"' for c in m.unique_key)
         tests.append((f"grain({', '.join(m.unique_key)})",
-                      f"SELECT count(*) FROM (SELECT {key} FROM {m.relation} GROUP BY {key} HAVING count(*) > 1)"))
+                      f"SELECT count(*) FROM (SELECT {key} FROM {src} GROUP BY {key} HAVING count(*) > 1)"))
     for col in m.columns:
         c = f'"{col["name"]}"'
         for test in col.get("tests", []):
@@ -231,18 +233,18 @@ def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
-                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {m.relation} WHERE {c} IS NOT NULL "
+                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {src} WHERE {c} IS NOT NULL "
                        f"GROUP BY {c} HAVING count(*) > 1)")
             elif kind == "not_null":
-                sql = f"SELECT count(*) FROM {m.relation} WHERE {c} IS NULL"
+                sql = f"SELECT count(*) FROM {src} WHERE {c} IS NULL"
             elif kind == "accepted_values":
                 values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
-                sql = (f"SELECT count(*) FROM {m.relation} "
+                sql = (f"SELECT count(*) FROM {src} "
                        f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})")
             elif kind == "relationships":
                 to, fld = arg["to"], arg["field"]
                 to = relations.get(to, to)
-                sql = (f"SELECT count(*) FROM {m.relation} WHERE {c} IS NOT NULL "
+                sql = (f"SELECT count(*) FROM {src} WHERE {c} IS NOT NULL "
                        f'AND {c} NOT IN (SELECT "{fld}" FROM {to})')
             else:
                 raise ModelError(f"model {m.name}: unknown data test {kind!r}")
@@ -250,11 +252,15 @@ def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
     return tests
 
 
-def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
+def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model],
+                   sources: dict[str, str] | None = None) -> int:
+    """Run the models' data tests; with ``sources``, only those models', each over its source."""
     count = 0
     relations = {m.name: m.relation for m in models}
     for m in models:
-        for name, sql in _data_tests(m, relations):
+        if sources is not None and m.name not in sources:
+            continue
+        for name, sql in _data_tests(m, relations, sources[m.name] if sources is not None else None):
             bad = scalar(con, sql)
             count += 1
             if bad:
@@ -326,11 +332,34 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
         scope = incremental.plan(con, fp, "SELECT as_of FROM internal.stg_build", full)
         _build_scoped(con, models, timings, scope, catalog)
         incremental.record(con, fp, "SELECT as_of FROM internal.stg_build")
+        if not scope.full:  # the rows this build wrote; the others passed when they were written
+            t0 = time.perf_counter()
+            run_data_tests(con, models, _written(con, models, scope))
+            timings["(data tests)"] = time.perf_counter() - t0
         incremental.drop_temp(con)
+        if not scope.full:
+            return models, scope
     t0 = time.perf_counter()
     run_data_tests(con, models)
     timings["(data tests)"] = time.perf_counter() - t0
     return models, scope
+
+
+def _written(con: duckdb.DuckDBPyConnection, models: list[Model], scope: incremental.Scope) -> dict[str, str]:
+    """Per model, the rows of the build's scope as a subquery (a model without a key column: all)."""
+    if not scope.athletes and not scope.activities:
+        return {}
+    columns = _columns(con)
+    sources = {}
+    for m in models:
+        mode = "activity" if m.incremental == "activity" and m.materialized == "table" else "athlete"
+        key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode)
+        if key is None:
+            sources[m.name] = m.relation
+            continue
+        table = incremental.CHANGED_ACTIVITIES if mode == "activity" else key[1]
+        sources[m.name] = f"(SELECT * FROM {m.relation} WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{table}))"
+    return sources
 
 
 def _create(con: duckdb.DuckDBPyConnection, m: Model, body: str) -> None:

@@ -4,17 +4,22 @@
 -- time to it. Each sample counts until the next one, at most 30 s (as in int_activity_hr), so a
 -- paused watch adds nothing. Moving: speed above 1 m/s (3.6 km/h, below any walk), so a stop at
 -- a crossing is not running at any pace. At threshold pace: speed >= 1000 / threshold_pace_s_per_km.
-with timed as (
+with gaps as (  -- seconds to the next sample from the epoch in microseconds (cheaper than an interval)
     select
         s.activity_id,
-        coalesce(
-            s.speed_mps,
-            (lead(s.distance_m) over w - s.distance_m) / nullif(epoch(lead(s.ts_utc) over w - s.ts_utc), 0)
-        ) as speed_mps,
-        least(coalesce(epoch(lead(s.ts_utc) over w - s.ts_utc), 0), 30) as dt_s
+        s.speed_mps,
+        lead(s.distance_m) over w - s.distance_m as next_m,
+        (lead(epoch_us(s.ts_utc)) over w - epoch_us(s.ts_utc)) / 1e6 as next_s
     from stg_samples as s
     where s.activity_id in (select activity_id from stg_activities where sport = 'running')
     window w as (partition by s.activity_id order by s.ts_utc)
+),
+timed as (
+    select
+        activity_id,
+        coalesce(speed_mps, next_m / nullif(next_s, 0)) as speed_mps,
+        least(coalesce(next_s, 0), 30) as dt_s
+    from gaps
 ),
 per_run as (
     select
