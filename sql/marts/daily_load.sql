@@ -63,65 +63,81 @@ seeds as (
     from windows
     group by athlete_id
 ),
-series as (  -- one row per athlete, average and updated day: i counts the updates since the seed
-    select w.athlete_id, w.day_no, v.name, v.rate, v.seed, v.i, w.load as x
+indexed as (  -- i: updates since the seed (ATL/CTL from the first day, the EWMAs from the first run)
+    select w.*, w.day_no as i_tl, w.day_no - s.first_run_day_no + 1 as i_ew, s.atl_ctl_seed, s.ewma_seed
     from windows as w
-    join seeds as s using (athlete_id),
-    lateral (
-        select * from (values
-            ('atl', 1 / 7.0, s.atl_ctl_seed, w.day_no),
-            ('ctl', 1 / 42.0, s.atl_ctl_seed, w.day_no),
-            ('ewma_acute', 2 / 8.0, s.ewma_seed, w.day_no - s.first_run_day_no + 1),
-            ('ewma_chronic', 2 / 29.0, s.ewma_seed, w.day_no - s.first_run_day_no + 1)
-        ) as t (name, rate, seed, i)
-    ) as v
-    where v.i >= 1
+    join seeds as s using (athlete_id)
 ),
-in_block as (
+in_block as (  -- the block so far: rate * r^k * sum r^-j * load, k and j days into the block
     select
         *,
-        (i - 1) // 64 as blk,
-        rate * pow(1 - rate, (i - 1) % 64) * sum(x * pow(1 - rate, -((i - 1) % 64)))
-            over (partition by athlete_id, name, (i - 1) // 64 order by i rows unbounded preceding) as part
-    from series
+        (i_tl - 1) // 64 as blk_tl,
+        case when i_ew >= 1 then (i_ew - 1) // 64 end as blk_ew,
+        (1 / 7.0) * pow(6 / 7.0, (i_tl - 1) % 64)
+            * sum(load * pow(6 / 7.0, -((i_tl - 1) % 64))) over tl as part_atl,
+        (1 / 42.0) * pow(41 / 42.0, (i_tl - 1) % 64)
+            * sum(load * pow(41 / 42.0, -((i_tl - 1) % 64))) over tl as part_ctl,
+        (2 / 8.0) * pow(6 / 8.0, (i_ew - 1) % 64)
+            * sum(load * pow(6 / 8.0, -((i_ew - 1) % 64))) over ew as part_acute,
+        (2 / 29.0) * pow(27 / 29.0, (i_ew - 1) % 64)
+            * sum(load * pow(27 / 29.0, -((i_ew - 1) % 64))) over ew as part_chronic
+    from indexed
+    window
+        -- one row per day, so the block's rows are the (i - 1) % 64 rows before (one sort for both)
+        tl as (partition by athlete_id order by day_no rows between (i_tl - 1) % 64 preceding and current row),
+        ew as (partition by athlete_id order by day_no
+               rows between greatest(coalesce((i_ew - 1) % 64, 0), 0) preceding and current row)
 ),
-block_ends as (
-    select athlete_id, name, blk, any_value(rate) as rate, max(i) as m, arg_max(part, i) as part
+ends_tl as (
+    select athlete_id, blk_tl as blk, max(i_tl) as m, arg_max(part_atl, i_tl) as atl, arg_max(part_ctl, i_tl) as ctl
     from in_block
-    group by athlete_id, name, blk
+    group by athlete_id, blk_tl
 ),
-carries as (  -- e on the day before each block: the seed and every earlier block's end, decayed
+ends_ew as (
+    select athlete_id, blk_ew as blk, max(i_ew) as m, arg_max(part_acute, i_ew) as acute,
+        arg_max(part_chronic, i_ew) as chronic
+    from in_block
+    where blk_ew is not null
+    group by athlete_id, blk_ew
+),
+carries_tl as (  -- every earlier block's end, decayed to the day before the block
     select
         b.athlete_id,
-        b.name,
         b.blk,
-        coalesce(sum(pow(1 - b.rate, b.blk * 64 - p.m) * p.part), 0) as from_blocks
-    from block_ends as b
-    left join block_ends as p on p.athlete_id = b.athlete_id and p.name = b.name
-        and p.blk < b.blk
-    group by b.athlete_id, b.name, b.blk
+        coalesce(sum(pow(6 / 7.0, b.blk * 64 - p.m) * p.atl), 0) as atl,
+        coalesce(sum(pow(41 / 42.0, b.blk * 64 - p.m) * p.ctl), 0) as ctl
+    from ends_tl as b
+    left join ends_tl as p on p.athlete_id = b.athlete_id and p.blk < b.blk
+    group by b.athlete_id, b.blk
 ),
-averaged as (
+carries_ew as (
+    select
+        b.athlete_id,
+        b.blk,
+        coalesce(sum(pow(6 / 8.0, b.blk * 64 - p.m) * p.acute), 0) as acute,
+        coalesce(sum(pow(27 / 29.0, b.blk * 64 - p.m) * p.chronic), 0) as chronic
+    from ends_ew as b
+    left join ends_ew as p on p.athlete_id = b.athlete_id and p.blk < b.blk
+    group by b.athlete_id, b.blk
+),
+ewma as (  -- e_i = r^i * seed + r^(days into the block) * carry + the block so far
     select
         x.athlete_id,
         x.day_no,
-        x.name,
-        pow(1 - x.rate, x.i) * x.seed + pow(1 - x.rate, (x.i - 1) % 64 + 1) * c.from_blocks + x.part as value
+        pow(6 / 7.0, x.i_tl) * x.atl_ctl_seed + pow(6 / 7.0, (x.i_tl - 1) % 64 + 1) * ct.atl + x.part_atl as atl,
+        pow(41 / 42.0, x.i_tl) * x.atl_ctl_seed + pow(41 / 42.0, (x.i_tl - 1) % 64 + 1) * ct.ctl + x.part_ctl as ctl,
+        case when x.i_ew >= 1
+            then pow(6 / 8.0, x.i_ew) * x.ewma_seed + pow(6 / 8.0, (x.i_ew - 1) % 64 + 1) * ce.acute + x.part_acute
+            else x.ewma_seed
+        end as ewma_acute,
+        case when x.i_ew >= 1
+            then pow(27 / 29.0, x.i_ew) * x.ewma_seed + pow(27 / 29.0, (x.i_ew - 1) % 64 + 1) * ce.chronic
+                + x.part_chronic
+            else x.ewma_seed
+        end as ewma_chronic
     from in_block as x
-    join carries as c using (athlete_id, name, blk)
-),
-ewma as (
-    select
-        w.athlete_id,
-        w.day_no,
-        max(a.value) filter (where a.name = 'atl') as atl,
-        max(a.value) filter (where a.name = 'ctl') as ctl,
-        coalesce(max(a.value) filter (where a.name = 'ewma_acute'), any_value(s.ewma_seed)) as ewma_acute,
-        coalesce(max(a.value) filter (where a.name = 'ewma_chronic'), any_value(s.ewma_seed)) as ewma_chronic
-    from windows as w
-    join seeds as s using (athlete_id)
-    left join averaged as a using (athlete_id, day_no)
-    group by w.athlete_id, w.day_no
+    join carries_tl as ct on ct.athlete_id = x.athlete_id and ct.blk = x.blk_tl
+    left join carries_ew as ce on ce.athlete_id = x.athlete_id and ce.blk = x.blk_ew
 )
 select
     w.athlete_id,
