@@ -17,19 +17,21 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import commands  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.db import open_for_write  # noqa: E402
+from pipeline.db import open_for_write, scalar  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"
 
 
-def add_history(con, runs: int) -> None:  # type: ignore[no-untyped-def]
+def add_history(con: duckdb.DuckDBPyConnection, runs: int) -> None:
     """``runs`` days of history before the sample's first activity, all in SQL."""
-    first = con.execute("SELECT min(start_utc) FROM raw.activities").fetchone()[0]
+    first = scalar(con, "SELECT min(start_utc) FROM raw.activities")
     con.execute("CREATE TEMP TABLE big_days AS SELECT i, ? - to_days(CAST(i AS INTEGER)) AS start_utc "
                 "FROM range(1, ? + 1) AS t(i)", [first, runs])
     con.execute("""
@@ -85,7 +87,7 @@ def main() -> None:
     con = open_for_write(db, config)
     try:
         add_history(con, args.runs)
-        n = con.execute("SELECT count(*) FROM raw.samples").fetchone()[0]
+        n = scalar(con, "SELECT count(*) FROM raw.samples")
     finally:
         con.close()
     print(f"{db}: {n:,} samples, made in {time.perf_counter() - t0:.1f} s")

@@ -103,7 +103,7 @@ def plan(con: duckdb.DuckDBPyConnection, fp: str, as_of_sql: str, full: bool) ->
         last = con.execute(f"SELECT fingerprint, as_of FROM {SEEN_BUILD}").fetchone()
     if last is None or last[0] != fp:
         full = True
-    if full:
+    if full or last is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETES} AS SELECT athlete_id FROM {_NOW[2]}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED_ACTIVITIES} AS SELECT activity_id FROM {_NOW[0]}")
     else:
@@ -129,14 +129,10 @@ def plan(con: duckdb.DuckDBPyConnection, fp: str, as_of_sql: str, full: bool) ->
             SELECT athlete_id FROM _rl_config_athletes
             UNION SELECT now_athlete FROM _rl_changed WHERE now_athlete IS NOT NULL
             UNION SELECT seen_athlete FROM _rl_changed WHERE seen_athlete IS NOT NULL
-            UNION SELECT coalesce(n.athlete_id, o.athlete_id)
+            UNION SELECT unnest([n.athlete_id, o.athlete_id])  -- a session that moved: both athletes
                 FROM {_NOW[1]} AS n FULL JOIN {SEEN_SESSIONS} AS o USING (session_id)
-                WHERE n.h IS DISTINCT FROM o.h
-                  OR n.athlete_id IS DISTINCT FROM o.athlete_id""")
-        # a session that moved to another athlete: both are touched
-        con.execute(f"""INSERT INTO {SCOPE_ATHLETES}
-            SELECT o.athlete_id FROM {_NOW[1]} AS n JOIN {SEEN_SESSIONS} AS o USING (session_id)
-            WHERE n.athlete_id <> o.athlete_id""")
+                WHERE n.h IS DISTINCT FROM o.h""")
+        con.execute(f"DELETE FROM {SCOPE_ATHLETES} WHERE athlete_id IS NULL")
         for t in ("_rl_config_athletes", "_rl_changed"):
             con.execute(f"DROP TABLE {t}")
     seen = (f"UNION SELECT activity_id, athlete_id FROM {SEEN_ACTIVITIES}" if not full else "")

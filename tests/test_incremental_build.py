@@ -179,7 +179,8 @@ def test_a_new_file_touches_its_athlete_and_activities_only(tmp_path: Path) -> N
         kept = _rowids(pair.inc, "ben")
         pair.load("ana", "new", ana.activities[-1:], [])
         result = pair.build(date(2026, 5, 4))
-        new_id = pair.inc.execute("SELECT activity_id FROM raw.activities WHERE source_file LIKE '%/new.gpx'").fetchone()
+        new_id = pair.inc.execute(
+            "SELECT activity_id FROM raw.activities WHERE source_file LIKE '%/new.gpx'").fetchone()
         assert new_id is not None
         assert result.touched_athletes == {"ana"}
         assert result.touched_activities == {new_id[0]}
