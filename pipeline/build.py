@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.config import Config, check_exercise_aliases
 from pipeline.db import transaction
 from pipeline.exercises import canonical_names, unclassified_notice
-from pipeline.models import build_models_in_transaction, run_data_tests
+from pipeline.models import run_data_tests, run_models
 from pipeline.quality_signals import no_quality_signal
 from pipeline.rules import evaluate
 from pipeline.rules.base import Flag
@@ -32,6 +32,9 @@ class BuildResult:
     flags: list[Flag]
     timings: dict[str, float]
     notices: list[str] = field(default_factory=list)  # one line each, for the user (see NOTICES)
+    # what the models recomputed (pipeline.incremental): None after a full build
+    touched_athletes: set[str] | None = None
+    touched_activities: set[str] | None = None
 
 
 Notice = Callable[[duckdb.DuckDBPyConnection, Config], list[str]]
@@ -46,13 +49,14 @@ def flags_frame(flags: list[Flag]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
 
 
-def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildResult:
+def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date, full: bool = False) -> BuildResult:
+    """Models (incrementally unless ``full``), rules, flags and notices, in one transaction."""
     timings: dict[str, float] = {}
     check_exercise_aliases(config, canonical_names())  # one line naming the alias, before any work
     with transaction(con):
         con.execute("DELETE FROM raw.build_state")
         con.execute("INSERT INTO raw.build_state VALUES (?, ?)", [as_of, datetime.now(UTC)])
-        models = build_models_in_transaction(con, timings=timings, aliases=config.exercise_aliases)
+        models, scope = run_models(con, timings=timings, aliases=config.exercise_aliases, full=full)
         t0 = time.perf_counter()
         flags = evaluate(con, config, as_of)
         timings["(rules)"] = time.perf_counter() - t0
@@ -66,4 +70,6 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> BuildR
             con.unregister("_flags")
         run_data_tests(con, [m for m in models if m.name == "flags"])  # the view shows the new flags now
         notices = [line for notice in NOTICES for line in notice(con, config)]
-    return BuildResult(as_of, flags, timings, notices)
+    partial = scope is not None and not scope.full
+    return BuildResult(as_of, flags, timings, notices, scope.athletes if scope and partial else None,
+                       scope.activities if scope and partial else None)

@@ -41,8 +41,9 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
            on_item: OnItem | None = None, workers: int | None = None, refresh_models: bool = True,
            parse_jobs: ParseJobs | None = None, lock_wait_s: float = LOCK_WAIT_S,
            retry_quarantined: bool = False) -> Summary:
-    """Load files into the DB, then refresh the SQL models so the views show them (callers that
-    build right after pass ``refresh_models=False``: the build runs the models anyway).
+    """Load files into the DB, then refresh the SQL models so the views show them, recomputing only
+    what the new files touched (callers that build right after pass ``refresh_models=False``: the
+    build runs the models anyway).
 
     Files are parsed by ``parse_jobs`` (the flows pass Prefect tasks), else in ``workers``
     processes; planning and writing happen here, on the one write connection."""
@@ -69,13 +70,14 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         con.close()
 
 
-def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
-    """Run the SQL models and the rules; replace the flags table (one transaction)."""
+def build(db: Path, config: Config, as_of: date | None = None, full: bool = False) -> BuildResult:
+    """Run the SQL models (only what changed since the last build, unless ``full``) and the rules;
+    replace the flags table (one transaction)."""
     from pipeline.build import build as run_build  # the rules are not needed by ingest
 
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
-        result = run_build(con, config, as_of or today_for(config))
+        result = run_build(con, config, as_of or today_for(config), full=full)
         publish_snapshot(con, db)
         return result
     finally:

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipeline import incremental
 from pipeline.db import scalar, transaction
 from pipeline.errors import ModelError
 from pipeline.resources import sql_dir
@@ -46,6 +47,7 @@ class Model:
     description: str = ""
     columns: list[dict[str, Any]] = field(default_factory=list)
     depends_on: set[str] = field(default_factory=set)
+    incremental: str = "athlete"  # yml ``incremental: activity``: its rows depend on their activity alone
 
     @property
     def schema(self) -> str:
@@ -77,7 +79,7 @@ def _references(sql: str) -> tuple[set[str], set[str]]:
     return bare, sources
 
 
-_MODEL_KEYS = {"grain", "unique_key", "description", "columns"}
+_MODEL_KEYS = {"grain", "unique_key", "description", "columns", "incremental"}
 _COLUMN_KEYS = {"name", "description", "tests"}
 
 
@@ -120,8 +122,10 @@ def _parse_models(texts: list[tuple[str, Path, str, str | None]]) -> list[Model]
             name=path.stem, layer=layer, sql=sql, materialized=_materialization(sql, layer),
             grain=meta.get("grain", ""), unique_key=meta.get("unique_key", []),
             description=meta.get("description", ""),
-            columns=meta.get("columns", []),
+            columns=meta.get("columns", []), incremental=meta.get("incremental", "athlete"),
         )
+        if models[path.stem].incremental not in ("athlete", "activity"):
+            raise ModelError(f"model {path.stem}: incremental must be athlete or activity")
     for m in models.values():
         bare, sources = _references(m.sql)
         m.depends_on = bare & models.keys()
@@ -212,13 +216,15 @@ def comment_sources(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> 
             con.execute(f'COMMENT ON COLUMN {relation}."{col["name"]}" IS {_sql_string(col["description"])}')
 
 
-def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
-    """(test name, SQL counting offending rows) for each test in the model's yml."""
+def _data_tests(m: Model, relations: dict[str, str], source: str | None = None) -> list[tuple[str, str]]:
+    """(test name, SQL counting offending rows) for each test in the model's yml, over the
+    model's relation or ``source`` (the rows an incremental build wrote)."""
     tests = []
+    src = source or m.relation
     if m.unique_key:
         key = ", ".join(f'"{c}"' for c in m.unique_key)
         tests.append((f"grain({', '.join(m.unique_key)})",
-                      f"SELECT count(*) FROM (SELECT {key} FROM {m.relation} GROUP BY {key} HAVING count(*) > 1)"))
+                      f"SELECT count(*) FROM (SELECT {key} FROM {src} GROUP BY {key} HAVING count(*) > 1)"))
     for col in m.columns:
         c = f'"{col["name"]}"'
         for test in col.get("tests", []):
@@ -227,18 +233,18 @@ def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
-                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {m.relation} WHERE {c} IS NOT NULL "
+                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {src} WHERE {c} IS NOT NULL "
                        f"GROUP BY {c} HAVING count(*) > 1)")
             elif kind == "not_null":
-                sql = f"SELECT count(*) FROM {m.relation} WHERE {c} IS NULL"
+                sql = f"SELECT count(*) FROM {src} WHERE {c} IS NULL"
             elif kind == "accepted_values":
                 values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
-                sql = (f"SELECT count(*) FROM {m.relation} "
+                sql = (f"SELECT count(*) FROM {src} "
                        f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})")
             elif kind == "relationships":
                 to, fld = arg["to"], arg["field"]
                 to = relations.get(to, to)
-                sql = (f"SELECT count(*) FROM {m.relation} WHERE {c} IS NOT NULL "
+                sql = (f"SELECT count(*) FROM {src} WHERE {c} IS NOT NULL "
                        f'AND {c} NOT IN (SELECT "{fld}" FROM {to})')
             else:
                 raise ModelError(f"model {m.name}: unknown data test {kind!r}")
@@ -246,13 +252,21 @@ def _data_tests(m: Model, relations: dict[str, str]) -> list[tuple[str, str]]:
     return tests
 
 
-def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model]) -> int:
+def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model],
+                   sources: dict[str, str] | None = None) -> int:
+    """Run the models' data tests; with ``sources``, only those models', each over its source."""
     count = 0
     relations = {m.name: m.relation for m in models}
     for m in models:
-        for name, sql in _data_tests(m, relations):
-            bad = scalar(con, sql)
-            count += 1
+        if sources is not None and m.name not in sources:
+            continue
+        tests = _data_tests(m, relations, sources[m.name] if sources is not None else None)
+        if not tests:
+            continue
+        # one statement per model: a statement's own cost is most of a test's on small scopes
+        row = con.execute("SELECT " + ", ".join(f"({sql})" for _, sql in tests)).fetchone() or ()
+        count += len(tests)
+        for (name, _), bad in zip(tests, row, strict=True):
             if bad:
                 raise ModelError(f"model {m.name}: data test {name} failed for {bad} row(s)")
     return count
@@ -277,35 +291,203 @@ def _load_derived_tables(con: duckdb.DuckDBPyConnection, aliases: Mapping[str, s
 
 
 def build_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
-                 timings: dict[str, float] | None = None, aliases: Mapping[str, str] | None = None) -> list[Model]:
-    """Build every model and run its data tests in one transaction (all or nothing)."""
+                 timings: dict[str, float] | None = None, aliases: Mapping[str, str] | None = None,
+                 full: bool = False) -> list[Model]:
+    """Build the models (only what changed since the last build unless ``full``; see
+    :mod:`pipeline.incremental`) and run their data tests, in one transaction (all or nothing)."""
     with transaction(con):
-        return build_models_in_transaction(con, models, timings, aliases)
+        return build_models_in_transaction(con, models, timings, aliases, full)
 
 
 def build_models_in_transaction(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
                                 timings: dict[str, float] | None = None,
-                                aliases: Mapping[str, str] | None = None) -> list[Model]:
+                                aliases: Mapping[str, str] | None = None, full: bool = False) -> list[Model]:
     """The body of :func:`build_models`, for callers that own the transaction (``build``)."""
+    return run_models(con, models, timings, aliases, full)[0]
+
+
+def _model_text(m: Model) -> str:
+    return repr((m.name, m.layer, m.sql, m.materialized, m.unique_key, m.description, m.columns, m.incremental))
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None,
+               timings: dict[str, float] | None = None, aliases: Mapping[str, str] | None = None,
+               full: bool = False) -> tuple[list[Model], incremental.Scope | None]:
+    """Build the models; returns them and what was recomputed (None: a given list of models, all
+    rebuilt). Only the whole project (``models`` None) on the raw layout builds incrementally:
+    the build state describes the project's tables."""
+    project = models is None
     models = models if models is not None else discover()
+    timings = timings if timings is not None else {}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
     _create_macros(con)
     _load_derived_tables(con, aliases)
+    scope: incremental.Scope | None = None
+    if not (project and incremental.has_raw_layout(con)):
+        if incremental.has_raw_layout(con):
+            incremental.forget(con)
+        _build_all(con, models, timings)
+    else:
+        fp = incremental.fingerprint(con, [_model_text(m) for m in models], aliases)
+        catalog = _catalog(con)
+        if not all((m.schema, m.name) in catalog for m in models):
+            full = True
+        # the build's temporary tables and views go with its transaction when it fails
+        scope = incremental.plan(con, fp, "SELECT as_of FROM internal.stg_build", full)
+        _build_scoped(con, models, timings, scope, catalog)
+        incremental.record(con, fp, "SELECT as_of FROM internal.stg_build")
+        if not scope.full:  # the rows this build wrote; the others passed when they were written
+            t0 = time.perf_counter()
+            run_data_tests(con, models, _written(con, models, scope))
+            timings["(data tests)"] = time.perf_counter() - t0
+        incremental.drop_temp(con)
+        if not scope.full:
+            return models, scope
+    t0 = time.perf_counter()
+    run_data_tests(con, models)
+    timings["(data tests)"] = time.perf_counter() - t0
+    return models, scope
+
+
+def _written(con: duckdb.DuckDBPyConnection, models: list[Model], scope: incremental.Scope) -> dict[str, str]:
+    """Per model, the rows of the build's scope as a subquery (a model without a key column: all)."""
+    if not scope.athletes and not scope.activities:
+        return {}
+    columns = _columns(con)
+    sources = {}
+    for m in models:
+        mode = "activity" if m.incremental == "activity" and m.materialized == "table" else "athlete"
+        key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode)
+        if key is None:
+            sources[m.name] = m.relation
+            continue
+        # a view's rows of an activity change only with its raw rows (the samples of one: millions)
+        by_activity = mode == "activity" or (m.materialized == "view" and key[0] == "activity_id")
+        table = incremental.CHANGED_ACTIVITIES if by_activity else key[1]
+        sources[m.name] = f"(SELECT * FROM {m.relation} WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{table}))"
+    return sources
+
+
+def _create(con: duckdb.DuckDBPyConnection, m: Model, body: str) -> None:
+    kind = "VIEW" if m.materialized == "view" else "TABLE"
+    try:
+        con.execute(f"CREATE OR REPLACE {kind} {m.relation} AS {body}")
+    except duckdb.Error as err:
+        raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+
+
+def _build_all(con: duckdb.DuckDBPyConnection, models: list[Model], timings: dict[str, float]) -> None:
+    """Every model afresh, in one statement each."""
     internal = {m.name for m in models if m.schema != "main"}
     catalog = _catalog(con)
     for m in models:
         t0 = time.perf_counter()
         _drop_other_kind(con, m, catalog)
-        kind = "VIEW" if m.materialized == "view" else "TABLE"
-        try:
-            con.execute(f"CREATE OR REPLACE {kind} {m.relation} AS {_body(m, internal)}")
-        except duckdb.Error as err:
-            raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+        _create(con, m, _body(m, internal))
         _comment(con, m)
-        if timings is not None:
-            timings[m.name] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    run_data_tests(con, models)
-    if timings is not None:
-        timings["(data tests)"] = time.perf_counter() - t0
-    return models
+        timings[m.name] = time.perf_counter() - t0
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
+    cols: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns").fetchall():
+        cols.setdefault((schema, table), set()).add(column)
+    return cols
+
+
+def _scoped_views(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
+                  columns: dict[tuple[str, str], set[str]], mode: str) -> list[str]:
+    """A temporary view per model ``m`` reads, named like it (temp objects come first in DuckDB's
+    search path) and holding only the rows of the build's scope; returns their names."""
+    names = []
+    database = scalar(con, "SELECT current_database()")  # temp has a schema main too: name the file's
+    for dep in sorted(m.depends_on):
+        d = by_name[dep]
+        where = incremental.scope_filter(columns.get((d.schema, d.name), set()), mode)
+        filt = f" WHERE {where[0]} IN (SELECT {where[0]} FROM temp.main.{where[1]})" if where else ""
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{dep}" AS SELECT * FROM "{database}".{d.relation}{filt}')
+        names.append(dep)
+    return names
+
+
+def _run_scoped(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
+                columns: dict[tuple[str, str], set[str]], mode: str, create: bool) -> None:
+    """Insert (or with ``create``, create the table with) ``m``'s rows of the scope, its SELECT
+    reading the scoped views of its inputs."""
+    views = _scoped_views(con, m, by_name, columns, mode)
+    key = incremental.scope_filter(columns.get((m.schema, m.name), set()) if not create else
+                                   {c["name"] for c in m.columns}, mode)
+    body = m.sql.strip().rstrip(";")
+    filt = f" WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{key[1]})" if key else ""
+    try:
+        if create:
+            con.execute(f"CREATE OR REPLACE TABLE {m.relation} AS SELECT * FROM ({body}) AS _m{filt}")
+        else:
+            con.execute(f"INSERT INTO {m.relation} SELECT * FROM ({body}) AS _m{filt}")
+    except duckdb.Error as err:
+        raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
+    for v in views:
+        con.execute(f'DROP VIEW temp.main."{v}"')
+
+
+def _delete_scope(con: duckdb.DuckDBPyConnection, m: Model, columns: dict[tuple[str, str], set[str]],
+                  mode: str) -> None:
+    key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode)
+    if key is None:  # a table no scope can split (none in the project): all of it is the scope
+        con.execute(f"DELETE FROM {m.relation}")
+        return
+    scope_table = incremental.CHANGED_ACTIVITIES if mode == "activity" else key[1]
+    con.execute(f"DELETE FROM {m.relation} WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{scope_table})")
+
+
+def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: dict[str, float],
+                  scope: incremental.Scope, catalog: Catalog) -> None:
+    """The project's build: views and the per-athlete tables afresh when ``scope.full``, else only
+    the scope's rows replaced; the per-activity tables in chunks of activities either way (their
+    sample scans are what a build's memory would otherwise grow with)."""
+    by_name = {m.name: m for m in models}
+    per_activity = [m for m in models if m.incremental == "activity" and m.materialized == "table"]
+    for m in per_activity:
+        later = [d for d in m.depends_on if by_name[d].materialized == "table" and by_name[d] not in per_activity]
+        if later:
+            raise ModelError(f"model {m.name} is incremental by activity but reads {later[0]}, built per athlete")
+    internal = {m.name for m in models if m.schema != "main"}
+    if scope.full:
+        for m in models:
+            if m.materialized == "view":
+                t0 = time.perf_counter()
+                _drop_other_kind(con, m, catalog)
+                _create(con, m, _body(m, internal))
+                _comment(con, m)
+                timings[m.name] = time.perf_counter() - t0
+    columns = _columns(con)
+    n_chunks = incremental.chunks(con)
+    if not scope.full:
+        for m in per_activity:
+            _delete_scope(con, m, columns, "activity")
+    for chunk in range(n_chunks if (scope.activities or scope.full) else 0):
+        incremental.select_chunk(con, chunk)
+        for m in per_activity:
+            t0 = time.perf_counter()
+            create = scope.full and chunk == 0
+            if create:
+                _drop_other_kind(con, m, catalog)
+            _run_scoped(con, m, by_name, columns, "activity", create)
+            timings[m.name] = timings.get(m.name, 0.0) + time.perf_counter() - t0
+    if scope.full:
+        for m in per_activity:
+            _comment(con, m)
+    columns = _columns(con)
+    for m in models:
+        if m.materialized == "view" or m in per_activity:
+            continue
+        t0 = time.perf_counter()
+        if scope.full:
+            _drop_other_kind(con, m, catalog)
+            _create(con, m, _body(m, internal))
+            _comment(con, m)
+        elif scope.athletes:
+            _delete_scope(con, m, columns, "athlete")
+            _run_scoped(con, m, by_name, columns, "athlete", create=False)
+        timings[m.name] = time.perf_counter() - t0

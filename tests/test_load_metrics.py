@@ -169,3 +169,32 @@ def test_atl_ctl_recurrence(tmp_path):
         assert day == MONDAY + timedelta(days=i)
         assert (got_atl, got_ctl) == (pytest.approx(atl), pytest.approx(ctl))
     assert rows[0][1:] == (pytest.approx(seed + (60 - seed) / 7), pytest.approx(seed + (60 - seed) / 42))
+
+
+def test_exponential_averages_over_years_match_the_recurrence(tmp_path):
+    # daily_load computes them set-based, in 64-day blocks; over 500 days (8 blocks) with a
+    # 70-day break (the averages decay towards 0 across a block boundary) every day matches the
+    # day-by-day recurrence of the file header to 1e-9
+    import random
+
+    rng = random.Random(5)
+    sc = Scenario(rules={"acwr_method": "ewma", "acwr_min_weekly_load": 1})
+    days = [d for d in range(3, 500) if rng.random() < 0.5 and not 200 <= d < 270]
+    for d in days:
+        sc.run(MONDAY + timedelta(days=d), "18:00", rng.choice([20, 35, 50, 80]))
+    sc.build(tmp_path, MONDAY + timedelta(days=505))
+    rows = sc.query("SELECT load, atl, ctl, acwr, local_date FROM daily_load ORDER BY local_date")
+    loads = [r[0] for r in rows]
+    first = (MONDAY + timedelta(days=days[0]) - rows[0][4]).days  # the series starts on the first run's Monday
+    atl = ctl = sum(loads[:42]) / 42
+    acute = chronic = sum(loads[first:first + 28]) / 28
+    for i, (load, got_atl, got_ctl, got_acwr, _) in enumerate(rows):
+        atl += (load - atl) / 7
+        ctl += (load - ctl) / 42
+        if i >= first:
+            acute += (load - acute) * 2 / 8
+            chronic += (load - chronic) * 2 / 29
+        assert (got_atl, got_ctl) == (pytest.approx(atl, rel=1e-9), pytest.approx(ctl, rel=1e-9))
+        if got_acwr is not None:
+            assert got_acwr == pytest.approx(acute / chronic, rel=1e-9)
+    assert sum(r[3] is not None for r in rows) > 300

@@ -69,9 +69,11 @@ def test_every_column_of_every_analyst_view_is_described(tmp_path: Path) -> None
     # main holds the documented views (each described) and the raw ingest_log; stg_/int_ are internal
     assert {name for name, comment in main if comment} == set(marts) | {"ingest_log"}
     assert {name for name, _ in main} == set(marts) | {"ingest_log"}
-    # plus the rules' table, the exercise names classified at build and the ingest's memory of archives
+    # plus the rules' table, the exercise names classified at build, the ingest's memory of archives
+    # and what the last build saw (pipeline.incremental)
     assert internal == {m.name for m in discover(sql_dir()) if m.layer != "marts"} | {
-        "rule_flags", "exercise_names", "known_archives"}
+        "rule_flags", "exercise_names", "known_archives", "build_seen", "build_seen_activities",
+        "build_seen_sessions", "build_seen_athletes"}
 
 
 def test_internal_models_of_an_older_db_leave_main(tmp_path: Path) -> None:

@@ -344,18 +344,23 @@ def _print_build(result: BuildResult) -> None:
         err.print(f"note: {markup_safe(line)}")
 
 
+FullFlag = Annotated[bool, typer.Option("--full", help="Rebuild every model (default: only what new files touched).")]
+
+
 @app.command()
-def build(as_of: AsOf = None, prefect: PrefectFlag = False) -> None:
-    """Run the SQL models and the rules; replaces the flags table."""
+def build(as_of: AsOf = None, full: FullFlag = False, prefect: PrefectFlag = False) -> None:
+    """Run the SQL models (incrementally) and the rules; replaces the flags table."""
     config = State.config()
     if _use_prefect(prefect):
         from flows.build import build_flow
 
+        if full:
+            raise ConfigError("--full: run it without Prefect (runlift build --full)")
         result = build_flow(State.db, config, _as_of(as_of))
     else:
         from pipeline import commands
 
-        result = commands.build(State.db, config, _as_of(as_of))
+        result = commands.build(State.db, config, _as_of(as_of), full=full)
     _print_build(result)
 
 

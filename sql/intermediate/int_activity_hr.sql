@@ -2,7 +2,7 @@
 -- minutes at or above the athlete's threshold HR (for quality-run detection).
 -- TRIMP = sum over samples of dt_min * HRr * k * exp(b * HRr), HRr = (HR - rest) / (max - rest)
 -- clamped to [0, 1]; k, b = 0.64, 1.92 (men) or 0.86, 1.67 (women) (Banister 1991).
--- Each sample counts until the next one, at most 30 s, so a paused watch adds nothing.
+-- The per-sample sums come from int_activity_samples (each sample counts until the next, at most 30 s).
 -- Without HR samples the average HR stands in for the whole duration; without either, null.
 -- hr_coverage: the share of the moving time (moving_s, else duration_s) the HR samples cover,
 -- each counting as above, at most 1. A run with only a summary average HR (no HR samples)
@@ -10,41 +10,15 @@
 -- turn an athlete whose files carry only summaries into minutes-only load. No HR at all: 0.
 with athletes as (
     select
-        athlete_id, resting_hr, max_hr as hr_max, threshold_hr,
+        athlete_id, resting_hr, max_hr as hr_max,
         case when sex = 'f' then 0.86 else 0.64 end as k,
         case when sex = 'f' then 1.67 else 1.92 end as b
     from stg_athletes
 ),
-timed as (
-    select
-        s.activity_id,
-        s.heart_rate,
-        least(coalesce(epoch(lead(s.ts_utc) over (partition by s.activity_id order by s.ts_utc) - s.ts_utc), 0), 30)
-            as dt_s
-    from stg_samples as s
-    where s.heart_rate > 0
-),
-per_sample as (
-    select
-        t.activity_id,
-        t.dt_s,
-        t.heart_rate,
-        greatest(0, least(1, (t.heart_rate - ath.resting_hr) / (ath.hr_max - ath.resting_hr))) as hrr,
-        ath.k,
-        ath.b,
-        ath.threshold_hr
-    from timed as t
-    join stg_activities as a using (activity_id)
-    join athletes as ath using (athlete_id)
-),
 from_samples as (
-    select
-        activity_id,
-        sum(dt_s / 60.0 * hrr * k * exp(b * hrr)) as trimp,
-        sum(dt_s) filter (where heart_rate >= threshold_hr) / 60.0 as minutes_at_threshold,
-        sum(dt_s) as hr_seconds
-    from per_sample
-    group by activity_id
+    select activity_id, trimp, coalesce(minutes_at_threshold, 0) as minutes_at_threshold, hr_seconds
+    from int_activity_samples
+    where hr_samples > 0
 )
 select
     a.activity_id,

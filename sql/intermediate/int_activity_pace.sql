@@ -1,36 +1,13 @@
 -- Pace-derived numbers per run: moving minutes, and the moving minutes at or faster than the
 -- athlete's threshold pace (for quality-run detection).
--- A sample's speed is its speed_mps, else the distance it covers until the next sample over the
--- time to it. Each sample counts until the next one, at most 30 s (as in int_activity_hr), so a
--- paused watch adds nothing. Moving: speed above 1 m/s (3.6 km/h, below any walk), so a stop at
--- a crossing is not running at any pace. At threshold pace: speed >= 1000 / threshold_pace_s_per_km.
-with timed as (
-    select
-        s.activity_id,
-        coalesce(
-            s.speed_mps,
-            (lead(s.distance_m) over w - s.distance_m) / nullif(epoch(lead(s.ts_utc) over w - s.ts_utc), 0)
-        ) as speed_mps,
-        least(coalesce(epoch(lead(s.ts_utc) over w - s.ts_utc), 0), 30) as dt_s
-    from stg_samples as s
-    where s.activity_id in (select activity_id from stg_activities where sport = 'running')
-    window w as (partition by s.activity_id order by s.ts_utc)
-),
-per_run as (
-    select
-        t.activity_id,
-        sum(t.dt_s) filter (where t.speed_mps > 1.0) / 60.0 as moving_minutes,
-        sum(t.dt_s) filter (where t.speed_mps > 1.0 and t.speed_mps >= 1000.0 / ath.threshold_pace_s_per_km)
-            / 60.0 as minutes_at_threshold_pace
-    from timed as t
-    join stg_activities as a using (activity_id)
-    join stg_athletes as ath using (athlete_id)
-    group by t.activity_id
-)
+-- The sums come from int_activity_samples: a sample's speed is its speed_mps, else the distance it
+-- covers until the next sample over the time to it; each sample counts until the next one, at most
+-- 30 s, so a paused watch adds nothing. Moving: speed above 1 m/s (3.6 km/h, below any walk), so a
+-- stop at a crossing is not running at any pace. At threshold pace: speed >= 1000 / threshold_pace_s_per_km.
 select
     a.activity_id,
     coalesce(p.moving_minutes, 0) as moving_minutes,
     coalesce(p.minutes_at_threshold_pace, 0) as minutes_at_threshold_pace
 from stg_activities as a
-left join per_run as p using (activity_id)
+left join int_activity_samples as p using (activity_id)
 where a.sport = 'running'

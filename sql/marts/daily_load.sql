@@ -15,9 +15,12 @@
 -- TSB on a day = the previous day's CTL - ATL (null on the first day).
 -- strength_load: the sum of the day's strength_sessions.srpe_load (session RPE x minutes, Foster
 -- 2001), 0 without one; kept apart: it never enters load, ACWR, ATL or CTL.
--- The four exponential averages run in one recursion, one step per day for all athletes at once
--- over a materialised day table, so a step costs a hash probe per athlete.
-with recursive days as (
+-- The four exponential averages are computed set-based, not by a recursion over days: with
+-- r = 1 - lambda, e_i = r^i * seed + lambda * sum_{j<=i} r^(i-j) * x_j (i = days since the seed).
+-- Powers of r are taken relative to the start of 64-day blocks (r^-63 stays finite), each day
+-- adds the carry e at its block's start times r^(days into the block), and a block's carry is
+-- the sum over the earlier blocks' ends (a join of blocks, not of days): one pass, any athletes.
+with days as (
     select
         d.athlete_id,
         d.local_date,
@@ -55,34 +58,86 @@ seeds as (
         athlete_id,
         cast(avg(load) filter (where day_no <= 42) as double) as atl_ctl_seed,
         cast(coalesce(avg(load) filter (
-            where local_date between first_run_date and first_run_date + 27), 0) as double) as ewma_seed
+            where local_date between first_run_date and first_run_date + 27), 0) as double) as ewma_seed,
+        min(day_no) filter (where running_started) as first_run_day_no
     from windows
     group by athlete_id
 ),
-ewma as (
-    select
-        w.athlete_id,
-        w.day_no,
-        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 7.0 as atl,
-        s.atl_ctl_seed + (w.load - s.atl_ctl_seed) / 42.0 as ctl,
-        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 8.0) else s.ewma_seed end
-            as ewma_acute,
-        case when w.running_started then s.ewma_seed + (w.load - s.ewma_seed) * (2 / 29.0) else s.ewma_seed end
-            as ewma_chronic
+indexed as (  -- i: updates since the seed (ATL/CTL from the first day, the EWMAs from the first run)
+    select w.*, w.day_no as i_tl, w.day_no - s.first_run_day_no + 1 as i_ew, s.atl_ctl_seed, s.ewma_seed
     from windows as w
     join seeds as s using (athlete_id)
-    where w.day_no = 1
-    union all
+),
+in_block as (  -- the block so far: rate * r^k * sum r^-j * load, k and j days into the block
     select
-        w.athlete_id,
-        w.day_no,
-        e.atl + (w.load - e.atl) / 7.0,
-        e.ctl + (w.load - e.ctl) / 42.0,
-        case when w.running_started then e.ewma_acute + (w.load - e.ewma_acute) * (2 / 8.0) else e.ewma_acute end,
-        case when w.running_started then e.ewma_chronic + (w.load - e.ewma_chronic) * (2 / 29.0)
-            else e.ewma_chronic end
-    from ewma as e
-    join windows as w on w.athlete_id = e.athlete_id and w.day_no = e.day_no + 1
+        *,
+        (i_tl - 1) // 64 as blk_tl,
+        case when i_ew >= 1 then (i_ew - 1) // 64 end as blk_ew,
+        (1 / 7.0) * pow(6 / 7.0, (i_tl - 1) % 64)
+            * sum(load * pow(6 / 7.0, -((i_tl - 1) % 64))) over tl as part_atl,
+        (1 / 42.0) * pow(41 / 42.0, (i_tl - 1) % 64)
+            * sum(load * pow(41 / 42.0, -((i_tl - 1) % 64))) over tl as part_ctl,
+        (2 / 8.0) * pow(6 / 8.0, (i_ew - 1) % 64)
+            * sum(load * pow(6 / 8.0, -((i_ew - 1) % 64))) over ew as part_acute,
+        (2 / 29.0) * pow(27 / 29.0, (i_ew - 1) % 64)
+            * sum(load * pow(27 / 29.0, -((i_ew - 1) % 64))) over ew as part_chronic
+    from indexed
+    window
+        -- one row per day, so the block's rows are the (i - 1) % 64 rows before (one sort for both)
+        tl as (partition by athlete_id order by day_no rows between (i_tl - 1) % 64 preceding and current row),
+        ew as (partition by athlete_id order by day_no
+               rows between greatest(coalesce((i_ew - 1) % 64, 0), 0) preceding and current row)
+),
+ends_tl as (
+    select athlete_id, blk_tl as blk, max(i_tl) as m, arg_max(part_atl, i_tl) as atl, arg_max(part_ctl, i_tl) as ctl
+    from in_block
+    group by athlete_id, blk_tl
+),
+ends_ew as (
+    select athlete_id, blk_ew as blk, max(i_ew) as m, arg_max(part_acute, i_ew) as acute,
+        arg_max(part_chronic, i_ew) as chronic
+    from in_block
+    where blk_ew is not null
+    group by athlete_id, blk_ew
+),
+carries_tl as (  -- every earlier block's end, decayed to the day before the block
+    select
+        b.athlete_id,
+        b.blk,
+        coalesce(sum(pow(6 / 7.0, b.blk * 64 - p.m) * p.atl), 0) as atl,
+        coalesce(sum(pow(41 / 42.0, b.blk * 64 - p.m) * p.ctl), 0) as ctl
+    from ends_tl as b
+    left join ends_tl as p on p.athlete_id = b.athlete_id and p.blk < b.blk
+    group by b.athlete_id, b.blk
+),
+carries_ew as (
+    select
+        b.athlete_id,
+        b.blk,
+        coalesce(sum(pow(6 / 8.0, b.blk * 64 - p.m) * p.acute), 0) as acute,
+        coalesce(sum(pow(27 / 29.0, b.blk * 64 - p.m) * p.chronic), 0) as chronic
+    from ends_ew as b
+    left join ends_ew as p on p.athlete_id = b.athlete_id and p.blk < b.blk
+    group by b.athlete_id, b.blk
+),
+ewma as (  -- e_i = r^i * seed + r^(days into the block) * carry + the block so far
+    select
+        x.athlete_id,
+        x.day_no,
+        pow(6 / 7.0, x.i_tl) * x.atl_ctl_seed + pow(6 / 7.0, (x.i_tl - 1) % 64 + 1) * ct.atl + x.part_atl as atl,
+        pow(41 / 42.0, x.i_tl) * x.atl_ctl_seed + pow(41 / 42.0, (x.i_tl - 1) % 64 + 1) * ct.ctl + x.part_ctl as ctl,
+        case when x.i_ew >= 1
+            then pow(6 / 8.0, x.i_ew) * x.ewma_seed + pow(6 / 8.0, (x.i_ew - 1) % 64 + 1) * ce.acute + x.part_acute
+            else x.ewma_seed
+        end as ewma_acute,
+        case when x.i_ew >= 1
+            then pow(27 / 29.0, x.i_ew) * x.ewma_seed + pow(27 / 29.0, (x.i_ew - 1) % 64 + 1) * ce.chronic
+                + x.part_chronic
+            else x.ewma_seed
+        end as ewma_chronic
+    from in_block as x
+    join carries_tl as ct on ct.athlete_id = x.athlete_id and ct.blk = x.blk_tl
+    left join carries_ew as ce on ce.athlete_id = x.athlete_id and ce.blk = x.blk_ew
 )
 select
     w.athlete_id,
