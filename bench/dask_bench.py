@@ -7,7 +7,8 @@ Measured in one run, on one archive folder, alternating the engines round by rou
   dask-1/2    ingest with ``task_runner = "dask"`` on a running LocalCluster of 1 / 2 single-threaded
               workers (its ~3 s start-up is reported apart: a real deployment keeps its cluster)
   parse/wkr   the parse tasks alone on the 1-worker cluster, no DB: files/s and samples/s per worker
-  writer      the single writer alone (``write_parsed`` over files parsed beforehand): files/s, rows/s
+  writer      runlift's process alone, files parsed beforehand: planning and the single writer,
+              files/s and rows/s
 
 and prints medians, the ratios against processes, and the throughput N machines of one worker
 would give, ``min(N x parse/wkr, writer)``: the writer is the limit past ``writer / parse-per-worker``.
@@ -24,9 +25,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +39,7 @@ from pipeline import commands  # noqa: E402
 from pipeline.config import Config, Engine, load_config  # noqa: E402
 from pipeline.dask_parse import local_cluster, parse_shipped, shipped  # noqa: E402
 from pipeline.db import open_for_write  # noqa: E402
-from pipeline.ingest import Job, Parsed, Planner, default_workers, in_processes, write_parsed  # noqa: E402
+from pipeline.ingest import Job, Parsed, Planner, default_workers, in_processes  # noqa: E402
 
 
 def planned_jobs(config: Config, archive: Path, tmp: Path) -> list[Job]:
@@ -76,16 +80,27 @@ def parse_alone(address: str, jobs: list[Job]) -> tuple[float, list[Parsed]]:
                               for p in f.result()])
 
 
-def writer_alone(config: Config, jobs: list[Job], tmp: Path) -> tuple[float, int]:
-    """The single writer over files parsed beforehand (in a process pool): seconds and rows written."""
-    parsed = list(in_processes()(iter(jobs)))
-    con = open_for_write(tmp / f"w-{time.monotonic_ns()}.duckdb", config)
+def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def writer_alone(config: Config, archive: Path, jobs: list[Job], tmp: Path) -> tuple[float, int]:
+    """runlift's own process alone, parsing done beforehand (a process pool): ``ingest`` with a
+    ``ParseJobs`` that hands back the ready results, so what is timed is planning (listing,
+    hashing) and the single writer. Returns the seconds and the rows written."""
+    ready = {p.job.file: p for p in in_processes()(iter(jobs))}
+
+    def parse_jobs(planned: Iterator[Job]) -> Iterator[Parsed]:
+        return (replace(ready[j.file], job=j) for j in planned)
+
+    db = tmp / f"w-{time.monotonic_ns()}.duckdb"
+    seconds, _ = timed(lambda: commands.ingest(db, config, [archive], parse_jobs=parse_jobs, refresh_models=False))
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        seconds, _ = timed(lambda: [write_parsed(con, p) for p in parsed])
         tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
                                             "WHERE table_schema = 'raw' AND table_type = 'BASE TABLE'").fetchall()]
-        rows = sum(con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables)  # type: ignore[index]
-        rows += con.execute("SELECT count(*) FROM ingest_log").fetchone()[0]  # type: ignore[index]
+        rows = sum([count(con, f"raw.{t}") for t in tables] + [count(con, "ingest_log")])
     finally:
         con.close()
     return seconds, rows
@@ -122,7 +137,7 @@ def main() -> None:
             parse_s.append(seconds)
             samples = samples_of(parsed)
     with_start, _ = timed(lambda: local_cluster(2).__enter__().close())
-    writes = [writer_alone(base, jobs, tmp) for _ in range(args.rounds)]
+    writes = [writer_alone(base, archive, jobs, tmp) for _ in range(args.rounds)]
     write_s = statistics.median(w[0] for w in writes)
     rows = writes[0][1]
 
@@ -137,7 +152,8 @@ def main() -> None:
     print()
     print(f"LocalCluster(2) start + close: {with_start:.1f} s (not in the ingest times: the cluster was running)")
     print(f"parse per Dask worker: {per_worker_fps:.1f} files/s, {samples / statistics.median(parse_s):,.0f} samples/s")
-    print(f"single writer: {writer_fps:.1f} files/s, {rows / write_s:,.0f} rows/s ({rows:,} rows)")
+    print(f"runlift process alone (planning + single writer): {writer_fps:.1f} files/s, "
+          f"{rows / write_s:,.0f} rows/s ({rows:,} rows)")
     limit = writer_fps / per_worker_fps
     print(f"writer limit at ~{limit:.1f} one-worker machines; estimate for N machines of one worker each:")
     for n in (1, 2, 4, args.machines, 2 * args.machines):

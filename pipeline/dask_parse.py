@@ -89,11 +89,15 @@ def sigint_blocked() -> Iterator[None]:
 def local_cluster(workers: int | None = None) -> Iterator[LocalCluster]:
     """A cluster on this machine: one single-threaded worker process per core (the parsers hold
     the GIL), closed on every way out of the block."""
+    from multiprocessing import resource_tracker
+
     from distributed import LocalCluster
 
-    with sigint_blocked():
+    # started now, unblocked: starting it later (with the first worker) unblocks SIGINT in that thread
+    resource_tracker.ensure_running()
+    with sigint_blocked():  # the cluster's loop thread, and so the worker processes it starts
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
+                               dashboard_address=":0", silence_logs=logging.CRITICAL,  # a closing worker logs errors; results say what failed
                                scheduler_kwargs={"allowed_failures": 0})
     try:
         yield cluster
