@@ -95,9 +95,11 @@ def local_cluster(workers: int | None = None) -> Iterator[LocalCluster]:
 
     # started now, unblocked: starting it later (with the first worker) unblocks SIGINT in that thread
     resource_tracker.ensure_running()
+    # quiet: a closing worker logs errors; what failed is in the results. A dashboard on a free port
+    # (8787 may be taken). No retry on other workers: parse_on's solo run is the retry.
     with sigint_blocked():  # the cluster's loop thread, and so the worker processes it starts
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL,  # a closing worker logs errors; results say what failed
+                               dashboard_address=":0", silence_logs=logging.CRITICAL,
                                scheduler_kwargs={"allowed_failures": 0})
     try:
         yield cluster
@@ -138,17 +140,25 @@ def _result(future: Pending[list[Parsed]], alive: Alive | None) -> list[Parsed] 
 
 
 def _wait(future: Pending[list[Parsed]], alive: Alive | None) -> list[Parsed]:
+    from distributed import KilledWorker
+
     deadline = time.monotonic() + STALL_S
     while True:
         left = deadline - time.monotonic()
         try:
             return future.result(timeout=max(0.0, min(left, PROBE_S)))  # type: ignore[call-arg]
+        except KilledWorker:
+            raise
         except TimeoutError:
             if left <= PROBE_S:
                 raise _Stalled(STUCK.format(s=STALL_S)) from None
             why = alive() if alive is not None else None
             if why is not None:
                 raise _Stalled(why) from None
+        except Exception as err:  # the cluster, not a parser (parse_job returns reasons): e.g. the
+            # scheduler went away, or a worker's runlift lacks this version's parse function
+            raise _Stalled(f"the parse task failed on the Dask cluster ({type(err).__name__}: "
+                           f"{str(err)[:200]})") from None
 
 
 class _Stalled(Exception):

@@ -237,3 +237,21 @@ def test_prefect_flow_on_dask_task_runner_same_rows(tmp_path: Path, tmp_path_fac
     assert rows(db) == want
     psutil.wait_procs([p for p in children() if p.pid not in before], timeout=10)
     assert {p.pid for p in children() if p.is_running()} - before == set()
+
+
+def _no_such_parser(jobs: list[Any]) -> list[Any]:
+    raise ModuleNotFoundError("No module named 'pipeline.dask_parse'")  # a worker with an older runlift
+
+
+def test_a_failing_cluster_leaves_every_file_for_next_run(cluster: Any, tmp_path: Path) -> None:
+    """Not a parser's failure but the cluster's: parsing stops, no file is lost or logged."""
+    from distributed import Client
+
+    from pipeline.dask_parse import parse_on
+
+    jobs = _jobs(tmp_path)
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        out = list(parse_on(lambda batch: client.submit(_no_such_parser, batch, pure=False), iter(jobs), 4, 3))
+    assert [p.job.file for p in out] == [j.file for j in jobs]
+    assert all(p.transient and p.reason == "the parse task failed on the Dask cluster (ModuleNotFoundError: "
+               "No module named 'pipeline.dask_parse')" for p in out)
