@@ -18,6 +18,12 @@ outlive what breaks a pool:
   write lock instead of holding it for good; the futures are waited on without API calls;
 - the workers end with the flow's process, even a SIGKILLed one (:func:`pipeline.orphans.exit_with_parent`
   as the workers' initializer).
+
+With ``[engine] task_runner = "dask"`` the parse tasks run on Prefect's ``DaskTaskRunner``
+instead (:func:`parse_in_dask_tasks`): on the scheduler at ``dask_address``, or on a local
+cluster for the flow run; the files' bytes travel in the tasks and crash handling is
+:func:`pipeline.dask_parse.parse_on`'s. The Dask workers run Prefect's task engine: they need
+runlift installed and the Prefect API reachable.
 """
 
 from __future__ import annotations
@@ -41,9 +47,9 @@ from prefect.futures import PrefectFuture
 from prefect.settings import get_current_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
-from pipeline import commands
+from pipeline import commands, dask_parse
 from pipeline.config import Config
-from pipeline.ingest import PARSE_TIMEOUT_S, Job, Parsed, Summary, default_workers, parse_batch
+from pipeline.ingest import PARSE_TIMEOUT_S, Job, Parsed, ParseJobs, Summary, default_workers, parse_batch
 from pipeline.orphans import exit_with_parent
 
 BATCH = 8  # files per parse task
@@ -74,6 +80,11 @@ def process_pool() -> ProcessPoolTaskRunner:
 @task(name="parse files", cache_policy=NO_CACHE)
 def parse_task(jobs: list[Job]) -> list[Parsed]:
     return parse_batch(jobs)
+
+
+@task(name="parse files on dask", cache_policy=NO_CACHE)
+def parse_shipped_task(jobs: list[Job]) -> list[Parsed]:
+    return dask_parse.parse_shipped(jobs)
 
 
 class Stalled(Exception):
@@ -184,6 +195,38 @@ def parse_in_tasks(jobs: Iterator[Job]) -> Iterator[Parsed]:
         yield from (Parsed(job, None, stalled, transient=True) for job in chain(unparsed, jobs))
 
 
+def _api_gone() -> str | None:
+    return None if api_reachable() else API_GONE
+
+
+def parse_in_dask_tasks(address: str) -> ParseJobs:
+    """Parse as Prefect tasks on a ``DaskTaskRunner``: the scheduler at ``address``, or a local
+    cluster (one single-threaded worker per core) for the run when it is empty."""
+
+    def run(jobs: Iterator[Job]) -> Iterator[Parsed]:
+        from prefect_dask import DaskTaskRunner
+
+        with dask_parse.cluster_for(address) as target:
+            runner = DaskTaskRunner(address=target) if isinstance(target, str) else DaskTaskRunner(cluster=target)
+            with dask_parse.sigint_blocked():
+                runner.__enter__()
+            try:
+                with dask_parse.sigint_blocked():
+                    client = runner.client
+                dask_parse.wait_for_workers(client, address or "the local cluster")
+                in_flight = 2 * (sum(client.nthreads().values()) or 1) + 1
+
+                def submit(batch: list[Job]) -> PrefectFuture[list[Parsed]]:
+                    return runner.submit(parse_shipped_task, parameters={"jobs": batch})
+
+                yield from dask_parse.parse_on(submit, jobs, BATCH, in_flight, alive=_api_gone)
+            finally:
+                with dask_parse.sigint_blocked():
+                    runner.__exit__(None, None, None)
+
+    return run
+
+
 def summary_table(summary: Summary) -> list[dict[str, int]]:
     return [{"new": summary.new, "duplicate": summary.duplicate, "skipped": summary.skipped,
              "quarantined": summary.quarantined, "ignored": summary.ignored, "activities": summary.activities,
@@ -207,8 +250,10 @@ def publish_summary(summary: Summary) -> None:
 def ingest_step(db: Path, config: Config, paths: list[Path], athlete: str | None = None,
                 refresh_models: bool = True) -> Summary:
     """The ingest step of the ingest, run and sync-inbox flows (call it inside a flow)."""
+    engine = config.engine
+    parse_jobs = parse_in_dask_tasks(engine.dask_address) if engine.task_runner == "dask" else parse_in_tasks
     summary = commands.ingest(db, config, paths, athlete, refresh_models=refresh_models,
-                              parse_jobs=parse_in_tasks, lock_wait_s=commands.FLOW_LOCK_WAIT_S)
+                              parse_jobs=parse_jobs, lock_wait_s=commands.FLOW_LOCK_WAIT_S)
     logger = get_run_logger()
     for file, reason in summary.quarantine_reasons:
         logger.warning("not loaded %s: %s", file, reason)

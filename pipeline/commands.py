@@ -49,13 +49,21 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
     processes; planning and writing happen here, on the one write connection."""
     con = open_for_write(db, config, wait_s=lock_wait_s)
     try:
-        summary = ingest_paths(con, config, paths, athlete, parse_jobs or in_processes(workers), on_item,
+        summary = ingest_paths(con, config, paths, athlete, parse_jobs or _parse_jobs(config, workers), on_item,
                                retry_quarantined)
         if refresh_models and (summary.changed or not models_built(con)):
             build_models(con, aliases=config.exercise_aliases)
         return summary
     finally:
         con.close()
+
+
+def _parse_jobs(config: Config, workers: int | None) -> ParseJobs:
+    if config.engine.task_runner == "dask":  # SPEC Scale: the same parse tasks, on a Dask cluster
+        from pipeline.dask_parse import in_dask
+
+        return in_dask(config.engine.dask_address, workers)
+    return in_processes(workers)
 
 
 def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
