@@ -71,7 +71,7 @@ def test_every_column_of_every_analyst_view_is_described(tmp_path: Path) -> None
     assert {name for name, _ in main} == set(marts) | {"ingest_log"}
     # plus the rules' table, the exercise names classified at build and the ingest's memory of archives
     assert internal == {m.name for m in discover(sql_dir()) if m.layer != "marts"} | {
-        "rule_flags", "exercise_names", "known_archives"}
+        "rule_flags", "exercise_names", "known_archives", "known_files"}
 
 
 def test_internal_models_of_an_older_db_leave_main(tmp_path: Path) -> None:
