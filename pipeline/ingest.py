@@ -71,6 +71,9 @@ MAX_IN_FLIGHT_PER_WORKER = 4
 # stays a few tens of MB
 BATCH_FILES = 32
 BATCH_SAMPLES = 400_000
+# DuckDB's own default is 80 % of RAM, and it keeps every block it wrote cached up to it: the
+# ingest of ten years grew by the size of the database (1.3 GB). Appending needs a few row groups.
+INGEST_MEMORY_LIMIT = "128MB"
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
 
 
@@ -232,16 +235,17 @@ class NoAthleteError(ConfigError):
         self.file, self.reason = file, reason
 
 
-def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
+def athlete_for(item: Item, config: Config, athlete: str | None, inbox: Path | None = None) -> str:
     """``--athlete``, else the inbox sub-folder named after an athlete, else the only athlete.
 
     An unknown ``--athlete`` raises :class:`ConfigError`; a file no athlete owns raises
-    :class:`NoAthleteError`."""
+    :class:`NoAthleteError`. ``inbox``: ``config.inbox_dir`` resolved already (the planner's, once
+    per run rather than once per file)."""
     if athlete:
         return config.athlete_by_id(athlete).id
     ids = [a.id for a in config.all_athletes]
-    if item.disk_path is not None:
-        inbox = config.inbox_dir.resolve()
+    if item.disk_path is not None and len(ids) > 1:
+        inbox = inbox or config.inbox_dir.resolve()
         parts = item.disk_path.resolve().parts
         if parts[: len(inbox.parts)] == inbox.parts and len(parts) > len(inbox.parts) + 1:
             folder = parts[len(inbox.parts)]
@@ -308,6 +312,7 @@ class Planner:
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None,
                  retry_quarantined: bool = False):
         self.config, self.athlete, self.retry = config, athlete, retry_quarantined
+        self._inbox = config.inbox_dir.resolve()
         rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
         self.seen: set[tuple[str, str, str | None]] = {
             (f, s, a) for f, s, a, st in rows if not (retry_quarantined and st == "quarantined")}
@@ -359,7 +364,7 @@ class Planner:
                 self._remembered(item.file, item.stamp, None)
             return Unsupported(item.file)
         try:
-            athlete_id = athlete_for(item, self.config, self.athlete)
+            athlete_id = athlete_for(item, self.config, self.athlete, self._inbox)
         except NoAthleteError as err:  # a file in the inbox root of a multi-athlete setup: logged, the rest loads
             return self._refused(item, None, err.reason)
         if item.reason is not None:
@@ -396,7 +401,7 @@ class Planner:
     def _still_logged(self, item: Item) -> bool:
         """Whether a loose file unchanged since it was hashed is still in ``ingest_log`` for its athlete."""
         try:
-            athlete_id = athlete_for(item, self.config, self.athlete)
+            athlete_id = athlete_for(item, self.config, self.athlete, self._inbox)
         except NoAthleteError:
             return False
         return (item.file, item.remembered, athlete_id) in self.seen
@@ -442,7 +447,7 @@ class Planner:
 
     def _archive_athlete(self, file: str, disk_path: Path) -> str | None:
         try:
-            return athlete_for(Item(file, None, disk_path=disk_path), self.config, self.athlete)
+            return athlete_for(Item(file, None, disk_path=disk_path), self.config, self.athlete, self._inbox)
         except NoAthleteError:
             return None
 
@@ -891,6 +896,23 @@ def ingest_paths(
             raise ConfigError(f"{p}: no such file or directory")
     summary = Summary()
     notify = on_item or _ignore
+    with memory_limit(con, INGEST_MEMORY_LIMIT):
+        return _ingest(con, config, paths, athlete, parse_jobs, notify, retry_quarantined, summary)
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit on ``con`` for the duration, then its default again."""
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("RESET memory_limit")
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
+            parse_jobs: ParseJobs | None, notify: OnItem, retry_quarantined: bool, summary: Summary) -> Summary:
     planner = Planner(con, config, athlete, retry_quarantined)
     started = datetime.now(UTC)
     results = (parse_jobs or in_processes())(_planned(con, planner, paths, summary, notify))
