@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from bench.fit_shift import DAY, shifted
 from pipeline import commands, ingest, writer
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import IngestInterrupted
-from bench.fit_shift import DAY, shifted
 from tests.gpxgen import gpx_run
 
 ROOT = Path(__file__).resolve().parents[1]
