@@ -13,6 +13,11 @@ round by round so machine drift hits all of them alike:
 and prints medians, the ratios a/b and b/d, samples/s and each command's peak RSS.
 Usage:  .venv/bin/python bench/ingest_bench.py [--rounds 3]
 The archive is generated once (fixed seed) into bench/.cache/fit120/ (git-ignored).
+
+``--scale N`` measures history instead, on N time-shifted copies of those runs (bench/fit_shift.py):
+ingest of the N files into a fresh DB (models not refreshed: ingest alone), its parsers alone in
+the same pool (f), one new file added to the N (the whole inbox walked, ingest alone), and a
+re-sync of the unchanged folder as the whole ``runlift ingest`` command.
 """
 
 from __future__ import annotations
@@ -85,6 +90,40 @@ def parser_limit(folder: str) -> None:
             pass
 
 
+def ingest_only(db: str, *paths: str) -> None:
+    """`runlift ingest` without the model refresh that follows it: the ingest's own cost."""
+    from pipeline import commands
+    from pipeline.config import Config
+
+    commands.ingest(Path(db), Config(), [Path(p) for p in paths], refresh_models=False)
+
+
+def scale(n: int, rounds: int) -> None:
+    from bench.fit_shift import DAY, ensure_shifted_archive, shifted
+
+    folder = ensure_shifted_archive(n)
+    work = Path(tempfile.mkdtemp(prefix="runlift-scale-"))
+    me = [sys.executable, __file__]
+    new = work / "new"
+    new.mkdir()
+    (new / "new.fit").write_bytes(shifted(sorted(folder.glob("*.fit"))[0].read_bytes(), (n + 7) * DAY))
+    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ingest", "parsers", "one new", "re-sync")}
+    try:
+        for r in range(rounds):
+            db = str(work / f"s{r}.duckdb")
+            rows["ingest"].append(timed(me + ["ingest-only", db, str(folder)]))
+            rows["parsers"].append(timed(me + ["parsers", str(folder)]))
+            rows["one new"].append(timed(me + ["ingest-only", db, str(folder), str(new)]))
+            rows["re-sync"].append(timed([RUNLIFT, "--db", db, "ingest", str(folder), str(new)]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+    print(f"{n} files, {rounds} rounds (median wall s, peak RSS MiB of the largest process)")
+    for k, v in rows.items():
+        print(f"  {k:<10} {med[k]:7.2f} s   {max(m for _, m in v):6.0f} MiB")
+    print(f"  ingest / parsers alone = {med['ingest'] / med['parsers']:.2f}  (target <= 1.15)")
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, the largest process of the command's tree) of a command."""
     t0 = time.perf_counter()
@@ -100,9 +139,14 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("mode", nargs="?", choices=["baseline", "limit", "parsers"])
+    parser.add_argument("--scale", type=int, metavar="N", help="measure history on N time-shifted runs instead")
+    parser.add_argument("mode", nargs="?", choices=["baseline", "limit", "parsers", "ingest-only"])
     parser.add_argument("args", nargs="*")
     opts = parser.parse_args()
+    if opts.scale:
+        return scale(opts.scale, opts.rounds)
+    if opts.mode == "ingest-only":
+        return ingest_only(*opts.args)
     if opts.mode == "baseline":
         return baseline(*opts.args)
     if opts.mode == "limit":

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS internal.known_archives (
     file VARCHAR NOT NULL, athlete_id VARCHAR, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
     sha256 VARCHAR NOT NULL, skipped INTEGER NOT NULL, unsupported INTEGER NOT NULL
 );
+-- loose files seen by ingest, as they were when hashed: a re-sync recognises an unchanged one
+-- (same size and mtime) without reading it; sha256 NULL: not an activity file (pipeline.ingest)
+CREATE TABLE IF NOT EXISTS internal.known_files (
+    file VARCHAR NOT NULL, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, sha256 VARCHAR
+);
 CREATE TABLE IF NOT EXISTS raw.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS raw.athletes (
     athlete_id VARCHAR PRIMARY KEY,

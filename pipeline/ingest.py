@@ -47,13 +47,35 @@ from pipeline.sources import (
     ArchiveStamp,
     FileStamp,
     Item,
+    RememberedFile,
     SourceFile,
     StravaInfo,
+    item_from_file,
     items_from_paths,
 )
-from pipeline.writer import Loaded, Outcome, ignore, load_result, log_duplicate, quarantine
+from pipeline.writer import (
+    Loaded,
+    Outcome,
+    ToLoad,
+    ignore,
+    load_batch,
+    load_result,
+    log_duplicate,
+    quarantine,
+    registered,
+)
 
 MAX_IN_FLIGHT_PER_WORKER = 4
+# parsed files written per transaction: the writer's cost is per statement, not per byte, so a
+# batch costs little more than one file (120 one-hour runs: 2.9 ms of CPU a file in batches of
+# 64, 4.6 in batches of 32, 38 one by one). Capped in samples at about two DuckDB row groups
+# (122,880 rows), which DuckDB writes straight to the file rather than through its WAL, so a
+# batch of day-long recordings stays a few tens of MB.
+BATCH_FILES = 64
+BATCH_SAMPLES = 250_000
+# DuckDB's own default is 80 % of RAM, and it keeps every block it wrote cached up to it: the
+# ingest of ten years grew by the size of the database (1.3 GB). Appending needs a few row groups.
+INGEST_MEMORY_LIMIT = "128MB"
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
 
 
@@ -215,16 +237,17 @@ class NoAthleteError(ConfigError):
         self.file, self.reason = file, reason
 
 
-def athlete_for(item: Item, config: Config, athlete: str | None) -> str:
+def athlete_for(item: Item, config: Config, athlete: str | None, inbox: Path | None = None) -> str:
     """``--athlete``, else the inbox sub-folder named after an athlete, else the only athlete.
 
     An unknown ``--athlete`` raises :class:`ConfigError`; a file no athlete owns raises
-    :class:`NoAthleteError`."""
+    :class:`NoAthleteError`. ``inbox``: ``config.inbox_dir`` resolved already (the planner's, once
+    per run rather than once per file)."""
     if athlete:
         return config.athlete_by_id(athlete).id
     ids = [a.id for a in config.all_athletes]
-    if item.disk_path is not None:
-        inbox = config.inbox_dir.resolve()
+    if item.disk_path is not None and len(ids) > 1:
+        inbox = inbox or config.inbox_dir.resolve()
         parts = item.disk_path.resolve().parts
         if parts[: len(inbox.parts)] == inbox.parts and len(parts) > len(inbox.parts) + 1:
             folder = parts[len(inbox.parts)]
@@ -291,6 +314,7 @@ class Planner:
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, athlete: str | None,
                  retry_quarantined: bool = False):
         self.config, self.athlete, self.retry = config, athlete, retry_quarantined
+        self._inbox = config.inbox_dir.resolve()
         rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
         self.seen: set[tuple[str, str, str | None]] = {
             (f, s, a) for f, s, a, st in rows if not (retry_quarantined and st == "quarantined")}
@@ -304,6 +328,13 @@ class Planner:
                 "SELECT file, athlete_id, size, mtime_ns, sha256, skipped, unsupported FROM internal.known_archives"
             ).fetchall()}
         self.tallies: dict[ArchiveStamp, _ArchiveTally] = {}
+        # loose files by name: the size and mtime they were hashed at, and their sha256 (None: not
+        # an activity file); a re-sync of an unchanged inbox reads none of them
+        self.files: dict[str, tuple[FileStamp, str | None]] = {
+            f: (FileStamp(size, mtime), sha) for f, size, mtime, sha in con.execute(
+                "SELECT file, size, mtime_ns, sha256 FROM internal.known_files").fetchall()}
+        self._stamps: dict[str, FileStamp] = {}  # loose files being parsed: remembered once logged
+        self._remember: list[tuple[str, int, int, str | None]] = []
 
     def items(self, paths: list[Path]) -> Iterator[Item]:
         return items_from_paths(paths, known=None if self.retry else self)
@@ -325,10 +356,17 @@ class Planner:
             return Skip(item.file, item.skip)
         if item.known is not None:
             return KnownArchive(item.file, item.known)
+        if item.remembered is not None:
+            if self._still_logged(item):
+                return Known(item.file)
+            assert item.path is not None and item.stamp is not None
+            item = item_from_file(item.path, item.file, item.stamp)  # its log row is gone: read it after all
         if item.format is None and item.reason is None:
+            if item.path is not None and item.stamp is not None:
+                self._remembered(item.file, item.stamp, None)
             return Unsupported(item.file)
         try:
-            athlete_id = athlete_for(item, self.config, self.athlete)
+            athlete_id = athlete_for(item, self.config, self.athlete, self._inbox)
         except NoAthleteError as err:  # a file in the inbox root of a multi-athlete setup: logged, the rest loads
             return self._refused(item, None, err.reason)
         if item.reason is not None:
@@ -338,12 +376,19 @@ class Planner:
         except _NotSettled as err:
             return Skip(item.file, str(err))
         source = SourceFile(item.file, _sha256(data), item.format, athlete_id)
+        loose = item.path is not None and item.stamp is not None
         if not self._first_sight(source):
+            if loose:
+                self._remembered(item.file, item.stamp, source.sha256)
             return Known(item.file)
         first = self.loaded.get((source.sha256, athlete_id))
         if first is not None:
+            if loose:
+                self._remembered(item.file, item.stamp, source.sha256)
             return SameContent(source, first)
         self.loaded[(source.sha256, athlete_id)] = item.file
+        if loose and item.stamp is not None:
+            self._stamps[item.file] = item.stamp
         if athlete_id not in self.contexts:
             self.contexts[athlete_id] = context_for(self.config, athlete_id)
         content = item.path if item.path is not None else data
@@ -355,6 +400,14 @@ class Planner:
         source = SourceFile(item.file, sha256, item.format, athlete_id)
         return Refuse(source, reason) if self._first_sight(source) else Known(item.file)
 
+    def _still_logged(self, item: Item) -> bool:
+        """Whether a loose file unchanged since it was hashed is still in ``ingest_log`` for its athlete."""
+        try:
+            athlete_id = athlete_for(item, self.config, self.athlete, self._inbox)
+        except NoAthleteError:
+            return False
+        return (item.file, item.remembered, athlete_id) in self.seen
+
     def _first_sight(self, source: SourceFile) -> bool:
         key = (source.file, source.sha256, source.athlete_id)
         if key in self.seen:
@@ -362,11 +415,41 @@ class Planner:
         self.seen.add(key)
         return True
 
+    # --- internal.known_files: a re-sync does not read a loose file it hashed already ---------------
+
+    def file_by_stat(self, file: str, stamp: FileStamp) -> RememberedFile | None:
+        known = self.files.get(file)
+        return RememberedFile(known[1]) if known is not None and known[0] == stamp else None
+
+    def _remembered(self, file: str, stamp: FileStamp | None, sha256: str | None) -> None:
+        if stamp is not None and self.files.get(file) != (stamp, sha256):
+            self.files[file] = (stamp, sha256)
+            self._remember.append((file, stamp.size, stamp.mtime_ns, sha256))
+
+    def logged(self, job: Job) -> None:
+        """A parsed loose file is in ``ingest_log`` now: remember its stat."""
+        stamp = self._stamps.pop(job.file, None)
+        if stamp is not None and job.archive is None:
+            self._remembered(job.file, stamp, job.source.sha256)
+
+    def remember_files(self, con: duckdb.DuckDBPyConnection) -> None:
+        if not self._remember:
+            return
+        import pyarrow as pa
+
+        files, sizes, mtimes, shas = zip(*self._remember, strict=True)
+        rows = pa.table({"file": pa.array(files, pa.string()), "size": pa.array(sizes, pa.int64()),
+                         "mtime_ns": pa.array(mtimes, pa.int64()), "sha256": pa.array(shas, pa.string())})
+        with registered(con, "_known_files", rows), transaction(con):
+            con.execute("DELETE FROM internal.known_files k USING _known_files r WHERE k.file = r.file")
+            con.execute("INSERT INTO internal.known_files SELECT file, size, mtime_ns, sha256 FROM _known_files")
+        self._remember.clear()
+
     # --- internal.known_archives: a re-sync does not decompress an archive it loaded already --------
 
     def _archive_athlete(self, file: str, disk_path: Path) -> str | None:
         try:
-            return athlete_for(Item(file, None, disk_path=disk_path), self.config, self.athlete)
+            return athlete_for(Item(file, None, disk_path=disk_path), self.config, self.athlete, self._inbox)
         except NoAthleteError:
             return None
 
@@ -389,7 +472,8 @@ class Planner:
         return counts
 
     def unfinished(self, job: Job) -> None:
-        """A job of an archive was not logged (a transient failure): the archive is read next run."""
+        """A job was not logged (a transient failure): it, or its archive, is read next run."""
+        self._stamps.pop(job.file, None)
         if job.archive is not None and job.archive in self.tallies:
             self.tallies[job.archive].complete = False
 
@@ -472,6 +556,64 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
     if parsed.result is None:
         return quarantine(con, job.source, parsed.reason or "unreadable file")
     return load_result(con, job.source, parsed.result, job.strava)
+
+
+def _to_load(parsed: Parsed) -> ToLoad:
+    job = parsed.job
+    if parsed.ignored:
+        return ToLoad(job.source, log=("ignored", parsed.reason or "holds no activity"))
+    if parsed.result is None:
+        return ToLoad(job.source, log=("quarantined", parsed.reason or "unreadable file"))
+    return ToLoad(job.source, parsed.result, job.strava)
+
+
+def unwritable(err: Exception) -> str:
+    # the exception's type only: its message may quote the file's values
+    return f"could not be written to the database ({type(err).__name__}); please report it with the file"
+
+
+def write_batch(con: duckdb.DuckDBPyConnection, batch: list[Parsed]) -> list[Loaded]:
+    """Write parsed files in one transaction (:func:`pipeline.writer.load_batch`). If the batch
+    fails, it is rolled back and its files are written one at a time: the one that cannot be
+    written is quarantined, the others load."""
+    outcomes: list[Loaded | None] = [
+        Loaded("skipped", _not_read(p.reason or "not read")) if p.transient else None for p in batch]
+    todo = [(i, p) for i, p in enumerate(batch) if not p.transient]
+    if not todo:
+        return [o for o in outcomes if o is not None]
+    try:
+        written = load_batch(con, [_to_load(p) for _, p in todo])
+    except Exception as err:
+        if _interrupted(err):
+            raise
+        written = [_write_alone(con, p) for _, p in todo]
+    for (i, _), outcome in zip(todo, written, strict=True):
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
+
+
+def _write_alone(con: duckdb.DuckDBPyConnection, parsed: Parsed) -> Loaded:
+    try:
+        return write_parsed(con, parsed)
+    except Exception as err:
+        if _interrupted(err):
+            raise
+        return quarantine(con, parsed.job.source, unwritable(err))
+
+
+def _ready_batches(results: Iterable[Parsed]) -> Iterator[list[Parsed]]:
+    """Parsed files in batches of :data:`BATCH_FILES` (fewer when they hold many samples)."""
+    batch: list[Parsed] = []
+    samples = 0
+    for parsed in results:
+        batch.append(parsed)
+        if parsed.result is not None:
+            samples += sum(len(a.samples) for a in parsed.result.activities)
+        if len(batch) >= BATCH_FILES or samples >= BATCH_SAMPLES:
+            yield batch
+            batch, samples = [], 0
+    if batch:
+        yield batch
 
 
 def _log_unparsed(con: duckdb.DuckDBPyConnection, decision: Refuse | SameContent) -> Loaded:
@@ -756,16 +898,37 @@ def ingest_paths(
             raise ConfigError(f"{p}: no such file or directory")
     summary = Summary()
     notify = on_item or _ignore
+    with memory_limit(con, INGEST_MEMORY_LIMIT):
+        return _ingest(con, config, paths, athlete, parse_jobs, notify, retry_quarantined, summary)
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit on ``con`` for the duration, then its default again."""
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("RESET memory_limit")
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
+            parse_jobs: ParseJobs | None, notify: OnItem, retry_quarantined: bool, summary: Summary) -> Summary:
     planner = Planner(con, config, athlete, retry_quarantined)
     started = datetime.now(UTC)
     results = (parse_jobs or in_processes())(_planned(con, planner, paths, summary, notify))
     try:
-        for parsed in results:
-            outcome = write_parsed(con, parsed)
-            if parsed.transient:
-                planner.unfinished(parsed.job)
-            summary.count(parsed.job.file, outcome, parsed.result)
-            notify(parsed.job.file, outcome.status)
+        for batch in _ready_batches(results):
+            for parsed, outcome in zip(batch, write_batch(con, batch), strict=True):
+                if parsed.transient:
+                    planner.unfinished(parsed.job)
+                else:
+                    planner.logged(parsed.job)
+                summary.count(parsed.job.file, outcome, parsed.result)
+                notify(parsed.job.file, outcome.status)
+            planner.remember_files(con)
+        planner.remember_files(con)
         planner.remember_archives(con)
     except BaseException as err:
         if not _interrupted(err):

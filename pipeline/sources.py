@@ -106,6 +106,15 @@ class KnownArchives(Protocol):
 
     def by_sha256(self, file: str, disk_path: Path, stamp: FileStamp, sha256: str) -> ArchiveCounts | None: ...
 
+    def file_by_stat(self, file: str, stamp: FileStamp) -> RememberedFile | None: ...
+
+
+@dataclass(frozen=True)
+class RememberedFile:
+    """A loose file seen before with this very size and mtime (``internal.known_files``)."""
+
+    sha256: str | None  # None: not an activity file (unsupported), never hashed
+
 
 @dataclass
 class Item:
@@ -123,6 +132,9 @@ class Item:
     identity: str | None = None  # the sha256 a refused item without bytes is logged under
     archive: ArchiveStamp | None = None  # the archive on disk this item came from
     known: ArchiveCounts | None = None  # a known archive, not read again: its members are all logged
+    # a loose file unchanged since it was hashed (same size and mtime): not read; the planner
+    # reads it after all (:func:`item_from_file`) when its log row is gone
+    remembered: str | None = None
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -299,10 +311,21 @@ def items_from_paths(paths: list[Path], known: KnownArchives | None = None) -> I
         if lower.endswith((".zip", ".gz")):
             yield from _items_from_archive(entry.path, name, FileStamp.of(entry.st), known)
         else:
-            yield _item_from_file(entry.path, name, FileStamp.of(entry.st))
+            yield _loose_item(entry.path, name, FileStamp.of(entry.st), known)
 
 
-def _item_from_file(path: Path, name: str, stamp: FileStamp) -> Item:
+def _loose_item(path: Path, name: str, stamp: FileStamp, known: KnownArchives | None) -> Item:
+    """A loose file; one unchanged since the last sync is not opened at all: an unchanged inbox
+    costs a directory listing."""
+    seen = known.file_by_stat(name, stamp) if known is not None else None
+    if seen is None:
+        return item_from_file(path, name, stamp)
+    if seen.sha256 is None:  # not an activity file
+        return Item(name, None, disk_path=path, stamp=stamp)
+    return Item(name, None, path=path, disk_path=path, stamp=stamp, remembered=seen.sha256)
+
+
+def item_from_file(path: Path, name: str, stamp: FileStamp) -> Item:
     try:
         with path.open("rb") as fh:
             head = fh.read(_HEAD)

@@ -29,6 +29,8 @@ A log file whose parser skipped rows (an implausible value, a cut-off last line)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -36,11 +38,12 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 
 from pipeline.db import transaction
-from pipeline.parsers.records import Activity, ParseResult, Sport, StrengthSession
+from pipeline.parsers.records import SAMPLE_COLUMNS, Activity, ParseResult, Sport, StrengthSession
 from pipeline.sources import SourceFile, StravaInfo
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
 SESSION_MATCH_MINUTES = 30
@@ -151,47 +154,35 @@ def skipped_reason(skipped: list[str]) -> str:
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
-def _activity_frames(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
-                     ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    import pandas as pd  # only when there is something to write: keeps re-runs quick to start
-
-    rows, samples = [], []
-    for aid, a in zip(ids, acts, strict=True):
-        s = a.samples
-        rows.append({
-            "activity_id": aid, "athlete_id": athlete_id, "file_sha256": sha256, "source_file": file,
-            "source_format": fmt, "sport": a.sport, "sub_sport": a.sub_sport, "title": a.title,
-            "start_utc": a.start_utc, "end_utc": a.end_utc, "duration_s": a.duration_s,
-            "moving_s": a.moving_s, "distance_m": a.distance_m, "avg_hr": a.avg_hr, "max_hr": a.max_hr,
-            "n_samples": len(s), "n_hr_samples": int(s["heart_rate"].notna().sum()), "duplicate_of": None,
-        })
-        if len(s):
-            samples.append(s.assign(activity_id=aid))
-    sample_frame = pd.concat(samples, ignore_index=True) if samples else None
-    return pd.DataFrame(rows), sample_frame
+def _activity_rows(athlete_id: str, sha256: str, file: str, fmt: str, acts: list[Activity],
+                   ids: list[str]) -> list[dict[str, object]]:
+    return [{
+        "activity_id": aid, "athlete_id": athlete_id, "file_sha256": sha256, "source_file": file,
+        "source_format": fmt, "sport": a.sport, "sub_sport": a.sub_sport, "title": a.title,
+        "start_utc": a.start_utc, "end_utc": a.end_utc, "duration_s": a.duration_s,
+        "moving_s": a.moving_s, "distance_m": a.distance_m, "avg_hr": a.avg_hr, "max_hr": a.max_hr,
+        "n_samples": len(a.samples), "n_hr_samples": int(a.samples["heart_rate"].notna().sum()),
+        "duplicate_of": None,
+    } for aid, a in zip(ids, acts, strict=True)]
 
 
 LAP_COLUMNS = ["activity_id", "lap_index", "start_utc", "elapsed_s", "timer_s", "distance_m", "intensity"]
+SET_COLUMNS = ["session_id", "set_index", "exercise_raw", "set_type", "reps", "weight_kg", "rpe", "duration_s",
+               "start_utc"]
 
 
-def _lap_frame(acts: list[Activity], ids: list[str]) -> pd.DataFrame | None:
-    import pandas as pd
-
-    rows = [(aid, i, lap.start_utc, lap.elapsed_s, lap.timer_s, lap.distance_m, lap.intensity)
+def _lap_rows(acts: list[Activity], ids: list[str]) -> list[tuple[object, ...]]:
+    return [(aid, i, lap.start_utc, lap.elapsed_s, lap.timer_s, lap.distance_m, lap.intensity)
             for aid, a in zip(ids, acts, strict=True) for i, lap in enumerate(a.laps)]
-    if not rows:
-        return None
-    frame = pd.DataFrame(rows, columns=LAP_COLUMNS)
-    frame["start_utc"] = pd.to_datetime(frame["start_utc"], utc=True)  # a lap without a start: NaT, not object
-    return frame
 
 
-def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions: list[StrengthSession],
-                    ids: list[str], activity_ids: dict[int, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    import pandas as pd
+Row = tuple[object, ...]
 
+
+def _session_rows(athlete_id: str, sha256: str, file: str, fmt: str, sessions: list[StrengthSession],
+                  ids: list[str], activity_ids: dict[int, str]) -> tuple[list[dict[str, object]], list[Row]]:
     rows: list[dict[str, object]] = []
-    sets: list[dict[str, object]] = []
+    sets: list[Row] = []
     for i, (sid, s) in enumerate(zip(ids, sessions, strict=True)):
         complete = sum(1 for x in s.sets if x.reps is not None and x.weight_kg is not None)
         rows.append({
@@ -202,17 +193,30 @@ def _session_frames(athlete_id: str, sha256: str, file: str, fmt: str, sessions:
         })
         # names as logged: the model build classifies them (pipeline/exercises.py), so an edit
         # to the exercise table reaches these sets without re-ingesting
-        sets.extend({
-            "session_id": sid, "set_index": x.set_index, "exercise_raw": x.exercise, "set_type": x.set_type,
-            "reps": x.reps, "weight_kg": x.weight_kg, "rpe": x.rpe, "duration_s": x.duration_s,
-            "start_utc": x.start_utc,
-        } for x in s.sets)
-    set_cols = ["session_id", "set_index", "exercise_raw", "set_type", "reps", "weight_kg", "rpe", "duration_s",
-                "start_utc"]
-    set_frame = pd.DataFrame(sets, columns=set_cols)
-    # a typed column even when no set is timed (CSV logs): an all-None object column has no type
-    set_frame["start_utc"] = pd.to_datetime(set_frame["start_utc"], utc=True)
-    return pd.DataFrame(rows), set_frame
+        sets.extend((sid, x.set_index, x.exercise, x.set_type, x.reps, x.weight_kg, x.rpe, x.duration_s, x.start_utc)
+                    for x in s.sets)
+    return rows, sets
+
+
+def _samples_table(samples: list[tuple[str, pd.DataFrame]]) -> pa.Table | None:
+    """Every activity's samples as one Arrow table: the columns concatenated once, the activity
+    id dictionary-encoded (one string per activity, not per sample), NaN as NULL as DuckDB reads
+    a pandas frame."""
+    import numpy as np
+    import pyarrow as pa
+
+    samples = [(aid, s) for aid, s in samples if len(s)]
+    if not samples:
+        return None
+    ids = pa.array([aid for aid, _ in samples], type=pa.string())
+    owner = np.repeat(np.arange(len(samples), dtype=np.int32), [len(s) for _, s in samples])
+    columns: dict[str, pa.Array] = {"activity_id": pa.DictionaryArray.from_arrays(pa.array(owner), ids)}
+    stamp = pa.timestamp("us", tz="UTC")
+    columns["ts_utc"] = pa.concat_arrays([pa.Array.from_pandas(s["ts_utc"]).cast(stamp) for _, s in samples])
+    for name in SAMPLE_COLUMNS[1:]:
+        values = np.concatenate([np.asarray(s[name], dtype=np.float64) for _, s in samples])
+        columns[name] = pa.array(values, from_pandas=True)
+    return pa.table(columns)
 
 
 def _watch_activity_for_sessions(acts: list[Activity], ids: list[str],
@@ -227,25 +231,37 @@ def _watch_activity_for_sessions(acts: list[Activity], ids: list[str],
     return links
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | None) -> None:
-    if frame is None or frame.empty:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table | None) -> None:
+    if frame is None or not frame.shape[0] or not frame.shape[1]:
         return
-    con.register("_incoming", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
+    names = frame.column_names if hasattr(frame, "column_names") else list(frame.columns)
+    with registered(con, "_incoming", frame):
+        cols = ", ".join(f'"{c}"' for c in names)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[None]:
+    """``data`` (a DataFrame, an Arrow table) as the view ``name`` for the duration."""
+    con.register(name, data)
+    try:
+        yield
     finally:
-        con.unregister("_incoming")
+        # in a transaction a failed statement aborted, unregistering raises too and would hide
+        # that statement's error; the next register replaces the view anyway
+        with suppress(duckdb.TransactionException):
+            con.unregister(name)
 
 
 def _richness(fmt: str, n_hr: int, n_samples: int) -> tuple[int, int, int]:
     return (int(n_hr > 0), FORMAT_RANK.get(fmt, 0), n_samples)
 
 
-def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str]
+def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str], hidden: list[str]
                       ) -> tuple[list[str], list[str]]:
     """Mark the poorer of each overlapping same-sport pair. Returns the reasons for the new
-    activities that lost, and the earlier files that became duplicates of this one."""
+    activities that lost, and the earlier files that became duplicates of this one. ``hidden``:
+    activities of files later in the batch, not there yet for this file."""
     lost: list[str] = []
     superseded: list[str] = []
     for aid in ids:
@@ -257,11 +273,12 @@ def _dedup_activities(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list
             """SELECT activity_id, source_format, n_hr_samples, n_samples, source_file
                FROM raw.activities
                WHERE athlete_id = ? AND sport = ? AND file_sha256 <> ? AND duplicate_of IS NULL
+                 AND NOT list_contains(?::VARCHAR[], activity_id)
                  AND start_utc < ? AND end_utc > ?
                  AND epoch(least(end_utc, ?::TIMESTAMPTZ) - greatest(start_utc, ?::TIMESTAMPTZ))
                      >= 0.5 * least(epoch(end_utc - start_utc), epoch(?::TIMESTAMPTZ - ?::TIMESTAMPTZ))
                ORDER BY start_utc LIMIT 1""",
-            [athlete_id, sport, sha, end, start, end, start, end, start]).fetchone()
+            [athlete_id, sport, sha, hidden, end, start, end, start, end, start]).fetchone()
         if old is None:
             continue
         old_id, old_fmt, old_hr, old_n, old_file = old
@@ -298,8 +315,8 @@ def _export_rank(con: duckdb.DuckDBPyConnection, athlete_id: str, sha256: str) -
     return row[0], int(row[1]), int(row[2] or 0), int(row[3] or 0)
 
 
-def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str], new_file: str
-                    ) -> tuple[list[str], list[str]]:
+def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[str], new_file: str,
+                    hidden: list[str]) -> tuple[list[str], list[str]]:
     """Merge each new session with the session it repeats (module docstring). Returns the
     earlier exports the new one superseded in full (logged ``duplicate`` now), and the
     exports the new file lost every session to (empty unless it lost them all)."""
@@ -316,10 +333,11 @@ def _dedup_sessions(con: duckdb.DuckDBPyConnection, athlete_id: str, ids: list[s
             f"""SELECT session_id, source_format, n_complete_sets, n_sets, file_sha256, source_file
                FROM raw.strength_sessions
                WHERE athlete_id = ? AND file_sha256 <> ? AND duplicate_of IS NULL
+                 AND NOT list_contains(?::VARCHAR[], session_id)
                  AND (abs(epoch(start_utc - ?::TIMESTAMPTZ)) <= {SESSION_MATCH_MINUTES * 60}
                       OR ((source_format = 'fit' OR ? = 'fit') AND start_utc < ? AND end_utc > ?))
                ORDER BY abs(epoch(start_utc - ?::TIMESTAMPTZ)), start_utc LIMIT 1""",
-            [athlete_id, sha, start, fmt, end, start, start]).fetchone()
+            [athlete_id, sha, hidden, start, fmt, end, start, start]).fetchone()
         if old is None:
             continue
         old_id, old_fmt, old_complete, old_n, old_sha, old_file = old
@@ -364,38 +382,177 @@ def _mark_export_superseded(con: duckdb.DuckDBPyConnection, athlete_id: str, sha
     return bool(updated and updated[0] > 0)
 
 
+@dataclass
+class ToLoad:
+    """One file for :func:`load_batch`: a parse result, or (``log``) only a log row (a file
+    quarantined or ignored by its parser)."""
+
+    source: SourceFile
+    result: ParseResult | None = None
+    strava: StravaInfo | None = None
+    log: tuple[LogStatus, str] | None = None
+
+
+@dataclass
+class _Staged:
+    """One file of a batch, its rows built; ``log`` set for a file that only gets a log row."""
+
+    source: SourceFile
+    skipped: list[str]
+    act_ids: list[str] = field(default_factory=list)
+    ses_ids: list[str] = field(default_factory=list)
+    log: tuple[LogStatus, str] | None = None
+
+
+@dataclass
+class _Rows:
+    """The rows of a whole batch, table by table."""
+
+    activities: list[dict[str, object]] = field(default_factory=list)
+    samples: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    laps: list[tuple[object, ...]] = field(default_factory=list)
+    sessions: list[dict[str, object]] = field(default_factory=list)
+    sets: list[tuple[object, ...]] = field(default_factory=list)
+
+    def stage(self, item: ToLoad) -> _Staged:
+        if item.log is not None or item.result is None:
+            return _Staged(item.source, [], log=item.log or ("quarantined", "unreadable file"))
+        athlete_id, file, sha256 = item.source.athlete_id, item.source.file, item.source.sha256
+        if athlete_id is None:
+            raise ValueError(f"{file}: a parsed file is loaded for an athlete")  # the planner assigns one
+        result = item.result
+        source = replace(item.source, format=result.format)  # the parser's format (a CSV's flavour) is logged
+        acts, sessions = result.activities, result.sessions
+        if not acts and not sessions:
+            return _Staged(source, [], log=("quarantined", "file holds no activity or strength session"))
+        for a in acts:
+            _apply_strava(a, item.strava)
+        act_ids = _ids(athlete_id, sha256, len(acts), "a")
+        ses_ids = _ids(athlete_id, sha256, len(sessions), "s")
+        self.activities += _activity_rows(athlete_id, sha256, file, result.format, acts, act_ids)
+        self.samples += [(aid, a.samples) for aid, a in zip(act_ids, acts, strict=True)]
+        self.laps += _lap_rows(acts, act_ids)
+        links = _watch_activity_for_sessions(acts, act_ids, sessions)
+        rows, sets = _session_rows(athlete_id, sha256, file, result.format, sessions, ses_ids, links)
+        self.sessions += rows
+        self.sets += sets
+        return _Staged(source, result.skipped_rows, act_ids, ses_ids)
+
+    def insert(self, con: duckdb.DuckDBPyConnection) -> None:
+        import pandas as pd  # only when there is something to write: keeps re-runs quick to start
+
+        _insert(con, "raw.activities", pd.DataFrame(self.activities))
+        _insert(con, "raw.samples", _samples_table(self.samples))
+        if self.laps:
+            laps = pd.DataFrame(self.laps, columns=LAP_COLUMNS)
+            laps["start_utc"] = pd.to_datetime(laps["start_utc"], utc=True)  # a lap without a start: NaT, not object
+            _insert(con, "raw.laps", laps)
+        _insert(con, "raw.strength_sessions", pd.DataFrame(self.sessions))
+        if self.sets:
+            sets = pd.DataFrame(self.sets, columns=SET_COLUMNS)
+            # a typed column even when no set is timed (CSV logs): an all-None object column has no type
+            sets["start_utc"] = pd.to_datetime(sets["start_utc"], utc=True)
+            _insert(con, "raw.strength_sets", sets)
+
+
+def _clashing(con: duckdb.DuckDBPyConnection, act_ids: list[str], ses_ids: list[str]) -> set[str]:
+    """The batch's activities and sessions that may repeat another file's, in one query per table:
+    everything the per-file dedup below would match (the same conditions, which are symmetric,
+    without its ``duplicate_of IS NULL``), the batch's own files included. The rest of the batch
+    needs no dedup at all."""
+    found: set[str] = set()
+    if act_ids:
+        found.update(r[0] for r in con.execute(
+            """SELECT DISTINCT n.activity_id FROM raw.activities n JOIN raw.activities o
+                 ON o.athlete_id = n.athlete_id AND o.sport = n.sport AND o.file_sha256 <> n.file_sha256
+                AND o.start_utc < n.end_utc AND o.end_utc > n.start_utc
+                AND epoch(least(o.end_utc, n.end_utc) - greatest(o.start_utc, n.start_utc))
+                    >= 0.5 * least(epoch(o.end_utc - o.start_utc), epoch(n.end_utc - n.start_utc))
+               WHERE list_contains(?::VARCHAR[], n.activity_id)""", [act_ids]).fetchall())
+    if ses_ids:
+        found.update(r[0] for r in con.execute(
+            f"""SELECT DISTINCT n.session_id FROM raw.strength_sessions n JOIN raw.strength_sessions o
+                  ON o.athlete_id = n.athlete_id AND o.file_sha256 <> n.file_sha256
+                 AND (abs(epoch(o.start_utc - n.start_utc)) <= {SESSION_MATCH_MINUTES * 60}
+                      OR ((o.source_format = 'fit' OR n.source_format = 'fit')
+                          AND o.start_utc < n.end_utc AND o.end_utc > n.start_utc))
+                WHERE list_contains(?::VARCHAR[], n.session_id)""", [ses_ids]).fetchall())
+    return found
+
+
+LOG_COLUMNS = ["file", "sha256", "format", "status", "reason", "ingested_at", "athlete_id", "activities", "sessions"]
+
+
+def _log_row(source: SourceFile, status: LogStatus, reason: str | None, activities: int = 0,
+             sessions: int = 0) -> tuple[object, ...]:
+    return (source.file, source.sha256, source.format, status, reason, datetime.now(UTC), source.athlete_id,
+            activities, sessions)
+
+
+def _write_log(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    """:func:`log_entry` for many files in two statements."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    types = [pa.string()] * 5 + [pa.timestamp("us", tz="UTC"), pa.string(), pa.int32(), pa.int32()]
+    frame = pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=LOG_COLUMNS)
+    with registered(con, "_log_rows", frame):
+        con.execute("DELETE FROM ingest_log l USING _log_rows r WHERE l.status = 'quarantined' "
+                    "AND l.file = r.file AND l.athlete_id IS NOT DISTINCT FROM r.athlete_id")
+        con.execute(f"INSERT INTO ingest_log ({', '.join(LOG_COLUMNS)}) SELECT {', '.join(LOG_COLUMNS)} FROM _log_rows")
+    rows.clear()
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, files: list[ToLoad]) -> list[Loaded]:
+    """Write parsed files and their ``ingest_log`` rows in one transaction: the same rows and log
+    as :func:`load_result` file after file, in a handful of statements per batch.
+
+    Each table gets one bulk insert for the whole batch; one query per table finds the files that
+    may repeat another's (:func:`_clashing`, usually none); only those run the per-file dedup, in
+    batch order, each seeing just the files before it. Any failure rolls the whole batch back
+    (the caller then writes its files one at a time)."""
+    rows = _Rows()
+    staged = [rows.stage(item) for item in files]
+    outcomes: list[Loaded] = []
+    with transaction(con):
+        rows.insert(con)
+        clash = _clashing(con, [a for s in staged for a in s.act_ids], [i for s in staged for i in s.ses_ids])
+        later_acts = [a for s in staged for a in s.act_ids if a in clash]
+        later_ses = [i for s in staged for i in s.ses_ids if i in clash]
+        log: list[tuple[object, ...]] = []
+        for s in staged:
+            if s.log is not None:
+                log.append(_log_row(s.source, *s.log))
+                outcomes.append(Loaded(*s.log))
+                continue
+            assert s.source.athlete_id is not None
+            status: LogStatus = "loaded"
+            reason = skipped_reason(s.skipped) if s.skipped else None
+            superseded: list[str] = []
+            mine_acts = [a for a in s.act_ids if a in clash]
+            mine_ses = [i for i in s.ses_ids if i in clash]
+            if mine_acts or mine_ses:
+                later_acts = [a for a in later_acts if a not in mine_acts]
+                later_ses = [i for i in later_ses if i not in mine_ses]
+                _write_log(con, log)  # an earlier file of the batch may be the one this one supersedes
+                lost, superseded = _dedup_activities(con, s.source.athlete_id, mine_acts, later_acts)
+                older_exports, lost_to = _dedup_sessions(con, s.source.athlete_id, mine_ses, s.source.file,
+                                                         later_ses)
+                superseded += older_exports
+                # a file lost whole when every one of its activities (sessions) lost
+                if s.act_ids and len(lost) == len(s.act_ids) and not s.ses_ids:
+                    status, reason = "duplicate", lost[0]
+                elif lost_to and len(lost_to) == len(s.ses_ids) and not s.act_ids:
+                    status, reason = "duplicate", _later_export(lost_to[0])
+            log.append(_log_row(s.source, status, reason, len(s.act_ids), len(s.ses_ids)))
+            outcomes.append(Loaded(status, reason, superseded))
+        _write_log(con, log)
+    return outcomes
+
+
 def load_result(con: duckdb.DuckDBPyConnection, source: SourceFile, result: ParseResult,
                 strava: StravaInfo | None = None) -> Loaded:
     """Write one parsed file and its ``ingest_log`` row in one transaction."""
-    athlete_id, file, sha256 = source.athlete_id, source.file, source.sha256
-    if athlete_id is None:
-        raise ValueError(f"{file}: a parsed file is loaded for an athlete")  # the planner assigns one
-    source = replace(source, format=result.format)  # the parser's format (a CSV's flavour) is what is logged
-    acts, sessions = result.activities, result.sessions
-    if not acts and not sessions:
-        return quarantine(con, source, "file holds no activity or strength session")
-    for a in acts:
-        _apply_strava(a, strava)
-    act_ids = _ids(athlete_id, sha256, len(acts), "a")
-    ses_ids = _ids(athlete_id, sha256, len(sessions), "s")
-    act_frame, sample_frame = _activity_frames(athlete_id, sha256, file, result.format, acts, act_ids)
-    lap_frame = _lap_frame(acts, act_ids)
-    links = _watch_activity_for_sessions(acts, act_ids, sessions)
-    ses_frame, set_frame = _session_frames(athlete_id, sha256, file, result.format, sessions, ses_ids, links)
-    with transaction(con):
-        _insert(con, "raw.activities", act_frame)
-        _insert(con, "raw.samples", sample_frame)
-        _insert(con, "raw.laps", lap_frame)
-        _insert(con, "raw.strength_sessions", ses_frame)
-        _insert(con, "raw.strength_sets", set_frame)
-        lost, superseded = _dedup_activities(con, athlete_id, act_ids)
-        older_exports, lost_to = _dedup_sessions(con, athlete_id, ses_ids, file)
-        superseded += older_exports
-        status: LogStatus = "loaded"
-        reason = skipped_reason(result.skipped_rows) if result.skipped_rows else None
-        if acts and len(lost) == len(acts) and not sessions:
-            status, reason = "duplicate", lost[0]
-        elif lost_to and not acts:
-            status, reason = "duplicate", _later_export(lost_to[0])
-        log_entry(con, source, status, reason, len(acts), len(sessions))
-    return Loaded(status, reason, superseded)
+    return load_batch(con, [ToLoad(source, result, strava)])[0]

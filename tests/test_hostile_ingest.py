@@ -440,6 +440,7 @@ def test_ctrl_c_mid_file_rolls_it_back_stops_the_pool_and_says_what_loaded(tmp_p
         real_insert(con, table, frame)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writer, "_insert", interrupted_third)
+    monkeypatch.setattr(ingest, "BATCH_FILES", 1)  # a transaction per file (batches: the test below)
     try:
         with pytest.raises(IngestInterrupted, match="^interrupted; 2 files loaded, the rest will load next run$"):
             _ingest(db, [inbox], parse_jobs=ingest.in_processes(2))

@@ -72,7 +72,7 @@ def test_every_column_of_every_analyst_view_is_described(tmp_path: Path) -> None
     # plus the rules' table, the exercise names classified at build, the ingest's memory of archives
     # and what the last build saw (pipeline.incremental)
     assert internal == {m.name for m in discover(sql_dir()) if m.layer != "marts"} | {
-        "rule_flags", "exercise_names", "known_archives", "build_seen", "build_seen_activities",
+        "rule_flags", "exercise_names", "known_archives", "known_files", "build_seen", "build_seen_activities",
         "build_seen_sessions", "build_seen_athletes"}
 
 

@@ -54,7 +54,7 @@ with no-op processors and its CRC check). Here fitparse still does the framing, 
 compressed timestamps, developer-field registration and the profile (scale, offset,
 components, subfields), but ``record`` messages are unpacked with one precompiled struct per
 definition straight into column lists, messages nobody reads are only skipped over, and the
-CRC is checked in one pass over the bytes: ~33 ms per such file, CRC check included.
+CRC is checked in one compiled pass over the bytes.
 ``tests/test_ingest_fit.py`` checks that records decode exactly as stock fitparse decodes them.
 """
 
@@ -69,6 +69,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from fastcrc.crc16 import arc as _crc16_arc
 from fitparse.records import DataMessage  # public fitparse API; its internals stay in fit_decoder.py
 from fitparse.utils import FitEOFError
 
@@ -148,26 +149,12 @@ def parse(data: bytes, name: str, ctx: ParseContext) -> ParseResult:
 # --------------------------------------------------------------------------- integrity
 
 
-def _crc_table() -> tuple[int, ...]:
-    """Byte-wise table for CRC-16/ARC (reflected polynomial 0xA001), the FIT file CRC."""
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
+def fit_crc(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    """FIT CRC-16 (CRC-16/ARC); over a chunk that ends with its own CRC the result is 0.
 
-
-_CRC_TABLE = _crc_table()
-
-
-def fit_crc(data: bytes | memoryview, crc: int = 0) -> int:
-    """FIT CRC-16 (CRC-16/ARC); over a chunk that ends with its own CRC the result is 0."""
-    table = _CRC_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc
+    Compiled (fastcrc, crc-rs): the byte-wise Python loop it replaces cost 4.5 ms of a one-hour
+    file's 34 ms; this costs ~0.01 ms."""
+    return int(_crc16_arc(data, crc))
 
 
 def check_integrity(data: bytes) -> int:

@@ -189,12 +189,14 @@ def samples_frame_from_arrays(unix_seconds: np.ndarray, columns: dict[str, np.nd
     import pandas as pd
 
     n = len(unix_seconds)
-    ts = pd.to_datetime(np.asarray(unix_seconds, dtype=np.int64), unit="s", utc=True).astype("datetime64[us, UTC]")
-    data: dict[str, object] = {"ts_utc": ts}
+    # seconds -> microseconds in numpy, then tagged UTC: pd.to_datetime(unit="s") and astype cost 4x
+    micros = (np.asarray(unix_seconds, dtype=np.int64) * 1_000_000).view("datetime64[us]")
+    data: dict[str, object] = {"ts_utc": pd.DatetimeIndex(micros).tz_localize("UTC")}
     for name in SAMPLE_COLUMNS[1:]:
         values = columns.get(name)
         data[name] = np.full(n, np.nan) if values is None else np.asarray(values, dtype=np.float64)
-    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
+    # the parser's arrays become the columns as they are (no consolidating copy)
+    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS), copy=False)
 
 
 def as_utc(dt: datetime, zone: ZoneInfo | None = None) -> datetime:
