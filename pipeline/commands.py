@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pipeline.analyst import publish
 from pipeline.config import Config
-from pipeline.db import connect, connect_analyst, open_for_write, publish_snapshot, scalar
+from pipeline.db import connect, connect_analyst, open_for_write, refuse_file_writes, scalar
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
@@ -53,15 +54,18 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
                                retry_quarantined)
         if refresh_models and (summary.changed or not models_built(con)):
             build_models(con, aliases=config.exercise_aliases)
+            publish(con, db)  # `runlift sql` reads the analyst layer: it shows what the views show
         return summary
     finally:
         con.close()
 
 
 def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run an analyst's query; returns column names and rows. The connection is read-only and
-    cannot attach, copy to or from, or read files, nor change its settings
-    (:func:`pipeline.db.connect_analyst`)."""
+    """Run an analyst's query on the analyst catalog (the last build's views); returns column
+    names and rows. The connection is read-only, reads no file outside the analyst folder and
+    cannot change its settings (:func:`pipeline.db.connect_analyst`); statements that would write
+    a file are refused first (:func:`pipeline.db.refuse_file_writes`)."""
+    refuse_file_writes(sql)
     con = connect_analyst(db, wait_s=LOCK_WAIT_S)
     try:
         cur = con.execute(sql)
@@ -77,7 +81,9 @@ def build(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
         result = run_build(con, config, as_of or today_for(config))
-        publish_snapshot(con, db)
+        # the seam for the incremental build: its BuildResult.touched_athletes (None: a full
+        # build) limits the publish to those athletes' partitions
+        publish(con, db, getattr(result, "touched_athletes", None))
         return result
     finally:
         con.close()
