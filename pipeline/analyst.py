@@ -156,9 +156,11 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     try:
         for view in views:
             entry = entries.get(view.folder)
-            if entry is None or entry.get("signature") != view.signature:
-                entry = {"signature": view.signature, "partitions": {}}  # new columns: every partition anew
-            entries[view.folder] = _publish_view(con, root / view.folder, view, athletes, entry, staging, result)
+            fresh = entry is None or entry.get("signature") != view.signature
+            if fresh:  # new columns: every partition anew
+                entry = {"signature": view.signature, "partitions": {}}
+            entries[view.folder] = _publish_view(con, root / view.folder, view, athletes, entry, fresh, staging,
+                                                 result)
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
             del entries[gone]
@@ -174,10 +176,12 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
 
 
 def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,
-                  entry: dict[str, Any], staging: Path, result: PublishResult) -> dict[str, Any]:
+                  entry: dict[str, Any], fresh: bool, staging: Path, result: PublishResult) -> dict[str, Any]:
     old: dict[str, str] = dict(entry["partitions"])
+    if fresh:  # every partition must get the new columns, whoever the build touched
+        athletes = None
     schema_file = folder / SCHEMA_FILE
-    if not old or not schema_file.exists():
+    if fresh or not schema_file.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
     keyed, where = _keyed_query(view, athletes)

@@ -17,8 +17,8 @@ import pytest
 from gpxgen import gpx_run
 
 from pipeline import commands
-from pipeline.config import Config, load_config
 from pipeline.analyst import catalog_path
+from pipeline.config import Config, load_config
 from pipeline.db import DatabaseBusyError
 
 ROOT = Path(__file__).resolve().parents[1]
