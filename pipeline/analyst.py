@@ -155,10 +155,10 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
     try:
         for view in views:
-            entry = entries.get(view.folder)
-            fresh = entry is None or entry.get("signature") != view.signature
-            if fresh:  # new columns: every partition anew
-                entry = {"signature": view.signature, "partitions": {}}
+            known = entries.get(view.folder)
+            fresh = known is None or known.get("signature") != view.signature
+            # new columns: every partition anew
+            entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
             entries[view.folder] = _publish_view(con, root / view.folder, view, athletes, entry, fresh, staging,
                                                  result)
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
