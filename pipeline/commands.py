@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.analyst import publish
 from pipeline.config import Config
-from pipeline.db import connect, connect_analyst, open_for_write, refuse_file_writes, scalar
+from pipeline.db import connect, connect_analyst, open_for_write, refuse_writes, scalar
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built
@@ -64,8 +64,8 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run an analyst's query on the analyst catalog (the last build's views); returns column
     names and rows. The connection is read-only, reads no file outside the analyst folder and
     cannot change its settings (:func:`pipeline.db.connect_analyst`); statements that would write
-    a file are refused first (:func:`pipeline.db.refuse_file_writes`)."""
-    refuse_file_writes(sql)
+    a file or change rows are refused first (:func:`pipeline.db.refuse_writes`)."""
+    refuse_writes(sql)
     con = connect_analyst(db, wait_s=LOCK_WAIT_S)
     try:
         cur = con.execute(sql)

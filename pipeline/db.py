@@ -161,25 +161,32 @@ def _busy_message(path: Path | str, error: str, read_only: bool) -> str:
 # What `runlift sql` may do: read the analyst layer. No ATTACH, no COPY, no reading or listing files
 # outside the analyst folder, no extension installs; locked, so the query cannot SET it back (DuckDB
 # "Securing DuckDB"). DuckDB lets a connection write files where it may read them, so the statements
-# that write files are refused before DuckDB runs them (:func:`refuse_file_writes`).
+# that write files are refused before DuckDB runs them (:func:`refuse_writes`).
 ANALYST_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
 # statements that write files (COPY ... TO, EXPORT DATABASE, ATTACH creating a database) or run one
 # that does (EXECUTE of a prepared COPY)
 _WRITING_STATEMENTS = frozenset({"COPY", "COPY_DATABASE", "EXPORT", "ATTACH", "DETACH", "PREPARE", "EXECUTE"})
+# rows cannot change in a read-only DB, but the catalog's views would answer with a binder error
+_CHANGING_STATEMENTS = frozenset({"INSERT", "UPDATE", "DELETE"})
 # EXPLAIN runs nothing, EXPLAIN ANALYZE runs its statement: only EXPLAIN of a query is let through
 _PLAIN_EXPLAIN = re.compile(
     r"explain\s+\(*\s*(select|with|from|values|table|summarize|describe|show|pivot|unpivot)\b", re.IGNORECASE)
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
-def refuse_file_writes(sql: str) -> None:
-    """Raise :class:`duckdb.PermissionException` for a statement of ``sql`` that would write a file."""
+def refuse_writes(sql: str) -> None:
+    """Raise :class:`duckdb.PermissionException` for a statement of ``sql`` that would write a
+    file or change rows."""
     for statement in duckdb.extract_statements(sql):
         kind = statement.type.name
         text = _SQL_COMMENT.sub(" ", statement.query).strip()
+        words = kind.replace("_", " ")
+        if kind in _CHANGING_STATEMENTS:
+            raise duckdb.PermissionException(f"Permission Error: {words} statements are not allowed: "
+                                             "`runlift sql` is read-only")
         if kind in _WRITING_STATEMENTS or (kind == "EXPLAIN" and not _PLAIN_EXPLAIN.match(text)):
-            raise duckdb.PermissionException(f"Permission Error: {kind.replace('_', ' ')} statements are not "
-                                             "allowed: `runlift sql` writes no file")
+            raise duckdb.PermissionException(f"Permission Error: {words} statements are not allowed: "
+                                             "`runlift sql` writes no file")
 
 
 def connect_analyst(path: Path | str, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:

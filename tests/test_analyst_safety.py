@@ -96,6 +96,8 @@ def test_sql_cannot_attach_copy_read_files_or_unlock(db: Path, tmp_path: Path, m
         "RESET lock_configuration": "the configuration has been locked",
         "DROP VIEW flags": "read-only mode",
         "CREATE TABLE mine AS SELECT 1": "read-only mode",
+        "DELETE FROM flags": "`runlift sql` is read-only",
+        "WITH x AS (SELECT 1) INSERT INTO flags SELECT * FROM flags": "`runlift sql` is read-only",
     }
     for sql, reason in attempts.items():
         code, out, err = run_main(monkeypatch, capsys, "--db", str(db), "--config", str(config), "sql", sql)
