@@ -73,7 +73,8 @@ def make_db(folder: Path, kind: str) -> Path:
     return db
 
 
-def _add_runs(con: duckdb.DuckDBPyConnection, athletes: list[str], first: int, runs: int, every: float, samples: int) -> None:
+def _add_runs(con: duckdb.DuckDBPyConnection, athletes: list[str], first: int, runs: int, every: float,
+              samples: int) -> None:
     """Runs ``first .. first+runs-1`` of each athlete (run k starts ``k * every`` days after
     2016-01-04 06:00 UTC), each ``samples`` seconds at 1 Hz with HR and GPS."""
     listed = ", ".join(f"'{a}'" for a in athletes)
