@@ -10,7 +10,8 @@ would), runs every model, then in a fresh process times:
   then ``publish(con, db, {athlete})`` and, after another new run, ``publish(con, db, None)``;
 - ``snapshot copy``: what every build did before: ``COPY FROM DATABASE`` into a new file.
 
-Peak RSS is the publishing process's (DuckDB and the pipeline imported).
+Each step runs in a fresh process; peak RSS is that process's (``idle``: DuckDB and the pipeline
+imported, the DB opened).
 
     .venv/bin/python bench/analyst_bench.py --kind single   # 1 athlete x 10 years, 3,000 one-hour runs, 1 Hz
     .venv/bin/python bench/analyst_bench.py --kind club     # 200 athletes x 1 year, 4 runs a week
@@ -36,7 +37,7 @@ if str(REPO) not in sys.path:
 
 KINDS = {  # athletes, runs per athlete, days between runs, samples per run (1 Hz)
     "single": (1, 3000, 3650 / 3000, 3600),  # the issue's ten years: 3,000 runs, 10.8 M samples
-    "club": (200, 208, 7 / 4, 1800),
+    "club": (200, 208, 7 / 4, 300),  # smart recording: a sample every ~10 s
 }
 
 
@@ -96,68 +97,91 @@ def _add_runs(con: duckdb.DuckDBPyConnection, athletes: list[str], first: int, r
             start_utc, athlete_id, 1, 0 FROM _runs""")
 
 
-def measure(db: Path, kind: str) -> dict[str, object]:
-    from pipeline.analyst import analyst_dir, catalog_path, publish
-    from pipeline.config import load_config
+def step(db: Path, name: str) -> dict[str, object]:
+    """One measured step in this (fresh) process: ``idle``, ``publish:all``, ``publish:a000`` (one
+    athlete's), ``add-run`` (one run for a000, then every model; not timed as a publish),
+    ``rebuild`` (every model, no data changed) or ``snapshot`` (the whole-DB copy of before)."""
+    from pipeline.analyst import publish
     from pipeline.models import build_models
 
-    shutil.rmtree(analyst_dir(db), ignore_errors=True)
-    catalog_path(db).unlink(missing_ok=True)
-    out: dict[str, object] = {"kind": kind, "db_mb": round(db.stat().st_size / 1e6, 1)}
     con = duckdb.connect(str(db))
+    out: dict[str, object] = {}
     try:
-        out["samples"] = con.execute("SELECT count(*) FROM samples").fetchone()[0]  # type: ignore[index]
-        out["athletes"] = con.execute("SELECT count(DISTINCT athlete_id) FROM activities").fetchone()[0]  # type: ignore[index]
-        for step in ("first", "unchanged"):
-            t = time.perf_counter()
-            r = publish(con, db)
-            out[step] = {"s": round(time.perf_counter() - t, 2), "written": len(r.written), "unchanged": r.unchanged}
-        out["files"] = len(list(analyst_dir(db).rglob("*.parquet")))
-        out["analyst_mb"] = round(sum(p.stat().st_size for p in analyst_dir(db).rglob("*")) / 1e6, 1)
-        if kind != "sample":
-            athletes, runs, every, samples = KINDS[kind]
-            config = load_config(db.parent / "runlift.toml")
-            for step, scope in (("one new run, publish({athlete})", {"a000"}), ("one new run, publish(None)", None)):
-                runs += 1
-                _add_runs(con, ["a000"], runs - 1, 1, every, samples)
-                build_models(con, aliases=config.exercise_aliases)
-                t = time.perf_counter()
-                r = publish(con, db, scope)
-                out[step] = {"s": round(time.perf_counter() - t, 2), "written": len(r.written),
-                             "unchanged": r.unchanged}
-        snapshot = db.with_name(".bench-snapshot.duckdb")
-        snapshot.unlink(missing_ok=True)
         t = time.perf_counter()
-        con.execute(f"ATTACH '{snapshot}' AS snap (STORAGE_VERSION 'v1.4.0')")
-        con.execute(f"COPY FROM DATABASE \"{db.stem}\" TO snap")
-        con.execute("CHECKPOINT snap")
-        con.execute("DETACH snap")
-        out["snapshot copy (before)"] = {"s": round(time.perf_counter() - t, 2),
-                                         "mb": round(snapshot.stat().st_size / 1e6, 1)}
-        snapshot.unlink()
+        if name.startswith("publish:"):
+            scope = name.removeprefix("publish:")
+            r = publish(con, db, None if scope == "all" else {scope})
+            out |= {"written": len(r.written), "removed": len(r.removed), "unchanged": r.unchanged}
+        elif name in ("add-run", "rebuild"):
+            if name == "add-run":
+                kind = db.stem
+                _, runs, every, samples = KINDS[kind]
+                n = con.execute("SELECT count(*) FROM raw.activities WHERE athlete_id = 'a000'").fetchone()[0]  # type: ignore[index]
+                _add_runs(con, ["a000"], n, 1, every, samples)
+            build_models(con)
+        elif name == "idle":  # the baseline: imports and the connection
+            pass
+        elif name == "snapshot":
+            snapshot = db.with_name(".bench-snapshot.duckdb")
+            snapshot.unlink(missing_ok=True)
+            con.execute(f"ATTACH '{snapshot}' AS snap (STORAGE_VERSION 'v1.4.0')")
+            con.execute(f"COPY FROM DATABASE \"{db.stem}\" TO snap")
+            con.execute("CHECKPOINT snap")
+            con.execute("DETACH snap")
+            out["mb"] = round(snapshot.stat().st_size / 1e6, 1)
+            snapshot.unlink()
+        out["s"] = round(time.perf_counter() - t, 2)
     finally:
         con.close()
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["peak_rss_mb"] = _peak_rss_mb()
     return out
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry the forking parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+PLAN = ["idle", "publish:all", "publish:all", "rebuild", "publish:all", "add-run", "publish:a000", "add-run",
+        "publish:all", "snapshot"]
+LABELS = ["(imports and connection only)", "first publish", "unchanged, full publish",
+          "models rebuilt, no data changed", "  then full publish", "one new run for a000",
+          "  then publish({'a000'})", "another new run", "  then full publish",
+          "snapshot copy (what every build did before)"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kind", choices=["sample", *KINDS], default="sample")
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / ".cache" / "analyst")
-    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the fresh process's side
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # a fresh process's side
     args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(measure(args.measure, args.kind)))
-        return
     folder = args.dir / args.kind
+    db = folder / f"{args.kind}.duckdb"
+    if args.step:
+        print(json.dumps(step(db, args.step)))
+        return
     shutil.rmtree(folder, ignore_errors=True)
     t = time.perf_counter()
-    db = make_db(folder, args.kind)
+    make_db(folder, args.kind)
     print(f"made {db} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    result = subprocess.run([sys.executable, __file__, "--kind", args.kind, "--measure", str(db)],
-                            check=True, capture_output=True, text=True)
-    print(json.dumps(json.loads(result.stdout), indent=1))
+    shutil.rmtree(folder / f"{args.kind}.analyst", ignore_errors=True)  # an ingest published it
+    (folder / f"{args.kind}.analyst.duckdb").unlink(missing_ok=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        size = con.execute("SELECT (SELECT count(*) FROM samples), (SELECT count(DISTINCT athlete_id) "
+                           "FROM activities)").fetchone()
+    print(f"{args.kind}: {size[0]:,} samples, {size[1]} athletes, DB {db.stat().st_size / 1e6:.0f} MB")  # type: ignore[index]
+    plan = PLAN if args.kind != "sample" else PLAN[:5] + PLAN[-1:]
+    labels = LABELS if args.kind != "sample" else LABELS[:5] + LABELS[-1:]
+    for name, label in zip(plan, labels, strict=True):
+        done = subprocess.run([sys.executable, __file__, "--kind", args.kind, "--dir", str(args.dir), "--step", name],
+                              check=True, capture_output=True, text=True)
+        print(f"{label:45} {json.loads(done.stdout)}", flush=True)
+    files = list((folder / f"{args.kind}.analyst").rglob("*.parquet"))
+    print(f"analyst layer: {len(files)} Parquet files, {sum(p.stat().st_size for p in files) / 1e6:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ MANIFEST_VERSION = 1
 # and the previous minor release (1.4) both open it; the live DB is in DuckDB 2.0's own format.
 CATALOG_STORAGE_VERSION = "v1.4.0"
 CATALOG_ALIAS = "runlift_analyst_catalog"
+# DuckDB's memory limit while publishing: a partitioned COPY of ten years of samples otherwise
+# holds 1.2 GB; under the limit it flushes, and the hash aggregates spill (issue 11: < 500 MB)
+PUBLISH_MEMORY_LIMIT = "256MB"
+# Up to this many changed partitions of a view are written a COPY each: ten years of samples this
+# way took 11.7 s and 206 MB, one partitioned COPY under the limit 39 s and 393 MB (2 busy cores)
+FEW_PARTITIONS = 16
 # Views beyond the marts that the README lists for analysts.
 EXTRA_VIEWS = (("main", "ingest_log"), ("raw", "build_state"))
 # Views without athlete_id get theirs (and their year) from the row they belong to.
@@ -66,6 +72,8 @@ class View:
     source: str  # FROM clause; the view's rows are ``v``
     athlete: str | None  # SQL of the athlete key, None: not partitioned
     year: str | None  # SQL of the year key, None: per athlete only
+    stored: bool  # a table (a materialized model's computed values), not a view over stored rows
+    parent: tuple[str, str] | None = None  # (key column, view) the keys come from, joined as ``p``
 
     @property
     def relation(self) -> str:
@@ -105,29 +113,30 @@ def published_views(con: duckdb.DuckDBPyConnection) -> list[View]:
     columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, kind in rows:
         columns.setdefault((schema, table), []).append((column, kind))
+    tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE database_name = current_database()").fetchall())
     views = []
     for schema, name in names:
         cols = columns.get((schema, name))
         if cols:  # a DB built by an older version may lack one
-            views.append(_keyed(schema, name, cols))
+            views.append(_keyed(schema, name, cols, (schema, name) in tables))
     return views
 
 
-def _keyed(schema: str, name: str, cols: list[tuple[str, str]]) -> View:
+def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) -> View:
     names = [c for c, _ in cols]
     source = f"{_ident(schema)}.{_ident(name)} AS v"
-    row = "v"
-    if "athlete_id" not in names:
-        key = next((k for k in PARENTS if k in names), None)
-        if key is None:
-            return View(schema, name, cols, source, None, None)
+    key = None if "athlete_id" in names else next((k for k in PARENTS if k in names), None)
+    if key is not None:
         # a left join: a row whose parent is missing still gets published (in the null partition)
         source += f" LEFT JOIN main.{_ident(PARENTS[key])} AS p ON p.{key} = v.{key}"
-        row = "p"
+        # the parent's athlete and year: a sample's are its activity's
+        return View(schema, name, cols, source, "p.athlete_id", "CAST(year(p.local_date) AS VARCHAR)", stored,
+                    (key, PARENTS[key]))
+    if "athlete_id" not in names:
+        return View(schema, name, cols, source, None, None, stored)
     date = next((c for c in DATE_COLUMNS if c in names), None)
-    if row == "p":  # the parent's year: a sample's is its activity's
-        year: str | None = "CAST(year(p.local_date) AS VARCHAR)"
-    elif name == "ingest_log":  # a log, not dated data: per athlete only
+    if name == "ingest_log":  # a log, not dated data: per athlete only
         year = None
     elif date is not None:
         year = f"CAST(year(v.{_ident(date)}) AS VARCHAR)"
@@ -135,7 +144,7 @@ def _keyed(schema: str, name: str, cols: list[tuple[str, str]]) -> View:
         year = "left(v.iso_week, 4)"
     else:
         year = None
-    return View(schema, name, cols, source, f"{row}.athlete_id", year)
+    return View(schema, name, cols, source, "v.athlete_id", year, stored)
 
 
 def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None) -> PublishResult:
@@ -152,6 +161,18 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     staging = root / ".staging"
     shutil.rmtree(staging, ignore_errors=True)  # a publish killed half-way
     result = PublishResult([], [], 0, False)
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
+    try:
+        _publish(con, db, root, athletes, manifest, staging, result)
+    finally:
+        if limit is not None:
+            con.execute(f"SET memory_limit = '{limit[0]}'")
+    return result
+
+
+def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athletes: set[str] | None,
+             manifest: dict[str, Any], staging: Path, result: PublishResult) -> None:
     views = published_views(con)
     entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
     try:
@@ -173,7 +194,6 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _write_manifest(root, manifest)
-    return result
 
 
 def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,
@@ -186,9 +206,7 @@ def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athl
         folder.mkdir(parents=True, exist_ok=True)
         _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
     keyed, where = _keyed_query(view, athletes)
-    hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(
-        f"SELECT _k_athlete, _k_year, count(*), sum(hash(row({_columns(view, 'k')}))) "
-        f"FROM ({keyed}) AS k {where} GROUP BY ALL").fetchall()}
+    hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
     in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
     changed = {p for p, h in hashes.items() if old.get(p) != h or not (folder / p).exists()}
     if changed:
@@ -199,6 +217,31 @@ def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athl
         result.removed.append(folder / rel)
     partitions = {p: h for p, h in old.items() if not _in_scope(p, athletes)} | hashes
     return {"signature": view.signature, "partitions": partitions}
+
+
+def _hash_query(view: View, athletes: set[str] | None) -> str:
+    """Each partition's row count and the sum of its rows' hashes. Rows keyed through a parent
+    (a sample through its activity) are summed per parent first: joining the few sums is cheaper
+    than joining every sample."""
+    keyed, where = _keyed_query(view, athletes)
+    if view.parent is None:
+        return (f"SELECT _k_athlete, _k_year, count(*), sum(hash(row({_hashed(view, 'k')}))) "
+                f"FROM ({keyed}) AS k {where} GROUP BY ALL")
+    key, parent = view.parent
+    sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, sum(hash(row({_hashed(view, 'v')}))) AS h "
+            f"FROM {view.relation} AS v GROUP BY ALL")
+    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, coalesce({view.year}, '') AS _k_year, n, h "
+            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key")
+    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k {where} GROUP BY ALL"
+
+
+def _hashed(view: View, alias: str) -> str:
+    """The columns a partition's hash is taken over. Floating-point sums come out of a parallel
+    model run different in the last bits from one build to the next: a table's (a model's
+    computed values) are rounded, so they do not make an unchanged partition look changed; a
+    view's are the stored values and are hashed as they are (rounding 10 M samples costs)."""
+    return ", ".join(f"round({alias}.{_ident(c)}, 6)" if view.stored and t in ("DOUBLE", "FLOAT")
+                     else f"{alias}.{_ident(c)}" for c, t in view.columns)
 
 
 def _keyed_query(view: View, athletes: set[str] | None) -> tuple[str, str]:
@@ -215,9 +258,19 @@ def _keyed_query(view: View, athletes: set[str] | None) -> tuple[str, str]:
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str, where: str,
                       changed: set[str], staging: Path, result: PublishResult) -> None:
-    """One partitioned COPY of the changed partitions into ``staging``, then each file renamed
-    into its place (the same file system, so the rename is atomic)."""
+    """Write the changed partitions beside their place and rename each into it (the same file
+    system, so the rename is atomic): a COPY each when they are few (what a build of new files
+    changes), else one partitioned COPY into ``staging`` (a first publish of many athletes),
+    which scans the view once but holds a buffer per open partition."""
     by_key = {_key(view, rel): rel for rel in changed}
+    if len(by_key) <= FEW_PARTITIONS:
+        for (athlete, year), rel in sorted(by_key.items()):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy(con, f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
+                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
+            result.written.append(target)
+        return
     pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)})" for a, y in sorted(by_key))
     filtered = (f"SELECT * FROM ({keyed}) AS k {where} {'AND' if where else 'WHERE'} "
                 f"(_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))")
