@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--kind", choices=["sample", *KINDS], default="sample")
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / ".cache" / "analyst")
     parser.add_argument("--step", help=argparse.SUPPRESS)  # a fresh process's side
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # `./dev bench` passes every bench the same options
     folder = args.dir / args.kind
     db = folder / f"{args.kind}.duckdb"
     if args.step:
