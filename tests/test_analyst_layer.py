@@ -211,12 +211,12 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
 
 
 READER = """
-import duckdb, json, sys, time
-catalog, until = sys.argv[1], time.monotonic() + float(sys.argv[2])
+import duckdb, json, os, sys
+catalog, stop = sys.argv[1], sys.argv[2]
 held = duckdb.connect(catalog, read_only=True)
 seen, errors, reads = set(), [], 0
 print("ready", flush=True)
-while time.monotonic() < until:
+while not os.path.exists(stop):
     for con in (held, None):
         try:
             c = con or duckdb.connect(catalog, read_only=True)
@@ -244,17 +244,17 @@ def test_readers_never_fail_or_see_a_partial_partition_while_publishing(tmp_path
 
     fill("a")
     publish(con, db)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(catalog_path(db)), "6"],
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(catalog_path(db)), str(stop)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout is not None and reader.stdout.readline() == "ready\n"
-        publishes = 0
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        for publishes in range(8):  # a count, not a time: under load a publish can take seconds
             fill("b" if publishes % 2 == 0 else "a")
             assert len(publish(con, db).written) == 1
-            publishes += 1
-        out, _ = reader.communicate(timeout=60)
+            time.sleep(0.2)  # the reader reads each state too
+        stop.touch()
+        out, _ = reader.communicate(timeout=120)
     finally:
         reader.kill()
         reader.wait()
@@ -262,7 +262,7 @@ def test_readers_never_fail_or_see_a_partial_partition_while_publishing(tmp_path
     result = json.loads(out)
     expected = {state: [n, sum(len(state) + i % 50 for i in range(n)), state, state] for state, n in states.items()}
     assert result["errors"] == []
-    assert publishes >= 4 and result["reads"] > 20
+    assert result["reads"] >= 8
     assert result["seen"] == sorted(expected.values())  # both states, and nothing in between
 
 
