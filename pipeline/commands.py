@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pipeline.analyst import publish
 from pipeline.config import Config
-from pipeline.db import connect, connect_analyst, open_for_write, publish_snapshot
+from pipeline.db import connect, connect_analyst, open_for_write, refuse_writes, transaction
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.flag_store import read_flags as read_flags  # its own module: `runlift flags` imports little
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
-from pipeline.models import build_models, models_built
+from pipeline.models import build_models, models_built, run_models
 
 if TYPE_CHECKING:
     from pipeline.build import BuildResult
@@ -52,7 +53,10 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
         summary = ingest_paths(con, config, paths, athlete, parse_jobs or _parse_jobs(config, workers), on_item,
                                retry_quarantined)
         if refresh_models and (summary.changed or not models_built(con)):
-            build_models(con, aliases=config.exercise_aliases)
+            with transaction(con):
+                _, scope = run_models(con, aliases=config.exercise_aliases)
+            # `runlift sql` reads the analyst layer: it shows what the views show
+            publish(con, db, scope.athletes if scope is not None and not scope.full else None)
         return summary
     finally:
         con.close()
@@ -67,9 +71,11 @@ def _parse_jobs(config: Config, workers: int | None) -> ParseJobs:
 
 
 def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run an analyst's query; returns column names and rows. The connection is read-only and
-    cannot attach, copy to or from, or read files, nor change its settings
-    (:func:`pipeline.db.connect_analyst`)."""
+    """Run an analyst's query on the analyst catalog (the last build's views); returns column
+    names and rows. The connection is read-only, reads no file outside the analyst folder and
+    cannot change its settings (:func:`pipeline.db.connect_analyst`); statements that would write
+    a file or change rows are refused first (:func:`pipeline.db.refuse_writes`)."""
+    refuse_writes(sql)
     con = connect_analyst(db, wait_s=LOCK_WAIT_S)
     try:
         cur = con.execute(sql)
@@ -86,7 +92,7 @@ def build(db: Path, config: Config, as_of: date | None = None, full: bool = Fals
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
         result = run_build(con, config, as_of or today_for(config), full=full)
-        publish_snapshot(con, db)
+        publish(con, db, result.touched_athletes)  # None after a full build: every partition
         return result
     finally:
         con.close()

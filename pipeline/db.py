@@ -7,7 +7,6 @@ query the views and marts in ``main`` that the SQL models build from them (``sql
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -152,24 +151,68 @@ def connect(path: Path | str, read_only: bool = False, wait_s: float = 0.0,
 
 
 def _busy_message(path: Path | str, error: str, read_only: bool) -> str:
+    from pipeline.analyst import catalog_path  # the analyst layer imports the models, which import this
+
     holder = re.search(r"\(PID (\d+)\)", error)
     pid = f" (pid {holder[1]})" if holder else ""
-    snapshot = snapshot_path(path).name
+    catalog = catalog_path(path).name
     if read_only:  # a writer (an ingest or a build) holds it
-        return f"{path} is locked by another process{pid} that writes it; retry when it is done, or open {snapshot}"
+        return f"{path} is locked by another process{pid} that writes it; retry when it is done, or open {catalog}"
     # any connection of another process blocks a writer, a read-only one too: analysts belong on the
-    # snapshot, which runlift never opens
-    return f"{path} is locked by another process{pid}; analysts: open {snapshot} or use `runlift sql`"
+    # analyst catalog, which runlift never opens in place
+    return f"{path} is locked by another process{pid}; analysts: open {catalog} or use `runlift sql`"
 
 
-# What `runlift sql` may do: read the DB. No ATTACH of a file, no COPY, no reading or listing files,
-# no extension installs; locked, so the query cannot SET it back (DuckDB "Securing DuckDB").
-ANALYST_CONFIG: dict[str, Any] = {"enable_external_access": False, "lock_configuration": True}
+# What `runlift sql` may do: read the analyst layer. No ATTACH, no COPY, no reading or listing files
+# outside the analyst folder, no extension installs; locked, so the query cannot SET it back (DuckDB
+# "Securing DuckDB"). DuckDB lets a connection write files where it may read them, so the statements
+# that write files are refused before DuckDB runs them (:func:`refuse_writes`).
+ANALYST_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
+# statements that write files (COPY ... TO, EXPORT DATABASE, ATTACH creating a database) or run one
+# that does (EXECUTE of a prepared COPY)
+_WRITING_STATEMENTS = frozenset({"COPY", "COPY_DATABASE", "EXPORT", "ATTACH", "DETACH", "PREPARE", "EXECUTE"})
+# rows cannot change in a read-only DB, but the catalog's views would answer with a binder error
+_CHANGING_STATEMENTS = frozenset({"INSERT", "UPDATE", "DELETE"})
+# EXPLAIN runs nothing, EXPLAIN ANALYZE runs its statement: only EXPLAIN of a query is let through
+_PLAIN_EXPLAIN = re.compile(
+    r"explain\s+\(*\s*(select|with|from|values|table|summarize|describe|show|pivot|unpivot)\b", re.IGNORECASE)
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def refuse_writes(sql: str) -> None:
+    """Raise :class:`duckdb.PermissionException` for a statement of ``sql`` that would write a
+    file or change rows."""
+    for statement in duckdb.extract_statements(sql):
+        kind = statement.type.name
+        text = _SQL_COMMENT.sub(" ", statement.query).strip()
+        words = kind.replace("_", " ")
+        if kind in _CHANGING_STATEMENTS:
+            raise duckdb.PermissionException(f"Permission Error: {words} statements are not allowed: "
+                                             "`runlift sql` is read-only")
+        if kind in _WRITING_STATEMENTS or (kind == "EXPLAIN" and not _PLAIN_EXPLAIN.match(text)):
+            raise duckdb.PermissionException(f"Permission Error: {words} statements are not allowed: "
+                                             "`runlift sql` writes no file")
 
 
 def connect_analyst(path: Path | str, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for untrusted analyst SQL (``runlift sql``)."""
-    return connect(path, read_only=True, wait_s=wait_s, config=ANALYST_CONFIG)
+    """A read-only connection for untrusted analyst SQL (``runlift sql``): on the analyst catalog
+    (:mod:`pipeline.analyst`), reading only the analyst folder; on the live DB, reading no file,
+    while no build has published a catalog yet."""
+    from pipeline.analyst import analyst_dir, catalog_path
+
+    catalog = catalog_path(path)
+    published = catalog.exists()
+    con = connect(catalog if published else path, read_only=True, wait_s=wait_s)
+    try:
+        if published:  # the trailing "/": a sibling folder whose name starts alike stays out
+            folder = str(analyst_dir(path).resolve()).replace("'", "''")
+            con.execute(f"SET allowed_directories = ['{folder}/']")
+        for setting in ANALYST_SETTINGS:
+            con.execute(setting)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -255,56 +298,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-def snapshot_path(db: Path | str) -> Path:
-    """Where the read-only snapshot of ``db`` is published (``x.duckdb`` -> ``x.snapshot.duckdb``)."""
-    db = Path(db)
-    return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
-
-
-# The snapshot is written in the storage format of DuckDB 1.4 (storage version 67), which the current
-# DuckDB CLI release (1.5, reads 64-68) and the previous minor release (1.4) both open; DuckDB 2.0's
-# own format (the live DB's) they cannot read.
-SNAPSHOT_STORAGE_VERSION = "v1.4.0"
-SNAPSHOT_ALIAS = "runlift_publish_snapshot"
-
-
-def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
-    """Publish a consistent copy of the DB for analysts, atomically.
-
-    DuckDB lets one process write *or* several read, so an analyst holding the live file open
-    would block the scheduled sync. Analysts open the snapshot instead: it is copied (schemas,
-    tables, views, comments) into a new file in :data:`SNAPSHOT_STORAGE_VERSION` while this process
-    holds the write lock, then renamed into place, so a reader sees either the previous snapshot
-    or the new one, never a partial file (a reader that has the old one open keeps reading it).
-
-    A ``.wal`` beside the snapshot belongs to the previous file (an analyst who opened it
-    read-write and crashed): it is removed before the rename, since DuckDB replays a WAL found
-    beside a file and cannot open the new file with another file's WAL."""
-    target = snapshot_path(db)
-    tmp = target.with_name(f".{target.name}.tmp")
-    for leftover in (tmp, _wal(tmp)):  # a publish killed half-way
-        leftover.unlink(missing_ok=True)
-    source = str(scalar(con, "SELECT current_database()")).replace('"', '""')
-    con.execute(f"ATTACH '{_sql_string(tmp)}' AS {SNAPSHOT_ALIAS} (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
-    try:
-        con.execute(f'COPY FROM DATABASE "{source}" TO {SNAPSHOT_ALIAS}')
-        con.execute(f"CHECKPOINT {SNAPSHOT_ALIAS}")
-    finally:
-        con.execute(f"DETACH {SNAPSHOT_ALIAS}")
-    _wal(tmp).unlink(missing_ok=True)  # empty after the checkpoint
-    _wal(target).unlink(missing_ok=True)
-    os.replace(tmp, target)
-    return target
-
-
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
-
-
-def _sql_string(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def open_for_write(path: Path | str, config: Config, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:

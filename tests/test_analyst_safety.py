@@ -1,7 +1,8 @@
-"""Issue 12, the analyst's side: `runlift sql` cannot write, attach, copy or read files; the
-snapshot survives a crashed read-write analyst and opens in older DuckDB CLIs; the lock error
-points at the snapshot; DuckDB's instance cache is documented; data never reaches the terminal
-as Rich markup or control characters."""
+"""Issue 12, the analyst's side: `runlift sql` cannot write, attach, copy or read files (issue 11:
+it reads the analyst folder only, and writes no file there either); the analyst catalog survives
+a crashed read-write analyst and opens in older DuckDB CLIs; the lock error points at the catalog;
+DuckDB's instance cache is documented; data never reaches the terminal as Rich markup or control
+characters."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline import commands
+from pipeline.analyst import analyst_dir, catalog_path, publish
 from pipeline.app import cli
 from pipeline.config import Config
-from pipeline.db import DatabaseBusyError, connect, publish_snapshot, snapshot_path
+from pipeline.db import DatabaseBusyError, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -30,14 +32,13 @@ HOSTILE_SHOWN = "[/b]\\x1b[2J\\x07[red]x"
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty runlift DB (every model built) with one hostile flag and one hostile set."""
+    """An empty runlift DB (every model built) with one hostile flag, published."""
     path = tmp_path_factory.mktemp("analyst") / "runlift.duckdb"
     commands.init_db(path, Config())
     con = duckdb.connect(str(path))
     con.execute("INSERT INTO internal.rule_flags VALUES ('me', 'spacing.too_close', 'error', DATE '2026-09-08', "
                 "'2026-W37', ?, '{}')", [f"Strength ({HOSTILE}) ended 1.2 h before the run"])
-    con.execute("INSERT INTO raw.strength_sets (session_id, set_index, exercise_raw, set_type) "
-                "VALUES ('s1', 0, ?, 'working')", [HOSTILE])
+    publish(con, path)
     con.close()
     return path
 
@@ -68,21 +69,35 @@ def test_sql_cannot_attach_copy_read_files_or_unlock(db: Path, tmp_path: Path, m
     alias = tmp_path / "alias.duckdb"
     os.link(db, alias)  # the live DB under another name: DuckDB would attach it read-write
     disabled = "file system operations are disabled by configuration"
+    folder = analyst_dir(db)
+    planted = folder / "flags" / "athlete=me" / "year=2026" / "data.parquet"
+    before = planted.read_bytes()
     attempts = {
-        f"ATTACH '{alias}' AS w (READ_WRITE); DELETE FROM w.raw.strength_sets": disabled,
-        f"ATTACH '{db}' AS w (READ_WRITE)": "already attached",
-        f"ATTACH '{tmp_path / 'new.duckdb'}' AS n": disabled,
-        f"COPY (SELECT 'x = 1') TO '{config}'": disabled,
-        f"COPY raw.strength_sets FROM '{secret}'": disabled,
+        f"ATTACH '{alias}' AS w (READ_WRITE); DELETE FROM w.raw.strength_sets": "ATTACH statements are not allowed",
+        f"ATTACH '{db}' AS w (READ_WRITE)": "ATTACH statements are not allowed",
+        f"ATTACH '{tmp_path / 'new.duckdb'}' AS n": "ATTACH statements are not allowed",
+        f"COPY (SELECT 'x = 1') TO '{config}'": "COPY statements are not allowed",
+        f"COPY flags FROM '{secret}'": "COPY statements are not allowed",
         f"SELECT * FROM read_text('{secret}')": disabled,
         f"SELECT * FROM read_csv('{secret}')": disabled,
         f"SELECT * FROM glob('{tmp_path}/*')": disabled,
-        f"EXPORT DATABASE '{tmp_path / 'out'}'": disabled,
+        f"SELECT * FROM read_parquet('{folder}/../runlift.duckdb')": disabled,  # the live DB, beside the folder
+        f"SELECT * FROM read_blob('{db}')": disabled,
+        f"EXPORT DATABASE '{tmp_path / 'out'}'": "EXPORT statements are not allowed",
+        # where it may read, DuckDB would write: the analyst folder is refused as a COPY target too
+        f"COPY (SELECT 'forged' AS message) TO '{planted}'": "COPY statements are not allowed",
+        f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{folder}/x.parquet'": "EXPLAIN statements are not allowed",
+        f"/* hi */ explain (analyze) COPY (SELECT 1) TO '{folder}/x.parquet'": "EXPLAIN statements are not allowed",
+        f"PREPARE p AS COPY (SELECT 1) TO '{folder}/x.parquet'": "PREPARE statements are not allowed",
+        "SELECT 1; EXECUTE p": "EXECUTE statements are not allowed",
         "INSTALL httpfs": disabled,
         "SET enable_external_access = true": "the configuration has been locked",
+        "SET allowed_directories = ['/']": "the configuration has been locked",
         "RESET lock_configuration": "the configuration has been locked",
-        "DROP TABLE internal.rule_flags": "read-only mode",
-        "DELETE FROM raw.strength_sets": "read-only mode",
+        "DROP VIEW flags": "read-only mode",
+        "CREATE TABLE mine AS SELECT 1": "read-only mode",
+        "DELETE FROM flags": "`runlift sql` is read-only",
+        "WITH x AS (SELECT 1) INSERT INTO flags SELECT * FROM flags": "`runlift sql` is read-only",
     }
     for sql, reason in attempts.items():
         code, out, err = run_main(monkeypatch, capsys, "--db", str(db), "--config", str(config), "sql", sql)
@@ -91,54 +106,83 @@ def test_sql_cannot_attach_copy_read_files_or_unlock(db: Path, tmp_path: Path, m
         assert "hunter2" not in err
     assert config.read_text() == '[athlete]\nid = "me"\n'
     assert not (tmp_path / "new.duckdb").exists() and not (tmp_path / "out").exists()
+    assert planted.read_bytes() == before and not (folder / "x.parquet").exists()
     code, out, _ = run_main(monkeypatch, capsys, "--db", str(db), "--config", str(config), "sql",
                             "SELECT count(*) AS n FROM flags", "--format", "json")
     assert (code, json.loads(out)) == (0, [{"n": 1}])  # reading works, and nothing was dropped
+    code, out, _ = run_main(monkeypatch, capsys, "--db", str(db), "--config", str(config), "sql",
+                            "EXPLAIN SELECT count(*) FROM flags", "--format", "json")
+    assert code == 0 and "READ_PARQUET" in out.upper()  # a plain EXPLAIN runs nothing, and is let through
+
+
+def test_sql_on_a_db_never_published_reads_the_live_db_with_no_file_access(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.duckdb"
+    commands.init_db(db, Config())  # init builds the models but publishes nothing
+    assert not catalog_path(db).exists()
+    assert commands.query(db, "SELECT count(*) FROM activities") == (["count_star()"], [(0,)])
+    (tmp_path / "secret.txt").write_text("hunter2")
+    with pytest.raises(duckdb.PermissionException, match="disabled by configuration"):
+        commands.query(db, f"SELECT * FROM read_text('{tmp_path / 'secret.txt'}')")
 
 
 def test_readme_says_what_sql_allows() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert ("`runlift sql` runs one query on a read-only connection that cannot attach databases, "
-            "COPY to or from files, read or list files (`read_csv`, `read_text`, `glob`), install extensions "
-            "or change settings (`SET`)") in " ".join(readme.split())
+            "COPY to or from files, read or list files (`read_csv`, `read_text`, `glob`) outside the analyst "
+            "folder, install extensions or change settings (`SET`)") in " ".join(readme.split())
 
 
 # ------------------------------------------------------------------ 2. a crashed analyst's WAL
 
-def _tiny_db(path: Path, value: int) -> duckdb.DuckDBPyConnection:
+def _published(path: Path) -> duckdb.DuckDBPyConnection:
+    """An empty runlift DB (every model built), published; its write connection."""
+    commands.init_db(path, Config())
     con = duckdb.connect(str(path))
-    con.execute("CREATE OR REPLACE TABLE marks AS SELECT ? AS v", [value])
+    publish(con, path)
     return con
 
 
-def test_a_crashed_read_write_analyst_leaves_no_wal_the_next_snapshot_pairs_with(tmp_path: Path) -> None:
+def _flag(con: duckdb.DuckDBPyConnection, message: str) -> None:
+    con.execute("INSERT INTO internal.rule_flags VALUES ('me', 'spacing.too_close', 'error', DATE '2026-09-08', "
+                "'2026-W37', ?, '{}')", [message])
+
+
+def test_a_crashed_read_write_analyst_leaves_no_wal_a_new_catalog_pairs_with(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    con = _tiny_db(db, 1)
-    snap = publish_snapshot(con, db)
-    # an analyst opens the snapshot read-write, writes without a checkpoint, and is killed
+    con = _published(db)
+    catalog = catalog_path(db)
+    # an analyst opens the catalog read-write, writes without a checkpoint, and is killed
     code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
             "c.execute(\"SET checkpoint_threshold = '1TB'\"); "
-            "c.execute('CREATE TABLE mine AS SELECT 42 AS x'); c.execute('INSERT INTO marks VALUES (2)'); "
+            "c.execute('CREATE TABLE mine AS SELECT 42 AS x'); "
             "print('written', flush=True); time.sleep(60)")
-    analyst = subprocess.Popen([sys.executable, "-c", code, str(snap)], stdout=subprocess.PIPE, text=True)
+    analyst = subprocess.Popen([sys.executable, "-c", code, str(catalog)], stdout=subprocess.PIPE, text=True)
     assert analyst.stdout is not None and analyst.stdout.readline() == "written\n"
     analyst.send_signal(signal.SIGKILL)
     analyst.wait()
-    assert snap.with_name("x.snapshot.duckdb.wal").stat().st_size > 0
-    con.execute("CREATE OR REPLACE TABLE marks AS SELECT 3 AS v")
-    publish_snapshot(con, db)
+    wal = catalog.with_name("x.analyst.duckdb.wal")
+    assert wal.stat().st_size > 0
+    _flag(con, "new rows")
+    publish(con, db)  # the views' columns are the same: the catalog (and its own WAL) stays, its views see the rows
+    with duckdb.connect(str(catalog), read_only=True) as reader:
+        assert reader.execute("SELECT message FROM flags").fetchall() == [("new rows",)]
+    # a build that changes a view's columns writes a new catalog: the stale WAL is removed first
+    con.execute("ALTER TABLE ingest_log ADD COLUMN note VARCHAR")
+    publish(con, db)
     con.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.duckdb", "x.snapshot.duckdb"]
-    with duckdb.connect(str(snap), read_only=True) as reader:
-        assert reader.execute("SELECT v FROM marks").fetchall() == [(3,)]
+    assert not wal.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.analyst", "x.analyst.duckdb", "x.duckdb"]
+    with duckdb.connect(str(catalog), read_only=True) as reader:
+        assert reader.execute("SELECT message FROM flags").fetchall() == [("new rows",)]
         assert reader.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mine'").fetchone() == (0,)
+        assert "note" in [row[0] for row in reader.execute("DESCRIBE ingest_log").fetchall()]
 
 
 # ------------------------------------------------------------------ 3. the lock error
 
-def test_the_lock_error_points_analysts_at_the_snapshot(tmp_path: Path) -> None:
+def test_the_lock_error_points_analysts_at_the_catalog(tmp_path: Path) -> None:
     db = tmp_path / "busy.duckdb"
-    _tiny_db(db, 1).close()
+    duckdb.connect(str(db)).close()
     code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
             "print('open', flush=True); time.sleep(60)")
     reader = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True)
@@ -150,10 +194,10 @@ def test_the_lock_error_points_analysts_at_the_snapshot(tmp_path: Path) -> None:
         reader.kill()
         reader.wait()
     assert str(busy.value) == (f"{db} is locked by another process (pid {reader.pid}); "
-                               "analysts: open busy.snapshot.duckdb or use `runlift sql`")
+                               "analysts: open busy.analyst.duckdb or use `runlift sql`")
     code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)"
     writer = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True)
-    try:  # and a reader (`runlift sql`, `flags`) waiting for a writer is told to retry or read the snapshot
+    try:  # and a reader (`flags`) waiting for a writer is told to retry or read the catalog
         assert writer.stdout is not None and writer.stdout.readline() == "open\n"
         with pytest.raises(DatabaseBusyError) as busy:
             connect(db, read_only=True)
@@ -161,10 +205,10 @@ def test_the_lock_error_points_analysts_at_the_snapshot(tmp_path: Path) -> None:
         writer.kill()
         writer.wait()
     assert str(busy.value) == (f"{db} is locked by another process (pid {writer.pid}) that writes it; "
-                               "retry when it is done, or open busy.snapshot.duckdb")
+                               "retry when it is done, or open busy.analyst.duckdb")
 
 
-# ------------------------------------------------------------------ 4. the snapshot's storage version
+# ------------------------------------------------------------------ 4. the catalog's storage version
 
 def _storage_version(path: Path) -> int:
     """The version number in a DuckDB file's main header (after the 8-byte checksum and b"DUCK")."""
@@ -173,57 +217,71 @@ def _storage_version(path: Path) -> int:
     return int(struct.unpack("<Q", header[12:20])[0])
 
 
-def test_the_snapshot_opens_in_the_current_and_previous_duckdb_cli(tmp_path: Path) -> None:
+def test_the_catalog_opens_in_the_current_and_previous_duckdb_cli(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    con = _tiny_db(db, 1)
-    snap = publish_snapshot(con, db)
+    con = _published(db)
+    _flag(con, "one")
+    publish(con, db)
     con.close()
+    catalog = catalog_path(db)
     # the DuckDB CLI 1.5 reads storage versions 64-68, 1.4 reads 64-67; DuckDB 2.0 writes its own
-    assert _storage_version(snap) == 67
-    with duckdb.connect(str(snap), read_only=True) as reader:
+    assert _storage_version(catalog) == 67
+    with duckdb.connect(str(catalog), read_only=True) as reader:
         assert reader.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
                               ).fetchone() == ({"storage_version": "v1.4.0+"},)
-        assert reader.execute("SELECT v FROM marks").fetchall() == [(1,)]
+        assert reader.execute("SELECT message FROM flags").fetchall() == [("one",)]
 
 
-def test_the_snapshot_keeps_every_object_and_comment(db: Path) -> None:
-    con = duckdb.connect(str(db))
-    publish_snapshot(con, db)
-    con.close()
-    catalog = ("SELECT 'table', schema_name, table_name, comment FROM duckdb_tables() UNION ALL "
-               "SELECT 'view', schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal UNION ALL "
-               "SELECT 'column', schema_name, table_name || '.' || column_name, comment FROM duckdb_columns() "
-               "WHERE NOT internal ORDER BY ALL")
+def test_the_catalog_keeps_every_view_column_and_comment(db: Path) -> None:
+    views = ("SELECT schema_name, table_name, comment FROM duckdb_tables() UNION ALL "
+             "SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal")
+    columns = "SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns() WHERE NOT internal"
+    published = ("WHERE (schema_name = 'main' AND table_name NOT LIKE 'stg\\_%' ESCAPE '\\') "
+                 "OR (schema_name = 'raw' AND table_name = 'build_state') ORDER BY ALL")
     with duckdb.connect(str(db), read_only=True) as live:
-        expected = live.execute(catalog).fetchall()
-    with duckdb.connect(str(snapshot_path(db)), read_only=True) as snap:
-        assert snap.execute(catalog).fetchall() == expected
-    assert len(expected) > 100 and any(row[0] == "view" and row[3] for row in expected)
+        expected = (live.execute(f"SELECT * FROM ({views}) {published}").fetchall(),
+                    live.execute(f"SELECT * FROM ({columns}) {published}").fetchall())
+    with duckdb.connect(str(catalog_path(db)), read_only=True) as catalog:
+        assert (catalog.execute(f"SELECT * FROM ({views}) {published}").fetchall(),
+                catalog.execute(f"SELECT * FROM ({columns}) {published}").fetchall()) == expected
+        assert catalog.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)  # views only
+    names = {row[1] for row in expected[0]}
+    assert names == {"activities", "samples", "strength_sessions", "strength_sets", "daily_load", "weekly_load",
+                     "weekly_strength", "exercise_progress", "spacing", "weekly_compliance", "flags", "ingest_log",
+                     "build_state"}
+    assert len(expected[1]) > 100 and all(row[2] for row in expected[0] if row[1] != "ingest_log")
+    assert all(row[4] for row in expected[1] if row[1] != "ingest_log")  # every mart column is described
 
 
 # ------------------------------------------------------------------ 5. DuckDB's instance cache
 
-def test_the_instance_cache_is_documented_where_analysts_read(tmp_path: Path) -> None:
+def test_open_connections_see_each_publish_and_the_instance_cache_is_documented(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    con = _tiny_db(db, 1)
-    snap = publish_snapshot(con, db)
-    first = duckdb.connect(str(snap), read_only=True)
-    con.execute("CREATE OR REPLACE TABLE marks AS SELECT 2 AS v")
-    publish_snapshot(con, db)
+    con = _published(db)
+    catalog = catalog_path(db)
+    first = duckdb.connect(str(catalog), read_only=True)
+    assert first.execute("SELECT count(*) FROM flags").fetchone() == (0,)
+    _flag(con, "one")
+    publish(con, db)
+    assert first.execute("SELECT count(*) FROM flags").fetchone() == (1,)  # the views read the files anew
+    con.execute("ALTER TABLE ingest_log ADD COLUMN note VARCHAR")
+    publish(con, db)  # new columns: a new catalog file
     con.close()
-    # what the note warns of: while `first` is open, a new connection gets the old data ...
-    with duckdb.connect(str(snap), read_only=True) as again:
-        assert again.execute("SELECT v FROM marks").fetchall() == [(1,)]
+    # what the note warns of: while `first` is open, a new connection gets the old catalog ...
+    with duckdb.connect(str(catalog), read_only=True) as again:
+        assert "note" not in [row[0] for row in again.execute("DESCRIBE ingest_log").fetchall()]
     first.close()
-    with duckdb.connect(str(snap), read_only=True) as fresh:  # ... and after closing it, the new
-        assert fresh.execute("SELECT v FROM marks").fetchall() == [(2,)]
-    note = ("In one Python process, close every connection to the snapshot before reconnecting after a build: "
-            "while one is open, DuckDB hands new connections the same, old data.")
+    with duckdb.connect(str(catalog), read_only=True) as fresh:  # ... and after closing it, the new
+        assert "note" in [row[0] for row in fresh.execute("DESCRIBE ingest_log").fetchall()]
+    note = ("When a build changes a view's columns it replaces the catalog: in one Python process, close every "
+            "connection to it before reconnecting, as while one is open DuckDB hands new connections the old one.")
     assert note.removesuffix(".") in " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     shown = runner.invoke(cli.app, ["--db", str(db), "--config", str(tmp_path / "none.toml"), "models"])
     assert shown.exit_code == 1  # a named config that is missing is an error for models too
     shown = runner.invoke(cli.app, ["--db", str(db), "models"], catch_exceptions=False)
-    where = "Analysts: open x.snapshot.duckdb (every build publishes it; open it read-only) or use `runlift sql`."
+    where = ("Analysts: open x.analyst.duckdb read-only (views over the Parquet files in x.analyst/, which every "
+             "build updates in place) or use `runlift sql`; any Parquet reader can read x.analyst/VIEW/ too. "
+             "An open connection sees each build's rows at its next query.")
     assert f"{where} {note}" in " ".join(shown.output.split())
 
 
@@ -234,7 +292,8 @@ def test_flags_and_sql_tables_print_markup_and_controls_as_text(db: Path) -> Non
     assert flags.exit_code == 0
     assert f"Strength ({HOSTILE_SHOWN}) ended 1.2 h before the run" in flags.output
     assert "\x1b" not in flags.output and "\x07" not in flags.output
-    sql = runner.invoke(cli.app, ["--db", str(db), "sql", "SELECT exercise_raw AS \"[b]name\" FROM raw.strength_sets"],
+    sql = runner.invoke(cli.app, ["--db", str(db), "sql",
+                                  "SELECT split_part(split_part(message, '(', 2), ')', 1) AS \"[b]name\" FROM flags"],
                         catch_exceptions=False)
     assert sql.exit_code == 0
     assert "[b]name" in sql.output and HOSTILE_SHOWN in sql.output and "\x1b" not in sql.output

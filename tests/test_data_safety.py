@@ -1,4 +1,4 @@
-"""Contention with analysts, the published snapshot, no process left behind by a killed ingest,
+"""Contention with analysts, the published analyst catalog, no process left behind by a killed ingest,
 and (slow) SIGKILL trials of ingest and build."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import pytest
 from gpxgen import gpx_run
 
 from pipeline import commands
+from pipeline.analyst import catalog_path
 from pipeline.config import Config, load_config
-from pipeline.db import DatabaseBusyError, snapshot_path
+from pipeline.db import DatabaseBusyError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -69,15 +70,15 @@ def test_a_reader_in_another_process_makes_writers_wait_then_fail_clearly(
     assert commands.ingest(db, Config(), [tmp_path / "new.gpx"]).new == 1  # and it goes through afterwards
 
 
-def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> None:
+def test_build_publishes_a_catalog_analysts_can_hold_open(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     commands.ingest(db, SAMPLE_CONFIG, [SAMPLE / "runs"])
     commands.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
-    snap = snapshot_path(db)
-    assert snap == tmp_path / "s.snapshot.duckdb"
+    snap = catalog_path(db)
+    assert snap == tmp_path / "s.analyst.duckdb"
     analyst = _hold_open(snap)
     try:
-        # the analyst holds the snapshot: ingest and build of the live DB are not blocked
+        # the analyst holds the catalog: ingest and build of the live DB are not blocked
         commands.ingest(db, SAMPLE_CONFIG, [SAMPLE / "strength"])
         commands.build(db, SAMPLE_CONFIG, datetime(2026, 10, 26).date())
     finally:
@@ -87,7 +88,7 @@ def test_build_publishes_a_snapshot_analysts_can_hold_open(tmp_path: Path) -> No
     assert con.execute("SELECT count(*) FROM strength_sessions").fetchone()[0] == 19
     assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 18
     con.close()
-    assert not list(tmp_path.glob(".*.tmp"))
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("**/.*.tmp"))
 
 
 # --- no process outlives a killed runlift ----------------------------------------------------------

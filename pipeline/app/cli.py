@@ -186,7 +186,7 @@ def models(
     ] = None,
 ) -> None:
     """The SQL models in run order with their grain and description (the analyst's map)."""
-    from pipeline.db import snapshot_path
+    from pipeline.analyst import analyst_dir, catalog_path
     from pipeline.models import discover
 
     State.config()  # a bad config is an error here too
@@ -196,7 +196,7 @@ def models(
             out.print(f"[bold]{i:2}. {m.name}[/] [dim]({m.layer}, {m.materialized})[/]", highlight=False)
             out.print(f"    grain: {escape(m.grain)}", highlight=False)
             out.print(f"    {escape(m.description)}", highlight=False)
-        out.print(cell(analyst_note(snapshot_path(State.db).name)), highlight=False)
+        out.print(cell(analyst_note(catalog_path(State.db).name, analyst_dir(State.db).name)), highlight=False)
         return
     model = next((m for m in found if m.name == name), None)
     if model is None:
@@ -220,12 +220,14 @@ def _query_error(e: duckdb.Error) -> str:
     return f"query failed: {first}"
 
 
-def analyst_note(snapshot: str) -> str:
+def analyst_note(catalog: str, folder: str) -> str:
     """Where analysts read the models, and DuckDB's instance cache (one process reuses a database
-    it has open, so a new connection does not see a snapshot published since)."""
-    return (f"Analysts: open {snapshot} (every build publishes it; open it read-only) or use `runlift sql`. "
-            "In one Python process, close every connection to the snapshot before reconnecting after a build: "
-            "while one is open, DuckDB hands new connections the same, old data.")
+    it has open, so a new connection does not see a catalog published since)."""
+    return (f"Analysts: open {catalog} read-only (views over the Parquet files in {folder}/, which every "
+            f"build updates in place) or use `runlift sql`; any Parquet reader can read {folder}/VIEW/ too. "
+            "An open connection sees each build's rows at its next query. When a build changes a view's "
+            "columns it replaces the catalog: in one Python process, close every connection to it before "
+            "reconnecting, as while one is open DuckDB hands new connections the old one.")
 
 
 def _format_rows(columns: list[str], rows: list[tuple], fmt: str, terminal: bool | None = None) -> str:
@@ -261,8 +263,8 @@ def sql(
     query: Annotated[str, typer.Argument(metavar="QUERY", help="A read-only SQL query.")],
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table | csv | json")] = "table",
 ) -> None:
-    """Run a read-only query against the DB (analyst convenience): no writes, ATTACH, COPY, file
-    access or SET."""
+    """Run a read-only query against the analyst layer (the views of the last build or ingest):
+    no writes, ATTACH, COPY, file access or SET."""
     from pipeline import commands
 
     if format not in ("table", "csv", "json"):

@@ -1,0 +1,429 @@
+"""The analyst layer: every documented view as Parquet partitions, and a small catalog over them.
+
+``x.duckdb`` publishes ``x.analyst/<view>/athlete=<id>/year=<yyyy>/data.parquet`` (per athlete
+only for views without a date, one ``data.parquet`` for views without an athlete) and the
+catalog ``x.analyst.duckdb``: views with the live names, columns and comments over the Parquet
+globs, in an older storage format, so `runlift sql`, the DuckDB CLI, pandas or polars read it
+while the writer runs, and the live DB is never copied whole.
+
+Only what changed is written: each partition's content hash (row count and the sum of its
+rows' hashes) is kept in ``manifest.json``; a partition whose hash is unchanged is not touched.
+A partition is written beside its place and renamed over it (``os.replace``), so a reader sees
+the old file or the new one, never a half-written one. Each view also has a zero-row
+``_schema.parquet``, so its glob matches a file when it has no rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.models import SQL_DIR
+
+NULL_KEY = "__HIVE_DEFAULT_PARTITION__"  # Hive's (and pyarrow's) name for a null partition value
+DATA_FILE = "data.parquet"
+SCHEMA_FILE = "_schema.parquet"  # pyarrow datasets skip files starting with "_"
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+# The catalog is written in DuckDB 1.4's storage format (version 67): the current DuckDB CLI (1.5)
+# and the previous minor release (1.4) both open it; the live DB is in DuckDB 2.0's own format.
+CATALOG_STORAGE_VERSION = "v1.4.0"
+CATALOG_ALIAS = "runlift_analyst_catalog"
+# DuckDB's memory limit while publishing: a partitioned COPY of ten years of samples otherwise
+# holds 1.2 GB; under the limit it flushes, and the hash aggregates spill (issue 11: < 500 MB)
+PUBLISH_MEMORY_LIMIT = "256MB"
+# Up to this many changed partitions of a view are written a COPY each: ten years of samples this
+# way took 11.7 s and 206 MB, one partitioned COPY under the limit 39 s and 393 MB (2 busy cores)
+FEW_PARTITIONS = 16
+# Views beyond the marts that the README lists for analysts.
+EXTRA_VIEWS = (("main", "ingest_log"), ("raw", "build_state"))
+# Views without athlete_id get theirs (and their year) from the row they belong to.
+PARENTS = {"activity_id": "activities", "session_id": "strength_sessions"}
+DATE_COLUMNS = ("local_date", "date")
+# A sample is stored once, with its activity, and never changed (an activity id is its file's
+# content hash): an activity's samples are known by their count, which costs a third of hashing
+# ten million of them.
+KNOWN_BY_COUNT = {"samples"}
+
+
+def analyst_dir(db: Path | str) -> Path:
+    """The Parquet folder of ``db`` (``x.duckdb`` -> ``x.analyst/``)."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}.analyst")
+
+
+def catalog_path(db: Path | str) -> Path:
+    """The analysts' catalog of ``db`` (``x.duckdb`` -> ``x.analyst.duckdb``)."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}.analyst{db.suffix or '.duckdb'}")
+
+
+@dataclass(frozen=True)
+class View:
+    """One published view and how its rows are keyed to partitions."""
+
+    schema: str
+    name: str
+    columns: list[tuple[str, str]]  # (name, DuckDB type) as in the live DB
+    source: str  # FROM clause; the view's rows are ``v``
+    athlete: str | None  # SQL of the athlete key, None: not partitioned
+    year: str | None  # SQL of the year key, None: per athlete only
+    stored: bool  # a table (a materialized model's computed values), not a view over stored rows
+    parent: tuple[str, str] | None = None  # (key column, view) the keys come from, joined as ``p``
+
+    @property
+    def relation(self) -> str:
+        return f"{_ident(self.schema)}.{_ident(self.name)}"
+
+    @property
+    def folder(self) -> str:
+        return self.name if self.schema == "main" else f"{self.schema}.{self.name}"
+
+    @property
+    def signature(self) -> str:
+        return _digest(json.dumps([self.columns, self.athlete, self.year]))
+
+    def rel_path(self, athlete: str | None, year: str | None) -> str:
+        if self.athlete is None:
+            return DATA_FILE
+        part = f"athlete={athlete or NULL_KEY}/"
+        if self.year is not None:
+            part += f"year={year or NULL_KEY}/"
+        return part + DATA_FILE
+
+
+@dataclass
+class PublishResult:
+    written: list[Path]  # partitions (re)written
+    removed: list[Path]  # partitions whose rows are gone
+    unchanged: int  # partitions looked at and left alone
+    catalog_written: bool
+
+
+def published_views(con: duckdb.DuckDBPyConnection) -> list[View]:
+    """The marts (main schema) plus :data:`EXTRA_VIEWS`, with their partition keys."""
+    # the marts' names from their files: parsing the models (pipeline.models.discover) costs seconds
+    names = [("main", p.stem) for p in sorted((SQL_DIR / "marts").glob("*.sql"))] + list(EXTRA_VIEWS)
+    rows = con.execute("SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+                       "WHERE database_name = current_database() ORDER BY column_index").fetchall()
+    columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, kind in rows:
+        columns.setdefault((schema, table), []).append((column, kind))
+    tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE database_name = current_database()").fetchall())
+    views = []
+    for schema, name in names:
+        cols = columns.get((schema, name))
+        if cols:  # a DB built by an older version may lack one
+            views.append(_keyed(schema, name, cols, (schema, name) in tables))
+    return views
+
+
+def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) -> View:
+    names = [c for c, _ in cols]
+    source = f"{_ident(schema)}.{_ident(name)} AS v"
+    key = None if "athlete_id" in names else next((k for k in PARENTS if k in names), None)
+    if key is not None:
+        # a left join: a row whose parent is missing still gets published (in the null partition)
+        source += f" LEFT JOIN main.{_ident(PARENTS[key])} AS p ON p.{key} = v.{key}"
+        # the parent's athlete and year: a sample's are its activity's
+        return View(schema, name, cols, source, "p.athlete_id", "CAST(year(p.local_date) AS VARCHAR)", stored,
+                    (key, PARENTS[key]))
+    if "athlete_id" not in names:
+        return View(schema, name, cols, source, None, None, stored)
+    date = next((c for c in DATE_COLUMNS if c in names), None)
+    if name == "ingest_log":  # a log, not dated data: per athlete only
+        year = None
+    elif date is not None:
+        year = f"CAST(year(v.{_ident(date)}) AS VARCHAR)"
+    elif "iso_week" in names:
+        year = "left(v.iso_week, 4)"
+    else:
+        year = None
+    return View(schema, name, cols, source, "v.athlete_id", year, stored)
+
+
+def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None) -> PublishResult:
+    """Publish the analyst layer of ``db`` from ``con`` (its writer).
+
+    ``athletes`` None looks at every partition (a full build); a set looks only at those
+    athletes' partitions (and the rows without an athlete), which is what an incremental build
+    changed. Either way a partition is rewritten only when its content hash changed, and a
+    partition whose rows are gone is removed."""
+    root = analyst_dir(db).resolve()  # the catalog's globs are absolute: it opens from any folder
+    root.mkdir(parents=True, exist_ok=True)
+    _drop_legacy_snapshot(Path(db))
+    manifest = _read_manifest(root)
+    staging = root / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)  # a publish killed half-way
+    result = PublishResult([], [], 0, False)
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
+    try:
+        _publish(con, db, root, athletes, manifest, staging, result)
+    finally:
+        if limit is not None:
+            con.execute(f"SET memory_limit = '{limit[0]}'")
+    return result
+
+
+def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athletes: set[str] | None,
+             manifest: dict[str, Any], staging: Path, result: PublishResult) -> None:
+    views = published_views(con)
+    entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
+    try:
+        for view in views:
+            known = entries.get(view.folder)
+            fresh = known is None or known.get("signature") != view.signature
+            # new columns: every partition anew
+            entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
+            entries[view.folder] = _publish_view(con, root / view.folder, view, athletes, entry, fresh, staging,
+                                                 result)
+        for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
+            shutil.rmtree(root / gone, ignore_errors=True)
+            del entries[gone]
+        ddl = _catalog_sql(con, root, views)
+        if manifest.get("catalog") != _digest(ddl) or not catalog_path(db).exists():
+            _write_catalog(con, catalog_path(db), ddl)
+            manifest["catalog"] = _digest(ddl)
+            result.catalog_written = True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        _write_manifest(root, manifest)
+
+
+def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,
+                  entry: dict[str, Any], fresh: bool, staging: Path, result: PublishResult) -> dict[str, Any]:
+    old: dict[str, str] = dict(entry["partitions"])
+    if fresh:  # every partition must get the new columns, whoever the build touched
+        athletes = None
+    schema_file = folder / SCHEMA_FILE
+    if fresh or not schema_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
+    keyed, where = _keyed_query(view, athletes)
+    hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
+    in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
+    changed = {p for p, h in hashes.items() if old.get(p) != h or not (folder / p).exists()}
+    if changed:
+        _write_partitions(con, folder, view, keyed, where, changed, staging / view.folder, result)
+    result.unchanged += len(hashes) - len(changed)
+    for rel in sorted(in_scope - set(hashes)):
+        _remove(folder, rel)
+        result.removed.append(folder / rel)
+    partitions = {p: h for p, h in old.items() if not _in_scope(p, athletes)} | hashes
+    return {"signature": view.signature, "partitions": partitions}
+
+
+def _hash_query(view: View, athletes: set[str] | None) -> str:
+    """Each partition's row count and the sum of its rows' hashes. Rows keyed through a parent
+    (a sample through its activity) are summed per parent first: joining the few sums is cheaper
+    than joining every sample."""
+    keyed, where = _keyed_query(view, athletes)
+    if view.parent is None:
+        return (f"SELECT _k_athlete, _k_year, count(*), sum(hash(row({_hashed(view, 'k')}))) "
+                f"FROM ({keyed}) AS k {where} GROUP BY ALL")
+    key, parent = view.parent
+    content = (f"hash(v.{_ident(key)}, count(*))::HUGEINT" if view.name in KNOWN_BY_COUNT
+               else f"sum(hash(row({_hashed(view, 'v')})))")
+    sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, {content} AS h "
+            f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
+    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, coalesce({view.year}, '') AS _k_year, n, h "
+            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key")
+    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k {where} GROUP BY ALL"
+
+
+def _hashed(view: View, alias: str) -> str:
+    """The columns a partition's hash is taken over. Floating-point sums come out of a parallel
+    model run different in the last bits from one build to the next: a table's (a model's
+    computed values) are rounded, so they do not make an unchanged partition look changed; a
+    view's are the stored values and are hashed as they are (rounding 10 M samples costs)."""
+    return ", ".join(f"round({alias}.{_ident(c)}, 6)" if view.stored and t in ("DOUBLE", "FLOAT")
+                     else f"{alias}.{_ident(c)}" for c, t in view.columns)
+
+
+def _keyed_query(view: View, athletes: set[str] | None) -> tuple[str, str]:
+    """The view's rows with their partition keys ``_k_athlete``, ``_k_year`` ('' for null), and
+    the WHERE clause that keeps the athletes asked for."""
+    athlete = f"coalesce({view.athlete}, '')" if view.athlete else "''"
+    year = f"coalesce({view.year}, '')" if view.year else "''"
+    keyed = f"SELECT {_columns(view, 'v')}, {athlete} AS _k_athlete, {year} AS _k_year FROM {view.source}"
+    if athletes is None or view.athlete is None:
+        return keyed, ""
+    listed = ", ".join(_sql_string(a) for a in sorted(athletes))
+    return keyed, f"WHERE _k_athlete IN ({listed or 'NULL'}, '')"
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str, where: str,
+                      changed: set[str], staging: Path, result: PublishResult) -> None:
+    """Write the changed partitions beside their place and rename each into it (the same file
+    system, so the rename is atomic): a COPY each when they are few (what a build of new files
+    changes), else one partitioned COPY into ``staging`` (a first publish of many athletes),
+    which scans the view once but holds a buffer per open partition."""
+    by_key = {_key(view, rel): rel for rel in changed}
+    if len(by_key) <= FEW_PARTITIONS:
+        for (athlete, year), rel in sorted(by_key.items()):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy(con, f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
+                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
+            result.written.append(target)
+        return
+    pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)})" for a, y in sorted(by_key))
+    filtered = (f"SELECT * FROM ({keyed}) AS k {where} {'AND' if where else 'WHERE'} "
+                f"(_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))")
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_athlete, _k_year))")
+    for (athlete, year), rel in sorted(by_key.items()):
+        parts = sorted((staging / f"_k_athlete={athlete}" / f"_k_year={year}").glob("*.parquet"))
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if len(parts) == 1:
+            staged = parts[0]
+        else:  # a partition flushed in pieces (many open partitions): one file again
+            staged = target.with_name(f".{target.name}.tmp")
+            listed = ", ".join(f"'{_sql_path(p)}'" for p in parts)
+            _copy(con, f"SELECT * FROM read_parquet([{listed}])", staged)
+        os.replace(staged, target)
+        result.written.append(target)
+
+
+def _key(view: View, rel: str) -> tuple[str, str]:
+    parts = dict(p.split("=", 1) for p in rel.split("/")[:-1])
+    return tuple("" if parts.get(k, "") == NULL_KEY else parts.get(k, "") for k in ("athlete", "year"))  # type: ignore[return-value]
+
+
+def _in_scope(rel: str, athletes: set[str] | None) -> bool:
+    if athletes is None or not rel.startswith("athlete="):
+        return True
+    athlete = rel.split("/", 1)[0].removeprefix("athlete=")
+    return athlete in athletes or athlete == NULL_KEY
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob(DATA_FILE)}
+
+
+def _remove(folder: Path, rel: str) -> None:
+    (folder / rel).unlink(missing_ok=True)
+    parent = (folder / rel).parent
+    while parent != folder:  # an athlete or year folder left empty
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View]) -> str:
+    """The catalog's views over the Parquet globs, each column cast back where Parquet keeps
+    another type (HUGEINT is stored as DOUBLE), with the live DB's comments."""
+    comments = _comments(con)
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {CATALOG_ALIAS}.{_ident(s)}" for s in sorted({v.schema for v in views})]
+    for view in views:
+        files = f"'{_sql_path(root / view.folder)}/**/*.parquet'"
+        stored = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                                  f"read_parquet('{_sql_path(root / view.folder / SCHEMA_FILE)}'))").fetchall())
+        select = ", ".join(_ident(c) if stored.get(c) == t else f"CAST({_ident(c)} AS {t}) AS {_ident(c)}"
+                           for c, t in view.columns)
+        target = f"{CATALOG_ALIAS}.{view.relation}"
+        statements.append(f"CREATE VIEW {target} AS SELECT {select} FROM read_parquet({files}, "
+                          "hive_partitioning = false)")
+        if comments.get((view.schema, view.name, None)):
+            statements.append(f"COMMENT ON VIEW {target} IS {_sql_string(comments[(view.schema, view.name, None)])}")
+        for column, _ in view.columns:
+            if comments.get((view.schema, view.name, column)):
+                statements.append(f"COMMENT ON COLUMN {target}.{_ident(column)} IS "
+                                  f"{_sql_string(comments[(view.schema, view.name, column)])}")
+    return ";\n".join(statements)
+
+
+def _comments(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None], str]:
+    rows = con.execute(
+        "SELECT schema_name, table_name, NULL, comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name, NULL, comment FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal "
+        "UNION ALL SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE database_name = current_database()").fetchall()
+    return {(s, t, c): text for s, t, c, text in rows if text}
+
+
+def _write_catalog(con: duckdb.DuckDBPyConnection, target: Path, ddl: str) -> None:
+    """Write the catalog beside ``target`` and rename it into place. A ``.wal`` beside the old
+    one (an analyst who opened it read-write and crashed) is removed first: DuckDB would replay
+    it against the new file."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    for leftover in (tmp, _wal(tmp)):
+        leftover.unlink(missing_ok=True)
+    con.execute(f"ATTACH '{_sql_path(tmp)}' AS {CATALOG_ALIAS} (STORAGE_VERSION '{CATALOG_STORAGE_VERSION}')")
+    try:
+        for statement in ddl.split(";\n"):
+            con.execute(statement)
+        con.execute(f"CHECKPOINT {CATALOG_ALIAS}")
+    finally:
+        con.execute(f"DETACH {CATALOG_ALIAS}")
+    _wal(tmp).unlink(missing_ok=True)  # empty after the checkpoint
+    _wal(target).unlink(missing_ok=True)
+    os.replace(tmp, target)
+
+
+def _drop_legacy_snapshot(db: Path) -> None:
+    """Earlier versions copied the whole DB to ``x.snapshot.duckdb``; left, it would go stale."""
+    legacy = db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
+    for path in (legacy, _wal(legacy)):
+        path.unlink(missing_ok=True)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    """COPY a query to ``target`` through a file beside it, renamed into place."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    con.execute(f"COPY ({query}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+    os.replace(tmp, target)
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": MANIFEST_VERSION}
+    return manifest if isinstance(manifest, dict) and manifest.get("version") == MANIFEST_VERSION \
+        else {"version": MANIFEST_VERSION}
+
+
+def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    tmp = root / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, root / MANIFEST)
+
+
+def _columns(view: View, alias: str | None = None) -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + _ident(c) for c, _ in view.columns)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
