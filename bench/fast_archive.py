@@ -559,7 +559,10 @@ def club(out_dir: Path, athletes: int = 200, weeks: int = 52, seed: int = SEED) 
     t0 = time.perf_counter()
     temps = templates(smart_seeds=(seed, seed + 1))
     rng = random.Random(seed)
-    jobs, toml, rows, nexts = [], [], 0, {}
+    jobs: list[Job] = []
+    toml: list[str] = []
+    nexts: dict[str, str] = {}
+    rows = 0
     for a in range(athletes):
         aid = f"a{a + 1:03d}"
         offset = rng.randint(-8, 8)  # the athlete's heart rate against the templates'
