@@ -48,7 +48,7 @@ from bench.make_archive import CACHE, LOCAL_ZONE, ensure_archive, run_path, run_
 
 __all__ = ["Archive", "Layout", "club", "crc_rows", "render", "shift_fit", "templates", "ten_years", "thin"]
 
-VERSION = 1  # bump when the output changes: cached archives with another version are made again
+VERSION = 2  # bump when the output changes: cached archives with another version are made again
 SEED = 3_000
 N_TEMPLATES = 8  # make_archive runs 0-7: four parks, every fourth a tempo run
 FIT_EPOCH_UNIX_S = 631_065_600
@@ -475,6 +475,7 @@ class Archive:
     next_runs: dict[str, Path]  # athlete id -> a run after the archive's last day
     runs: int
     strength_rows: int
+    next_day: date  # the first day after the archive (the day of its next runs)
     seconds: float = 0.0  # generation time (0 when cached)
 
 
@@ -500,7 +501,8 @@ def _finish(root: Path, stamp: dict[str, object], summary: dict[str, object]) ->
 def _archive(root: Path, summary: dict[str, object], seconds: float) -> Archive:
     return Archive(root, root / "runlift.toml", [root / p for p in summary["ingest"]],  # type: ignore[attr-defined]
                    {k: root / v for k, v in summary["next"].items()},  # type: ignore[attr-defined]
-                   int(summary["runs"]), int(summary["strength_rows"]), seconds)  # type: ignore[call-overload]
+                   int(summary["runs"]), int(summary["strength_rows"]),  # type: ignore[call-overload]
+                   date.fromisoformat(str(summary["next_day"])), seconds)
 
 
 ATHLETE_TOML = """id = "{id}"
@@ -542,7 +544,7 @@ def ten_years(out_dir: Path, days: int = 3000, strength_days: int | None = None,
     (root / "runlift.toml").write_text("[athlete]\n" + ATHLETE_TOML.format(
         id="me", max_hr=190, resting_hr=50, sex="m", threshold_hr=172, experience="new"))
     summary = {"ingest": ["runs", "strength"], "next": {"me": str(jobs[-1].path.relative_to(root))},
-               "runs": days, "strength_rows": rows}
+               "runs": days, "strength_rows": rows, "next_day": jobs[-1].start.date().isoformat()}
     _finish(root, stamp, summary)
     return _archive(root, summary, time.perf_counter() - t0)
 
@@ -586,7 +588,8 @@ def club(out_dir: Path, athletes: int = 200, weeks: int = 52, seed: int = SEED) 
     _write_jobs(jobs, temps)
     toml.append('[inbox]\npath = "./inbox"\n')
     (root / "runlift.toml").write_text("\n".join(toml))
-    summary = {"ingest": ["inbox"], "next": nexts, "runs": athletes * weeks * 4, "strength_rows": rows}
+    summary = {"ingest": ["inbox"], "next": nexts, "runs": athletes * weeks * 4, "strength_rows": rows,
+               "next_day": (CLUB_START + timedelta(weeks=weeks + 1)).date().isoformat()}
     _finish(root, stamp, summary)
     return _archive(root, summary, time.perf_counter() - t0)
 
@@ -596,11 +599,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=["ten-years", "club"])
     parser.add_argument("--out", type=Path, help="folder (default bench/.cache/<kind>-<size>/)")
     parser.add_argument("--days", type=int, default=3000, help="ten-years: days with one run each")
+    parser.add_argument("--strength-days", type=int, help="ten-years: days of strength logs (default ten years)")
     parser.add_argument("--athletes", type=int, default=200, help="club: athletes")
     parser.add_argument("--weeks", type=int, default=52, help="club: weeks")
     args = parser.parse_args(argv)
     if args.kind == "ten-years":
-        archive = ten_years(args.out or CACHE / f"ten-years-{args.days}", days=args.days)
+        archive = ten_years(args.out or CACHE / f"ten-years-{args.days}", days=args.days,
+                            strength_days=args.strength_days)
     else:
         archive = club(args.out or CACHE / f"club-{args.athletes}", athletes=args.athletes, weeks=args.weeks)
     size = sum(p.stat().st_size for p in archive.root.rglob("*") if p.is_file())

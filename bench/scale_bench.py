@@ -25,6 +25,7 @@ Usage:  .venv/bin/python bench/scale_bench.py [--sizes 120,500,1500,3000] [--rou
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -38,6 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / ".cache"
 TIMEOUT_S = 3 * 3600
 
 
@@ -222,24 +224,33 @@ def _clean(work: Path) -> Run:
 # --------------------------------------------------------------------------- archives
 
 
-def ten_years_scenario(size: int) -> Scenario:
-    from bench import fast_archive as fa
+def _make(kind: str, out: Path, *args: str) -> dict[str, object]:
+    """Make (or find cached) an archive in a child process: this process stays small, since a
+    measured command's peak RSS cannot read below that of the process that started it."""
+    subprocess.run([sys.executable, str(ROOT / "bench" / "fast_archive.py"), kind, "--out", str(out), *args],
+                   check=True, stdout=subprocess.DEVNULL)
+    return dict(json.loads((out / ".fast_archive.json").read_text())["summary"])
 
-    archive = fa.ten_years(fa.CACHE / f"scale-{size}", days=size, strength_days=size)
-    (nxt,) = archive.next_runs.values()
-    last = (fa.TEN_YEARS_START + timedelta(days=size)).date()
-    return Scenario(f"{size} runs", archive.config, archive.ingest, nxt, None, last + timedelta(days=1), size)
+
+def _scenario(name: str, root: Path, summary: dict[str, object], athlete: str | None) -> Scenario:
+    nexts: dict[str, str] = summary["next"]  # type: ignore[assignment]
+    ingest: list[str] = summary["ingest"]  # type: ignore[assignment]
+    aid, nxt = next(iter(nexts.items()))
+    next_day = date.fromisoformat(str(summary["next_day"]))
+    return Scenario(name, root / "runlift.toml", [root / p for p in ingest], root / nxt,
+                    aid if athlete else None, next_day + timedelta(days=1), int(str(summary["runs"])))
+
+
+def ten_years_scenario(size: int) -> Scenario:
+    root = CACHE / f"scale-{size}"
+    summary = _make("ten-years", root, "--days", str(size), "--strength-days", str(size))
+    return _scenario(f"{size} runs", root, summary, None)
 
 
 def club_scenario(athletes: int, weeks: int) -> Scenario:
-    from bench import fast_archive as fa
-
-    archive = fa.club(fa.CACHE / (f"club-{athletes}" if weeks == 52 else f"club-{athletes}x{weeks}"),
-                      athletes=athletes, weeks=weeks)
-    aid, nxt = next(iter(archive.next_runs.items()))
-    last = (fa.CLUB_START + timedelta(weeks=weeks)).date()
-    return Scenario(f"club {athletes} x {weeks} w", archive.config, archive.ingest, nxt, aid, last + timedelta(days=7),
-                    archive.runs)
+    root = CACHE / (f"club-{athletes}" if weeks == 52 else f"club-{athletes}x{weeks}")
+    summary = _make("club", root, "--athletes", str(athletes), "--weeks", str(weeks))
+    return _scenario(f"club {athletes} x {weeks} w", root, summary, "athlete")
 
 
 # --------------------------------------------------------------------------- tables
@@ -320,7 +331,6 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.mode == "parsers":
         return parser_limit(opts.paths)
-    sys.path.insert(0, str(ROOT))  # the archive maker; the parser limit above imports the measured checkout's
 
     t0 = time.perf_counter()
     scenarios = []
