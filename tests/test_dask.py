@@ -194,7 +194,7 @@ def test_own_local_cluster_is_closed_after_the_command(tmp_path: Path) -> None:
     next(parse)
     assert {p.pid for p in children()} - before  # the cluster is up
     parse.close()  # the writer stopped (an error, Ctrl-C): the generator closes the cluster
-    psutil.wait_procs([p for p in children() if p.pid not in before], timeout=10)
+    psutil.wait_procs([p for p in children() if p.pid not in before], timeout=30)
     assert {p.pid for p in children()} - before == set()
 
 
@@ -235,7 +235,7 @@ def test_prefect_flow_on_dask_task_runner_same_rows(tmp_path: Path, tmp_path_fac
     summary = ingest_flow(db, dask_config(), [SAMPLE])
     assert (summary.new, summary.duplicate, summary.quarantined) == (52, 1, 1)
     assert rows(db) == want
-    psutil.wait_procs([p for p in children() if p.pid not in before], timeout=10)
+    psutil.wait_procs([p for p in children() if p.pid not in before], timeout=30)
     assert {p.pid for p in children() if p.is_running()} - before == set()
 
 
