@@ -25,9 +25,9 @@ def build_markdown(result: BuildResult) -> str:
 
 
 @task(name="build models and rules", retries=3, retry_delay_seconds=[5, 15, 45], cache_policy=NO_CACHE)
-def build_task(db: Path, config: Config, as_of: date | None) -> BuildResult:
+def build_task(db: Path, config: Config, as_of: date | None, full: bool = False) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
-    result = commands.build(db, config, as_of)
+    result = commands.build(db, config, as_of, full=full)
     logger = get_run_logger()
     logger.info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
     for line in result.notices:
@@ -37,9 +37,9 @@ def build_task(db: Path, config: Config, as_of: date | None) -> BuildResult:
 
 
 @flow(name="build", log_prints=True)
-def build_flow(db: Path, config: Config, as_of: date | None = None) -> BuildResult:
-    """Run the SQL models and the rules; replace the flags table."""
-    return build_task(db, config, as_of)
+def build_flow(db: Path, config: Config, as_of: date | None = None, full: bool = False) -> BuildResult:
+    """Run the SQL models and the rules (only what new files touched unless ``full``); replace the flags table."""
+    return build_task(db, config, as_of, full)
 
 
 @flow(name="run", log_prints=True)

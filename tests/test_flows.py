@@ -39,6 +39,11 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     assert (summary.new, summary.duplicate, summary.quarantined) == (52, 1, 1)
     assert len(result.flags) == 18 and result.as_of == DEMO_AS_OF
     assert load_config(CONFIG).athlete.id == "me"
+    # `runlift build --full --prefect`: the same flags from every model rebuilt
+    from flows.build import build_flow
+
+    rebuilt = build_flow(db, load_config(CONFIG), DEMO_AS_OF, True)
+    assert rebuilt.touched_athletes is None and rebuilt.flags == result.flags
 
 
 def test_sync_inbox_picks_up_new_files_only(tmp_path: Path) -> None:

@@ -356,9 +356,7 @@ def build(as_of: AsOf = None, full: FullFlag = False, prefect: PrefectFlag = Fal
     if _use_prefect(prefect):
         from flows.build import build_flow
 
-        if full:
-            raise ConfigError("--full: run it without Prefect (runlift build --full)")
-        result = build_flow(State.db, config, _as_of(as_of))
+        result = build_flow(State.db, config, _as_of(as_of), full)
     else:
         from pipeline import commands
 
