@@ -14,7 +14,7 @@ and prints medians, the ratios a/b and b/d, samples/s and each command's peak RS
 Usage:  .venv/bin/python bench/ingest_bench.py [--rounds 3]
 The archive is generated once (fixed seed) into bench/.cache/fit120/ (git-ignored).
 
-``--scale N`` measures history instead, on N time-shifted copies of those runs (bench/fit_shift.py):
+``--scale N`` measures history instead, on N time-shifted copies of those runs (bench/fast_archive.py):
 ingest of the N files into a fresh DB (models not refreshed: ingest alone), its parsers alone in
 the same pool (f), one new file added to the N (the whole inbox walked, ingest alone), and a
 re-sync of the unchanged folder as the whole ``runlift ingest`` command.
@@ -60,7 +60,7 @@ def baseline(folder: str, db: str) -> None:
     con = duckdb.connect(db)
     con.execute("CREATE TABLE samples (file VARCHAR, " + ", ".join(
         f"{f} {'TIMESTAMP' if f == 'timestamp' else 'DOUBLE'}" for f in RECORD_FIELDS) + ")")
-    for path in sorted(Path(folder).glob("*.fit")):
+    for path in sorted(Path(folder).rglob("*.fit")):
         frame = pd.DataFrame(_fitparse_records(str(path)))
         frame.insert(0, "file", path.name)
         con.execute("INSERT INTO samples SELECT * FROM frame")
@@ -69,7 +69,7 @@ def baseline(folder: str, db: str) -> None:
 
 def limit(folder: str) -> None:
     """(d) fitparse alone on every core, no DB: what parallel parsing can reach at best."""
-    files = [str(p) for p in sorted(Path(folder).glob("*.fit"))]
+    files = [str(p) for p in sorted(Path(folder).rglob("*.fit"))]
     with ProcessPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
         for _ in pool.map(_fitparse_records, files, chunksize=4):
             pass
@@ -84,7 +84,7 @@ def _runlift_parse(path: str) -> int:
 
 def parser_limit(folder: str) -> None:
     """(f) runlift's FIT parser alone on every core, no DB."""
-    files = [str(p) for p in sorted(Path(folder).glob("*.fit"))]
+    files = [str(p) for p in sorted(Path(folder).rglob("*.fit"))]
     with ProcessPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
         for _ in pool.map(_runlift_parse, files, chunksize=4):
             pass
@@ -99,14 +99,13 @@ def ingest_only(db: str, *paths: str) -> None:
 
 
 def scale(n: int, rounds: int) -> None:
-    from bench.fit_shift import DAY, ensure_shifted_archive, shifted
+    from bench.fast_archive import CACHE, ten_years
 
-    folder = ensure_shifted_archive(n)
+    archive = ten_years(CACHE / f"ten-years-{n}-runs-only", days=n, strength_days=0)
+    folder = archive.root / "runs"
     work = Path(tempfile.mkdtemp(prefix="runlift-scale-"))
     me = [sys.executable, __file__]
-    new = work / "new"
-    new.mkdir()
-    (new / "new.fit").write_bytes(shifted(sorted(folder.glob("*.fit"))[0].read_bytes(), (n + 7) * DAY))
+    new = next(iter(archive.next_runs.values())).parent
     rows: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ingest", "parsers", "one new", "re-sync")}
     try:
         for r in range(rounds):

@@ -52,6 +52,8 @@ DATE_COLUMNS = ("local_date", "date")
 # content hash): an activity's samples are known by their count, which costs a third of hashing
 # ten million of them.
 KNOWN_BY_COUNT = {"samples"}
+# Views whose rows change without a build touching an athlete (the log of every file ingested).
+LOGGED = {"ingest_log"}
 
 
 def analyst_dir(db: Path | str) -> Path:
@@ -185,8 +187,10 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             fresh = known is None or known.get("signature") != view.signature
             # new columns: every partition anew
             entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
-            entries[view.folder] = _publish_view(con, root / view.folder, view, athletes, entry, fresh, staging,
-                                                 result)
+            scope = None if view.name in LOGGED else athletes  # a log row of any athlete may be new
+            if known is not None and not fresh and scope is not None and not scope and view.athlete is not None:
+                continue  # a build that touched no athlete changed none of the athletes' rows
+            entries[view.folder] = _publish_view(con, root / view.folder, view, scope, entry, fresh, staging, result)
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
             del entries[gone]

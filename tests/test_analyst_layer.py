@@ -183,6 +183,10 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
         # the athletes set is the scope: a change of "you" is not looked at by a publish of "me"
         _flag(con, "you", date(2026, 5, 6), "new")
         assert publish(con, db, {"me"}).written == []
+        # a build that touched no athlete looks only at the ingest log (a file quarantined since)
+        assert publish(con, db, set()).written == []
+        con.execute("UPDATE main.ingest_log SET reason = 'x' WHERE athlete_id = 'you'")
+        assert publish(con, db, set()).written == [root / "ingest_log" / "athlete=you" / DATA_FILE]
         flag_file = root / "flags" / "athlete=you" / "year=2026" / DATA_FILE
         assert publish(con, db, {"you"}).written == [flag_file]
         # gone rows: the partition goes, with its folders

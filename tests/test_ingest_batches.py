@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from bench.fit_shift import DAY, shifted
+from bench.fast_archive import shift_fit
 from pipeline import commands, ingest, writer
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import IngestInterrupted
@@ -215,7 +215,7 @@ def test_ingest_memory_does_not_grow_with_the_files_ingested(tmp_path: Path) -> 
         inbox.mkdir()
         for i in range(n):  # distinct runs: the sample runs moved by whole multiples of their span
             copy, run = divmod(i, len(runs))
-            (inbox / f"run{i:03d}.fit").write_bytes(shifted(runs[run].read_bytes(), (copy + 1) * 100 * DAY))
+            (inbox / f"run{i:03d}.fit").write_bytes(shift_fit(runs[run].read_bytes(), (copy + 1) * 100 * 86_400))
         code = ("import resource, sys; from pathlib import Path; from pipeline import commands; "
                 "from pipeline.config import Config; from pipeline.ingest import in_processes; "
                 "commands.ingest(Path(sys.argv[1]), Config(), [Path(sys.argv[2])], "
