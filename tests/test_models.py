@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -164,3 +165,18 @@ def test_every_raw_column_is_described(tmp_path: Path) -> None:
                        "AND (comment IS NULL OR comment = '')").fetchall() == []
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND comment IS NULL"
                        ).fetchall() == [(0,)]
+
+
+def test_model_references_are_cached_between_processes(tmp_path: Path) -> None:
+    """A second process finds the run order without parsing the SQL (sqlglot never imported)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.models import discover; order = [m.name for m in discover()]; "
+            "print(','.join(order), 'sqlglot' in sys.modules)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    env=env, cwd=Path(__file__).resolve().parents[1]).stdout.split()
+                     for _ in range(2))
+    assert (first[1], second[1]) == ("True", "False") and first[0] == second[0]
+    assert (tmp_path / "runlift" / "sql-references.json").exists()
