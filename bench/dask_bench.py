@@ -61,12 +61,38 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-def ingest_once(config: Config, archive: Path, tmp: Path, tag: str) -> float:
+def ingest_once(config: Config, archive: Path, tmp: Path, tag: str, results: dict[str, str] | None = None) -> float:
+    """Seconds to ingest ``archive`` into a fresh DB; with ``results``, the DB is then built and
+    the digest of its rows and flags kept under ``tag`` (the engines must agree)."""
     db = tmp / f"{tag}-{time.monotonic_ns()}.duckdb"
     seconds, _ = timed(lambda: commands.ingest(db, config, [archive], refresh_models=False))
+    if results is not None:
+        commands.build(db, config, commands.today_for(config), full=True)
+        results[tag] = digest(db)
     for f in tmp.glob(f"{db.stem}*"):
-        f.unlink()
+        if f.is_file():
+            f.unlink()
     return seconds
+
+
+def digest(db: Path) -> str:
+    """Every raw table, the ingest log (but when each file was logged) and the flags, as counts and
+    order-free row hashes: two DBs with the same digest hold the same rows."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [f"raw.{t}" for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+            "AND table_type = 'BASE TABLE' AND table_name <> 'build_state' ORDER BY 1").fetchall()]
+        parts = []
+        for table in [*tables, "main.ingest_log", "main.flags"]:
+            cols = [c for (c,) in con.execute(f"SELECT column_name FROM information_schema.columns WHERE "
+                                              f"table_schema || '.' || table_name = '{table}' ORDER BY 1").fetchall()
+                    if c != "ingested_at"]
+            row = con.execute(f"SELECT count(*), sum(hash(row({', '.join(cols)})))::VARCHAR FROM {table}").fetchone()
+            parts.append(f"{table}:{row}")
+        return "; ".join(parts)
+    finally:
+        con.close()
 
 
 def parse_alone(address: str, jobs: list[Job]) -> tuple[float, list[Parsed]]:
@@ -130,9 +156,10 @@ def main() -> None:
             return base.model_copy(update={"engine": engine})
 
         engines = {"processes": base, "dask-1": on(one), "dask-2": on(two)}
-        for _ in range(args.rounds):
+        results: dict[str, str] = {}
+        for r in range(args.rounds):
             for name, config in engines.items():
-                times[name].append(ingest_once(config, archive, tmp, name))
+                times[name].append(ingest_once(config, archive, tmp, name, results if r == 0 else None))
             seconds, parsed = parse_alone(one.scheduler_address, jobs)
             parse_s.append(seconds)
             samples = samples_of(parsed)
@@ -141,6 +168,9 @@ def main() -> None:
     write_s = statistics.median(w[0] for w in writes)
     rows = writes[0][1]
 
+    same = len(set(results.values())) == 1
+    print(f"rows, ingest log and flags after a full build: {'the same on every engine' if same else 'DIFFER'}"
+          f" ({results['processes'].count(';') + 1} tables compared)")
     med = {k: statistics.median(v) for k, v in times.items()}
     per_worker_fps = len(jobs) / statistics.median(parse_s)
     writer_fps = len(jobs) / write_s

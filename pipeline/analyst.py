@@ -52,8 +52,10 @@ DATE_COLUMNS = ("local_date", "date")
 # content hash): an activity's samples are known by their count, which costs a third of hashing
 # ten million of them.
 KNOWN_BY_COUNT = {"samples"}
-# Views whose rows change without a build touching an athlete (the log of every file ingested).
-LOGGED = {"ingest_log"}
+# Views whose rows change without the build's models touching an athlete, looked at in full at
+# every publish: the log of every file ingested, and the flags (an ingest refreshes the models of
+# what it loaded; the next build's rules judge it, with nothing left for its models to touch).
+LOOKED_AT_IN_FULL = {"ingest_log", "flags"}
 
 
 def analyst_dir(db: Path | str) -> Path:
@@ -187,7 +189,7 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             fresh = known is None or known.get("signature") != view.signature
             # new columns: every partition anew
             entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
-            scope = None if view.name in LOGGED else athletes  # a log row of any athlete may be new
+            scope = None if view.name in LOOKED_AT_IN_FULL else athletes
             if known is not None and not fresh and scope is not None and not scope and view.athlete is not None:
                 continue  # a build that touched no athlete changed none of the athletes' rows
             entries[view.folder] = _publish_view(con, root / view.folder, view, scope, entry, fresh, staging, result)

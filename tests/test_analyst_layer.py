@@ -181,14 +181,18 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
     con = duckdb.connect(str(db))
     try:
         # the athletes set is the scope: a change of "you" is not looked at by a publish of "me"
-        _flag(con, "you", date(2026, 5, 6), "new")
+        con.execute("DELETE FROM raw.samples WHERE rowid = (SELECT min(s.rowid) FROM raw.samples AS s "
+                    "JOIN raw.activities AS a USING (activity_id) "
+                    "WHERE a.athlete_id = 'you' AND year(a.start_utc) = 2026)")
         assert publish(con, db, {"me"}).written == []
-        # a build that touched no athlete looks only at the ingest log (a file quarantined since)
-        assert publish(con, db, set()).written == []
+        assert publish(con, db, {"you"}).written == [root / "samples" / "athlete=you" / "year=2026" / DATA_FILE]
+        # ... but the flags and the ingest log are looked at whatever the scope, none too: a build's
+        # rules judge what an earlier ingest's model refresh already published
+        _flag(con, "you", date(2026, 5, 6), "new")
+        flag_file = root / "flags" / "athlete=you" / "year=2026" / DATA_FILE
+        assert publish(con, db, set()).written == [flag_file]
         con.execute("UPDATE main.ingest_log SET reason = 'x' WHERE athlete_id = 'you'")
         assert publish(con, db, set()).written == [root / "ingest_log" / "athlete=you" / DATA_FILE]
-        flag_file = root / "flags" / "athlete=you" / "year=2026" / DATA_FILE
-        assert publish(con, db, {"you"}).written == [flag_file]
         # gone rows: the partition goes, with its folders
         con.execute("DELETE FROM internal.rule_flags WHERE athlete_id = 'you'")
         gone = publish(con, db, {"you"})
