@@ -82,7 +82,8 @@ class Run:
 def timed(cmd: list[str], cwd: Path | None = None) -> Run:
     """Wall seconds and peak RSS (MiB, the largest process of the command's tree) of a command."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
+    # never this checkout's folder: another checkout's parse workers would import its `pipeline`
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd or tempfile.gettempdir(),
                             env={**os.environ, "PREFECT_API_URL": ""})
     assert proc.stderr is not None
     err = proc.stderr.read()
@@ -183,12 +184,19 @@ def measure(scenario: Scenario, checkouts: list[Checkout], rounds: int) -> None:
 
 
 def _check_runs(c: Checkout, db: Path, cfg: Path, runs: int) -> Run:
-    """Untimed: the ingest loaded every run (a figure over fewer would be no figure)."""
-    out = subprocess.run(c.cli(db, cfg, "sql", "--format", "csv",
-                               "select count(*) from activities where sport = 'running'"),
-                         capture_output=True, text=True, check=True).stdout.split()
-    if out[-1] != str(runs):
-        raise SystemExit(f"{c.label}: {db} holds {out[-1]} runs, expected {runs}")
+    """Untimed: the ingest loaded every run (a figure over fewer would be no figure). Read from the
+    DB file itself: an older checkout's `runlift sql` reads a snapshot only its build publishes."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM raw.activities WHERE sport = 'running'").fetchone()
+        held = int(row[0]) if row else 0
+        if held != runs:
+            log = con.execute("SELECT status, count(*), any_value(reason) FROM ingest_log GROUP BY ALL").fetchall()
+            raise SystemExit(f"{c.label}: {db} holds {held} runs, expected {runs}; ingest_log: {log}")
+    finally:
+        con.close()
     return Run(0.0, 0.0)
 
 
