@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.config import Config, check_exercise_aliases
 from pipeline.db import transaction
 from pipeline.exercises import canonical_names, unclassified_notice
+from pipeline.incremental import touched
 from pipeline.models import run_data_tests, run_models
 from pipeline.quality_signals import no_quality_signal
 from pipeline.rules import evaluate
@@ -70,6 +71,4 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date, full: boo
             con.unregister("_flags")
         run_data_tests(con, [m for m in models if m.name == "flags"])  # the view shows the new flags now
         notices = [line for notice in NOTICES for line in notice(con, config)]
-    partial = scope is not None and not scope.full
-    return BuildResult(as_of, flags, timings, notices, scope.athletes if scope and partial else None,
-                       scope.activities if scope and partial else None)
+    return BuildResult(as_of, flags, timings, notices, *touched(scope))

@@ -17,6 +17,7 @@ from pipeline.config import Config
 from pipeline.db import connect, connect_analyst, open_for_write, refuse_writes, transaction
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.flag_store import read_flags as read_flags  # its own module: `runlift flags` imports little
+from pipeline.incremental import touched
 from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
 from pipeline.models import build_models, models_built, run_models
 
@@ -56,7 +57,7 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
             with transaction(con):
                 _, scope = run_models(con, aliases=config.exercise_aliases)
             # `runlift sql` reads the analyst layer: it shows what the views show
-            publish(con, db, scope.athletes if scope is not None and not scope.full else None)
+            publish(con, db, touched(scope)[0])
         return summary
     finally:
         con.close()

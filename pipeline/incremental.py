@@ -52,6 +52,14 @@ class Scope:
     activities: set[str]
 
 
+def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None]:
+    """(athletes, activities) a build recomputed; None for each after a full build (or a given
+    list of models, all rebuilt)."""
+    if scope is None or scope.full:
+        return None, None
+    return scope.athletes, scope.activities
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, model_texts: list[str], aliases: Mapping[str, str] | None) -> str:
     """A hash of everything a build reads that is not raw data."""
     from pipeline.exercises import TABLE_PATH
