@@ -11,14 +11,16 @@ A build then recomputes
   or gone, and every activity of an athlete whose config changed;
 - every other model for the athletes those touch (their rolling windows run over the athlete's
   whole history, so the athlete is the unit), and for every athlete when the as-of date moved;
+  each model only for the kinds of change it reads (:data:`SOURCE_KINDS`, through every model it
+  reads): a new run leaves the strength models alone, a new day the models without the as-of date;
 - everything (``--full``) when the fingerprint differs or no build state exists.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -37,19 +39,49 @@ SCOPE_ATHLETES = "_rl_scope_athletes"
 SCOPE_ATHLETE_ACTIVITIES = "_rl_scope_athlete_activities"  # every activity of those athletes, now or before
 SCOPE_ATHLETE_SESSIONS = "_rl_scope_athlete_sessions"
 _NOW = ("_rl_now_activities", "_rl_now_sessions", "_rl_now_athletes")
+_BY_KIND = "_rl_kind_athletes"  # (kind of change, athlete it touched)
 TEMP_TABLES = (SCOPE_ACTIVITIES, CHANGED_ACTIVITIES, SCOPE_ATHLETES, SCOPE_ATHLETE_ACTIVITIES,
-               SCOPE_ATHLETE_SESSIONS, *_NOW)
+               SCOPE_ATHLETE_SESSIONS, _BY_KIND, *_NOW)
 
 CHUNK_SAMPLES = 1_000_000  # per-activity models run over about this many samples at a time
+
+# The kind of change each source a staging model may read is known by: the hash that covers it
+# (samples come with their activity), the as-of date, or None for the fingerprint (raw.rules).
+# A source not listed here counts as changed with any change.
+SOURCE_KINDS: dict[str, str | None] = {
+    "raw.activities": "activities", "raw.laps": "activities", "raw.samples": "activities",
+    "raw.strength_sessions": "sessions", "raw.strength_sets": "sessions",  # and internal.exercise_names
+    "raw.athletes": "athletes", "raw.races": "athletes",
+    "raw.build_state": "as_of",
+    "raw.rules": None,
+}
+KINDS = ("activities", "sessions", "athletes", "as_of")
+
+
+def kinds_read(sources: Collection[str]) -> frozenset[str]:
+    """The kinds of change that reach a model reading ``sources`` (every one it reads, through
+    the models it reads)."""
+    if any(s not in SOURCE_KINDS for s in sources):
+        return frozenset(KINDS)
+    return frozenset(k for k in (SOURCE_KINDS[s] for s in sources) if k is not None)
 
 
 @dataclass
 class Scope:
-    """What this build recomputes: ``full``, or the athletes and activities listed."""
+    """What this build recomputes: ``full``, or the athletes and activities listed; ``by_kind``:
+    the athletes each kind of change touched (see :func:`athlete_part`)."""
 
     full: bool
     athletes: set[str]
     activities: set[str]
+    by_kind: dict[str, set[str]] = field(default_factory=dict)
+    parts: dict[frozenset[str], str | None] = field(default_factory=dict)  # athlete_part's scope tables
+
+    def athletes_for(self, kinds: Collection[str]) -> set[str]:
+        """The athletes a model reading ``kinds`` of change is recomputed for."""
+        if self.full:
+            return self.athletes
+        return set().union(*(self.by_kind.get(k, set()) for k in kinds))
 
 
 def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None]:
@@ -114,6 +146,7 @@ def plan(con: duckdb.DuckDBPyConnection, fp: str, as_of_sql: str, full: bool) ->
     if full or last is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETES} AS SELECT athlete_id FROM {_NOW[2]}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED_ACTIVITIES} AS SELECT activity_id FROM {_NOW[0]}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_BY_KIND} (kind VARCHAR, athlete_id VARCHAR)")
     else:
         as_of_moved = bool(scalar(con, f"SELECT ({as_of_sql}) IS DISTINCT FROM ?", [last[1]]))
         # athletes whose config or races changed: every activity of theirs is recomputed
@@ -131,30 +164,58 @@ def plan(con: duckdb.DuckDBPyConnection, fp: str, as_of_sql: str, full: bool) ->
             UNION SELECT activity_id FROM {_NOW[0]} WHERE athlete_id IN (SELECT athlete_id FROM _rl_config_athletes)
             UNION SELECT activity_id FROM {SEEN_ACTIVITIES}
                 WHERE athlete_id IN (SELECT athlete_id FROM _rl_config_athletes)""")
-        everyone = f"SELECT athlete_id FROM {_NOW[2]} UNION " if as_of_moved else ""
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETES} AS
-            {everyone}
-            SELECT athlete_id FROM _rl_config_athletes
-            UNION SELECT now_athlete FROM _rl_changed WHERE now_athlete IS NOT NULL
-            UNION SELECT seen_athlete FROM _rl_changed WHERE seen_athlete IS NOT NULL
-            UNION SELECT unnest([n.athlete_id, o.athlete_id])  -- a session that moved: both athletes
-                FROM {_NOW[1]} AS n FULL JOIN {SEEN_SESSIONS} AS o USING (session_id)
-                WHERE n.h IS DISTINCT FROM o.h""")
-        con.execute(f"DELETE FROM {SCOPE_ATHLETES} WHERE athlete_id IS NULL")
+        everyone = f"UNION SELECT 'as_of', athlete_id FROM {_NOW[2]}" if as_of_moved else ""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {_BY_KIND} AS
+            SELECT * FROM (
+                SELECT 'athletes' AS kind, athlete_id FROM _rl_config_athletes
+                {everyone}
+                UNION SELECT 'activities', unnest([now_athlete, seen_athlete]) FROM _rl_changed
+                UNION SELECT 'sessions', unnest([n.athlete_id, o.athlete_id])  -- a session that moved: both
+                    FROM {_NOW[1]} AS n FULL JOIN {SEEN_SESSIONS} AS o USING (session_id)
+                    WHERE n.h IS DISTINCT FROM o.h)
+            WHERE athlete_id IS NOT NULL""")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETES} AS SELECT DISTINCT athlete_id FROM {_BY_KIND}")
         for t in ("_rl_config_athletes", "_rl_changed"):
             con.execute(f"DROP TABLE {t}")
-    seen = (f"UNION SELECT activity_id, athlete_id FROM {SEEN_ACTIVITIES}" if not full else "")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETE_ACTIVITIES} AS
-        SELECT activity_id FROM (SELECT activity_id, athlete_id FROM {_NOW[0]} {seen})
-        WHERE athlete_id IN (SELECT athlete_id FROM {SCOPE_ATHLETES})""")
-    seen = (f"UNION SELECT session_id, athlete_id FROM {SEEN_SESSIONS}" if not full else "")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETE_SESSIONS} AS
-        SELECT session_id FROM (SELECT session_id, athlete_id FROM {_NOW[1]} {seen})
-        WHERE athlete_id IN (SELECT athlete_id FROM {SCOPE_ATHLETES})""")
+    _athlete_rows(con, "", seen=not full)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_ACTIVITIES} (activity_id VARCHAR)")
     athletes = {r[0] for r in con.execute(f"SELECT DISTINCT athlete_id FROM {SCOPE_ATHLETES}").fetchall()}
     activities = {r[0] for r in con.execute(f"SELECT activity_id FROM {CHANGED_ACTIVITIES}").fetchall()}
-    return Scope(full, athletes, activities)
+    by_kind: dict[str, set[str]] = {}
+    for kind, athlete in con.execute(f"SELECT kind, athlete_id FROM {_BY_KIND}").fetchall():
+        by_kind.setdefault(kind, set()).add(athlete)
+    return Scope(full, athletes, activities, by_kind)
+
+
+def athlete_part(con: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[str]) -> str | None:
+    """The suffix of the scope tables (:func:`scope_filter`) of the athletes a model reading
+    ``kinds`` of change is recomputed for, made on first use; None: no athlete."""
+    if scope.full:
+        return ""
+    if kinds not in scope.parts:
+        athletes = scope.athletes_for(kinds)
+        if not athletes:
+            scope.parts[kinds] = None
+        elif athletes == scope.athletes:
+            scope.parts[kinds] = ""
+        else:
+            part = f"_{len(scope.parts)}"
+            listed = ", ".join(f"'{k}'" for k in sorted(kinds))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_ATHLETES}{part} AS "
+                        f"SELECT DISTINCT athlete_id FROM {_BY_KIND} WHERE kind IN ({listed})")
+            _athlete_rows(con, part, seen=True)
+            scope.parts[kinds] = part
+    return scope.parts[kinds]
+
+
+def _athlete_rows(con: duckdb.DuckDBPyConnection, part: str, seen: bool) -> None:
+    """The activities and sessions of the athletes in scope table ``part``, now or (``seen``) before."""
+    for table, key, now, before in ((SCOPE_ATHLETE_ACTIVITIES, "activity_id", _NOW[0], SEEN_ACTIVITIES),
+                                    (SCOPE_ATHLETE_SESSIONS, "session_id", _NOW[1], SEEN_SESSIONS)):
+        union = f"UNION SELECT {key}, athlete_id FROM {before}" if seen else ""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table}{part} AS
+            SELECT {key} FROM (SELECT {key}, athlete_id FROM {now} {union})
+            WHERE athlete_id IN (SELECT athlete_id FROM {SCOPE_ATHLETES}{part})""")
 
 
 def chunks(con: duckdb.DuckDBPyConnection) -> int:
@@ -167,9 +228,13 @@ def chunks(con: duckdb.DuckDBPyConnection) -> int:
     return int(scalar(con, "SELECT coalesce(max(chunk), 0) + 1 FROM _rl_chunks"))
 
 
-def select_chunk(con: duckdb.DuckDBPyConnection, chunk: int) -> None:
+def select_chunk(con: duckdb.DuckDBPyConnection, chunk: int | None) -> None:
+    """The scope of the per-activity models: one chunk, or (None) every changed activity."""
     con.execute(f"DELETE FROM {SCOPE_ACTIVITIES}")
-    con.execute(f"INSERT INTO {SCOPE_ACTIVITIES} SELECT activity_id FROM _rl_chunks WHERE chunk = ?", [chunk])
+    if chunk is None:
+        con.execute(f"INSERT INTO {SCOPE_ACTIVITIES} SELECT activity_id FROM {CHANGED_ACTIVITIES}")
+    else:
+        con.execute(f"INSERT INTO {SCOPE_ACTIVITIES} SELECT activity_id FROM _rl_chunks WHERE chunk = ?", [chunk])
 
 
 def record(con: duckdb.DuckDBPyConnection, fp: str, as_of_sql: str) -> None:
@@ -185,18 +250,22 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {SEEN_BUILD}")
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (*TEMP_TABLES, "_rl_chunks", "_rl_config_athletes", "_rl_changed"):
+def drop_temp(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    parts = [p for p in (scope.parts.values() if scope else ()) if p]
+    athlete_tables = (SCOPE_ATHLETES, SCOPE_ATHLETE_ACTIVITIES, SCOPE_ATHLETE_SESSIONS)
+    for t in (*TEMP_TABLES, "_rl_chunks", "_rl_config_athletes", "_rl_changed",
+              *(f"{t}{p}" for p in parts for t in athlete_tables)):
         con.execute(f"DROP TABLE IF EXISTS temp.main.{t}")
 
 
-def scope_filter(columns: set[str], mode: str) -> tuple[str, str] | None:
+def scope_filter(columns: set[str], mode: str, part: str = "") -> tuple[str, str] | None:
     """(key column, scope table) that restricts a relation with ``columns`` in ``mode``
-    ("activity": the chunk of activities; "athlete": the touched athletes), None: unrestricted."""
+    ("activity": the chunk of activities; "athlete": the touched athletes, of scope tables
+    ``part`` (:func:`athlete_part`)), None: unrestricted."""
     if mode == "activity":
         return ("activity_id", SCOPE_ACTIVITIES) if "activity_id" in columns else None
     for key, table in (("athlete_id", SCOPE_ATHLETES), ("activity_id", SCOPE_ATHLETE_ACTIVITIES),
                        ("session_id", SCOPE_ATHLETE_SESSIONS)):
         if key in columns:
-            return key, table
+            return key, table + part
     return None

@@ -49,6 +49,7 @@ class Model:
     description: str = ""
     columns: list[dict[str, Any]] = field(default_factory=list)
     depends_on: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)  # raw tables (and ingest_log) it reads itself
     incremental: str = "athlete"  # yml ``incremental: activity``: its rows depend on their activity alone
 
     @property
@@ -162,6 +163,7 @@ def _parse_models(texts: list[tuple[str, Path, str, str | None]]) -> list[Model]
             raise ModelError(f"model {path.stem}: incremental must be athlete or activity")
     for m, (bare, sources) in zip(models.values(), _cached_references([m.sql for m in models.values()]), strict=True):
         m.depends_on = bare & models.keys()
+        m.sources = sources
         if sources and m.layer != "staging":  # one place knows the raw layout: staging
             raise ModelError(f"model {m.name} ({m.layer}) reads {sorted(sources)[0]}; only staging models read sources")
     rank = {layer: i for i, layer in enumerate(LAYERS)}
@@ -251,13 +253,15 @@ def comment_sources(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> 
 
 def _data_tests(m: Model, relations: dict[str, str], source: str | None = None) -> list[tuple[str, str]]:
     """(test name, SQL counting offending rows) for each test in the model's yml, over the
-    model's relation or ``source`` (the rows an incremental build wrote)."""
+    model's relation or ``source`` (the rows an incremental build wrote). The tests of one row
+    at a time (not_null, accepted_values) are counts of one scan: ``count(*) FILTER (WHERE ...)``
+    over ``_t``, whose FROM the caller adds (:func:`run_data_tests`); the others are subqueries."""
     tests = []
     src = source or m.relation
     if m.unique_key:
         key = ", ".join(f'"{c}"' for c in m.unique_key)
         tests.append((f"grain({', '.join(m.unique_key)})",
-                      f"SELECT count(*) FROM (SELECT {key} FROM {src} GROUP BY {key} HAVING count(*) > 1)"))
+                      f"(SELECT count(*) FROM (SELECT {key} FROM {src} GROUP BY {key} HAVING count(*) > 1))"))
     for col in m.columns:
         c = f'"{col["name"]}"'
         for test in col.get("tests", []):
@@ -266,19 +270,20 @@ def _data_tests(m: Model, relations: dict[str, str], source: str | None = None) 
             kind, arg = (test, None) if isinstance(test, str) else next(iter(test.items()))
             name = f"{kind}({col['name']})"
             if kind == "unique":
-                sql = (f"SELECT count(*) FROM (SELECT {c} FROM {src} WHERE {c} IS NOT NULL "
-                       f"GROUP BY {c} HAVING count(*) > 1)")
+                if m.unique_key == [col["name"]]:  # the grain's test is stricter (a null key counts too)
+                    continue
+                sql = (f"(SELECT count(*) FROM (SELECT {c} FROM {src} WHERE {c} IS NOT NULL "
+                       f"GROUP BY {c} HAVING count(*) > 1))")
             elif kind == "not_null":
-                sql = f"SELECT count(*) FROM {src} WHERE {c} IS NULL"
+                sql = f"count(*) FILTER (WHERE _t.{c} IS NULL)"
             elif kind == "accepted_values":
                 values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in arg)
-                sql = (f"SELECT count(*) FROM {src} "
-                       f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})")
+                sql = f"count(*) FILTER (WHERE _t.{c} IS NOT NULL AND CAST(_t.{c} AS VARCHAR) NOT IN ({values}))"
             elif kind == "relationships":
                 to, fld = arg["to"], arg["field"]
                 to = relations.get(to, to)
-                sql = (f"SELECT count(*) FROM {src} WHERE {c} IS NOT NULL "
-                       f'AND {c} NOT IN (SELECT "{fld}" FROM {to})')
+                sql = (f"(SELECT count(*) FROM {src} WHERE {c} IS NOT NULL "
+                       f'AND {c} NOT IN (SELECT "{fld}" FROM {to}))')
             else:
                 raise ModelError(f"model {m.name}: unknown data test {kind!r}")
             tests.append((name, sql))
@@ -293,13 +298,17 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, models: list[Model],
     for m in models:
         if sources is not None and m.name not in sources:
             continue
-        tests = _data_tests(m, relations, sources[m.name] if sources is not None else None)
+        src = sources[m.name] if sources is not None else None
+        tests = _data_tests(m, relations, src)
         if not tests:
             continue
-        # one statement per model: a statement's own cost is most of a test's on small scopes
-        row = con.execute("SELECT " + ", ".join(f"({sql})" for _, sql in tests)).fetchone() or ()
+        # one statement per model, one scan for the row tests: a statement's (and a scan's) own
+        # cost is most of a test's on small scopes
+        # (count(*) first: one row, an aggregate, even for a model with subquery tests only)
+        row = con.execute("SELECT count(*), " + ", ".join(sql for _, sql in tests) + f" FROM {src or m.relation} AS _t"
+                          ).fetchone() or ()
         count += len(tests)
-        for (name, _), bad in zip(tests, row, strict=True):
+        for (name, _), bad in zip(tests, row[1:], strict=True):
             if bad:
                 raise ModelError(f"model {m.name}: data test {name} failed for {bad} row(s)")
     return count
@@ -353,27 +362,33 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
     models = models if models is not None else discover()
     timings = timings if timings is not None else {}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
-    _create_macros(con)
-    _load_derived_tables(con, aliases)
     scope: incremental.Scope | None = None
     if not (project and incremental.has_raw_layout(con)):
+        _create_macros(con)
+        _load_derived_tables(con, aliases)
         if incremental.has_raw_layout(con):
             incremental.forget(con)
         _build_all(con, models, timings)
     else:
         fp = incremental.fingerprint(con, [_model_text(m) for m in models], aliases)
         catalog = _catalog(con)
-        if not all((m.schema, m.name) in catalog for m in models):
+        if not all((m.schema, m.name) in catalog for m in models) or (INTERNAL_SCHEMA, "exercise_names") not in catalog:
             full = True
         # the build's temporary tables and views go with its transaction when it fails
         scope = incremental.plan(con, fp, "SELECT as_of FROM internal.stg_build", full)
+        # the macros and lookup tables depend on the fingerprint's files (and the sessions' names):
+        # the last build's are still in place when neither changed
+        if scope.full:
+            _create_macros(con)
+        if scope.full or scope.by_kind.get("sessions"):
+            _load_derived_tables(con, aliases)
         _build_scoped(con, models, timings, scope, catalog)
         incremental.record(con, fp, "SELECT as_of FROM internal.stg_build")
         if not scope.full:  # the rows this build wrote; the others passed when they were written
             t0 = time.perf_counter()
             run_data_tests(con, models, _written(con, models, scope))
             timings["(data tests)"] = time.perf_counter() - t0
-        incremental.drop_temp(con)
+        incremental.drop_temp(con, scope)
         if not scope.full:
             return models, scope
     t0 = time.perf_counter()
@@ -382,15 +397,29 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
     return models, scope
 
 
+def kinds_read(models: list[Model]) -> dict[str, frozenset[str]]:
+    """Per model (in run order), the kinds of change that reach it (:func:`incremental.kinds_read`
+    of every source it reads, itself or through the models it reads)."""
+    sources: dict[str, set[str]] = {}
+    for m in models:
+        sources[m.name] = set(m.sources).union(*(sources[d] for d in m.depends_on))
+    return {name: incremental.kinds_read(read) for name, read in sources.items()}
+
+
 def _written(con: duckdb.DuckDBPyConnection, models: list[Model], scope: incremental.Scope) -> dict[str, str]:
-    """Per model, the rows of the build's scope as a subquery (a model without a key column: all)."""
+    """Per model, the rows of the build's scope as a subquery (a model without a key column: all);
+    models the build left alone are not listed."""
     if not scope.athletes and not scope.activities:
         return {}
     columns = _columns(con)
+    kinds = kinds_read(models)
     sources = {}
     for m in models:
         mode = "activity" if m.incremental == "activity" and m.materialized == "table" else "athlete"
-        key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode)
+        part = incremental.athlete_part(con, scope, kinds[m.name]) if mode == "athlete" else ""
+        if (part is None) if mode == "athlete" else not scope.activities:
+            continue
+        key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode, part or "")
         if key is None:
             sources[m.name] = m.relation
             continue
@@ -430,14 +459,14 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
 
 
 def _scoped_views(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
-                  columns: dict[tuple[str, str], set[str]], mode: str) -> list[str]:
+                  columns: dict[tuple[str, str], set[str]], mode: str, part: str) -> list[str]:
     """A temporary view per model ``m`` reads, named like it (temp objects come first in DuckDB's
     search path) and holding only the rows of the build's scope; returns their names."""
     names = []
     database = scalar(con, "SELECT current_database()")  # temp has a schema main too: name the file's
     for dep in sorted(m.depends_on):
         d = by_name[dep]
-        where = incremental.scope_filter(columns.get((d.schema, d.name), set()), mode)
+        where = incremental.scope_filter(columns.get((d.schema, d.name), set()), mode, part)
         filt = f" WHERE {where[0]} IN (SELECT {where[0]} FROM temp.main.{where[1]})" if where else ""
         con.execute(f'CREATE OR REPLACE TEMP VIEW "{dep}" AS SELECT * FROM "{database}".{d.relation}{filt}')
         names.append(dep)
@@ -445,12 +474,12 @@ def _scoped_views(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, M
 
 
 def _run_scoped(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
-                columns: dict[tuple[str, str], set[str]], mode: str, create: bool) -> None:
-    """Insert (or with ``create``, create the table with) ``m``'s rows of the scope, its SELECT
-    reading the scoped views of its inputs."""
-    views = _scoped_views(con, m, by_name, columns, mode)
+                columns: dict[tuple[str, str], set[str]], mode: str, create: bool, part: str = "") -> None:
+    """Insert (or with ``create``, create the table with) ``m``'s rows of the scope (its athletes:
+    scope tables ``part``), its SELECT reading the scoped views of its inputs."""
+    views = _scoped_views(con, m, by_name, columns, mode, part)
     key = incremental.scope_filter(columns.get((m.schema, m.name), set()) if not create else
-                                   {c["name"] for c in m.columns}, mode)
+                                   {c["name"] for c in m.columns}, mode, part)
     body = m.sql.strip().rstrip(";")
     filt = f" WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{key[1]})" if key else ""
     try:
@@ -465,8 +494,8 @@ def _run_scoped(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Mod
 
 
 def _delete_scope(con: duckdb.DuckDBPyConnection, m: Model, columns: dict[tuple[str, str], set[str]],
-                  mode: str) -> None:
-    key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode)
+                  mode: str, part: str = "") -> None:
+    key = incremental.scope_filter(columns.get((m.schema, m.name), set()), mode, part)
     if key is None:  # a table no scope can split (none in the project): all of it is the scope
         con.execute(f"DELETE FROM {m.relation}")
         return
@@ -474,17 +503,33 @@ def _delete_scope(con: duckdb.DuckDBPyConnection, m: Model, columns: dict[tuple[
     con.execute(f"DELETE FROM {m.relation} WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{scope_table})")
 
 
+def _chunked(models: list[Model], per_activity: list[Model]) -> list[Model]:
+    """The per-activity models built in chunks of activities: those that read the samples (their
+    scans are what a build's memory would otherwise grow with) and what they read; the others
+    run once over every changed activity (a statement per chunk costs more than their rows)."""
+    by_name = {m.name: m for m in models}
+    reads_samples: dict[str, bool] = {}
+    for m in models:
+        reads_samples[m.name] = "raw.samples" in m.sources or any(reads_samples[d] for d in m.depends_on)
+    chunked = {m.name for m in per_activity if reads_samples[m.name]}
+    for m in reversed(per_activity):
+        if m.name in chunked:
+            chunked |= {d for d in m.depends_on if by_name[d] in per_activity}
+    return [m for m in per_activity if m.name in chunked]
+
+
 def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: dict[str, float],
                   scope: incremental.Scope, catalog: Catalog) -> None:
     """The project's build: views and the per-athlete tables afresh when ``scope.full``, else only
-    the scope's rows replaced; the per-activity tables in chunks of activities either way (their
-    sample scans are what a build's memory would otherwise grow with)."""
+    the scope's rows replaced, each table for the athletes the kinds of change it reads touched;
+    the per-activity tables for the changed activities (those over samples in chunks, either way)."""
     by_name = {m.name: m for m in models}
     per_activity = [m for m in models if m.incremental == "activity" and m.materialized == "table"]
     for m in per_activity:
         later = [d for d in m.depends_on if by_name[d].materialized == "table" and by_name[d] not in per_activity]
         if later:
             raise ModelError(f"model {m.name} is incremental by activity but reads {later[0]}, built per athlete")
+    chunked = _chunked(models, per_activity)
     internal = {m.name for m in models if m.schema != "main"}
     if scope.full:
         for m in models:
@@ -495,13 +540,12 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
                 _comment(con, m)
                 timings[m.name] = time.perf_counter() - t0
     columns = _columns(con)
-    n_chunks = incremental.chunks(con)
-    if not scope.full:
+    if not scope.full and scope.activities:
         for m in per_activity:
             _delete_scope(con, m, columns, "activity")
-    for chunk in range(n_chunks if (scope.activities or scope.full) else 0):
+    for chunk in range(incremental.chunks(con) if (scope.activities or scope.full) else 0):
         incremental.select_chunk(con, chunk)
-        for m in per_activity:
+        for m in chunked:
             t0 = time.perf_counter()
             create = scope.full and chunk == 0
             if create:
@@ -509,18 +553,26 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
             _run_scoped(con, m, by_name, columns, "activity", create)
             timings[m.name] = timings.get(m.name, 0.0) + time.perf_counter() - t0
     if scope.full:
-        for m in per_activity:
+        for m in chunked:
             _comment(con, m)
+    elif scope.activities:
+        incremental.select_chunk(con, None)
+    kinds = kinds_read(models)
     columns = _columns(con)
     for m in models:
-        if m.materialized == "view" or m in per_activity:
+        if m.materialized == "view" or m in chunked:
             continue
         t0 = time.perf_counter()
         if scope.full:
             _drop_other_kind(con, m, catalog)
             _create(con, m, _body(m, internal))
             _comment(con, m)
-        elif scope.athletes:
-            _delete_scope(con, m, columns, "athlete")
-            _run_scoped(con, m, by_name, columns, "athlete", create=False)
+        elif m in per_activity:
+            if scope.activities:
+                _run_scoped(con, m, by_name, columns, "activity", create=False)
+        else:
+            part = incremental.athlete_part(con, scope, kinds[m.name])
+            if part is not None:
+                _delete_scope(con, m, columns, "athlete", part)
+                _run_scoped(con, m, by_name, columns, "athlete", create=False, part=part)
         timings[m.name] = time.perf_counter() - t0

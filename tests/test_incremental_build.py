@@ -176,8 +176,10 @@ def test_a_new_file_touches_its_athlete_and_activities_only(tmp_path: Path) -> N
         first = pair.build(date(2026, 5, 4))
         assert first.touched_athletes is None  # no build before: a full one
         kept = _rowids(pair.inc, "ben")
+        ana_sets = _strength_rowids(pair.inc, "ana")
         pair.load("ana", "new", ana.activities[-1:], [])
         result = pair.build(date(2026, 5, 4))
+        assert ana_sets and _strength_rowids(pair.inc, "ana") == ana_sets  # a run leaves the strength models alone
         new_id = pair.inc.execute(
             "SELECT activity_id FROM raw.activities WHERE source_file LIKE '%/new.gpx'").fetchone()
         assert new_id is not None
@@ -208,6 +210,12 @@ def _rowids(con: duckdb.DuckDBPyConnection, athlete: str) -> dict[str, list[int]
         "daily_load": [r[0] for r in con.execute(
             "SELECT rowid FROM main.daily_load WHERE athlete_id = ? ORDER BY 1", [athlete]).fetchall()],
     }
+
+
+def _strength_rowids(con: duckdb.DuckDBPyConnection, athlete: str) -> list[int]:
+    return [r[0] for r in con.execute(
+        "SELECT x.rowid FROM main.strength_sets AS x JOIN raw.strength_sessions USING (session_id) "
+        "WHERE athlete_id = ? ORDER BY 1", [athlete]).fetchall()]
 
 
 def _late_session(sc: Scenario) -> StrengthSession:

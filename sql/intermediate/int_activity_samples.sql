@@ -13,23 +13,31 @@ with athletes as (
         case when sex = 'f' then 1.67 else 1.92 end as b
     from stg_athletes
 ),
+kept as (  -- a number per kept activity: the sorted pass partitions by it (an integer sorts in
+    -- half the time of the text id: this pass is most of a full build)
+    select a.activity_id, a.athlete_id, row_number() over (order by a.activity_id) as n
+    from stg_activities as a
+),
 gaps as (  -- seconds to the next sample from the epoch in microseconds (cheaper than an interval)
     select
-        s.activity_id,
+        s.n,
         s.heart_rate,
         s.speed_mps,
         lead(s.distance_m) over w - s.distance_m as next_m,
-        (lead(epoch_us(s.ts_utc)) over w - epoch_us(s.ts_utc)) / 1e6 as next_s,
+        (lead(s.us) over w - s.us) / 1e6 as next_s,
         case when s.heart_rate > 0 then
-            (lead(case when s.heart_rate > 0 then epoch_us(s.ts_utc) end ignore nulls) over w
-             - epoch_us(s.ts_utc)) / 1e6
+            (lead(case when s.heart_rate > 0 then s.us end ignore nulls) over w - s.us) / 1e6
         end as next_hr_s
-    from stg_samples as s
-    window w as (partition by s.activity_id order by s.ts_utc)
+    from (
+        select k.n, x.heart_rate, x.speed_mps, x.distance_m, epoch_us(x.ts_utc) as us
+        from stg_samples as x
+        join kept as k using (activity_id)
+    ) as s
+    window w as (partition by s.n order by s.us)
 ),
 per_sample as (
     select
-        g.activity_id,
+        g.n,
         g.heart_rate,
         least(coalesce(g.next_hr_s, 0), 30) as dt_hr_s,
         greatest(0, least(1, (g.heart_rate - ath.resting_hr) / (ath.hr_max - ath.resting_hr))) as hrr,
@@ -40,17 +48,23 @@ per_sample as (
         ath.threshold_hr,
         ath.threshold_pace_s_per_km
     from gaps as g
-    join stg_activities as a using (activity_id)
+    join kept as a using (n)
     join athletes as ath using (athlete_id)
+),
+sums as (
+    select
+        n,
+        count(*) filter (where heart_rate > 0) as hr_samples,
+        sum(dt_hr_s / 60.0 * hrr * k * exp(b * hrr)) filter (where heart_rate > 0) as trimp,
+        sum(dt_hr_s) filter (where heart_rate > 0 and heart_rate >= threshold_hr) / 60.0 as minutes_at_threshold,
+        sum(dt_hr_s) filter (where heart_rate > 0) as hr_seconds,
+        sum(dt_s) filter (where speed > 1.0) / 60.0 as moving_minutes,
+        sum(dt_s) filter (where speed > 1.0 and speed >= 1000.0 / threshold_pace_s_per_km) / 60.0
+            as minutes_at_threshold_pace
+    from per_sample
+    group by n
 )
-select
-    activity_id,
-    count(*) filter (where heart_rate > 0) as hr_samples,
-    sum(dt_hr_s / 60.0 * hrr * k * exp(b * hrr)) filter (where heart_rate > 0) as trimp,
-    sum(dt_hr_s) filter (where heart_rate > 0 and heart_rate >= threshold_hr) / 60.0 as minutes_at_threshold,
-    sum(dt_hr_s) filter (where heart_rate > 0) as hr_seconds,
-    sum(dt_s) filter (where speed > 1.0) / 60.0 as moving_minutes,
-    sum(dt_s) filter (where speed > 1.0 and speed >= 1000.0 / threshold_pace_s_per_km) / 60.0
-        as minutes_at_threshold_pace
-from per_sample
-group by activity_id
+select k.activity_id, s.hr_samples, s.trimp, s.minutes_at_threshold, s.hr_seconds, s.moving_minutes,
+       s.minutes_at_threshold_pace
+from sums as s
+join kept as k using (n)
