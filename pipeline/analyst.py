@@ -49,9 +49,12 @@ EXTRA_VIEWS = (("main", "ingest_log"), ("raw", "build_state"))
 PARENTS = {"activity_id": "activities", "session_id": "strength_sessions"}
 DATE_COLUMNS = ("local_date", "date")
 # A sample is stored once, with its activity, and never changed (an activity id is its file's
-# content hash): an activity's samples are known by their count, which costs a third of hashing
-# ten million of them.
-KNOWN_BY_COUNT = {"samples"}
+# content hash), and the writer counts an activity's samples into raw.activities.n_samples in the
+# same transaction: a samples partition is known by its activities' ids and counts, read from the
+# activities alone (the rows stg_samples shows: those of activities that are not duplicates),
+# where counting ten million samples took most of a one-new-file publish.
+KNOWN_BY_COUNT = {"samples": "SELECT activity_id AS _key, CAST(n_samples AS BIGINT) AS n FROM raw.activities "
+                             "WHERE duplicate_of IS NULL AND n_samples > 0"}
 # Views whose rows change without the build's models touching an athlete, looked at in full at
 # every publish: the log of every file ingested, and the flags (an ingest refreshes the models of
 # what it loaded; the next build's rules judge it, with nothing left for its models to touch).
@@ -215,12 +218,12 @@ def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athl
     if fresh or not schema_file.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
-    keyed, where = _keyed_query(view, athletes)
+    keyed = _keyed_query(view, athletes)
     hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
     in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
     changed = {p for p, h in hashes.items() if old.get(p) != h or not (folder / p).exists()}
     if changed:
-        _write_partitions(con, folder, view, keyed, where, changed, staging / view.folder, result)
+        _write_partitions(con, folder, view, keyed, changed, staging / view.folder, result)
     result.unchanged += len(hashes) - len(changed)
     for rel in sorted(in_scope - set(hashes)):
         _remove(folder, rel)
@@ -233,18 +236,20 @@ def _hash_query(view: View, athletes: set[str] | None) -> str:
     """Each partition's row count and the sum of its rows' hashes. Rows keyed through a parent
     (a sample through its activity) are summed per parent first: joining the few sums is cheaper
     than joining every sample."""
-    keyed, where = _keyed_query(view, athletes)
     if view.parent is None:
+        keyed = _keyed_query(view, athletes)
         return (f"SELECT _k_athlete, _k_year, count(*), sum(hash(row({_hashed(view, 'k')}))) "
-                f"FROM ({keyed}) AS k {where} GROUP BY ALL")
+                f"FROM ({keyed}) AS k GROUP BY ALL")
     key, parent = view.parent
-    content = (f"hash(v.{_ident(key)}, count(*))::HUGEINT" if view.name in KNOWN_BY_COUNT
-               else f"sum(hash(row({_hashed(view, 'v')})))")
-    sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, {content} AS h "
-            f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
+    if view.name in KNOWN_BY_COUNT:
+        sums = f"SELECT _key, n, hash(_key, n)::HUGEINT AS h FROM ({KNOWN_BY_COUNT[view.name]}) AS c"
+    else:
+        sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, sum(hash(row({_hashed(view, 'v')}))) AS h "
+                f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
     keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, coalesce({view.year}, '') AS _k_year, n, h "
-            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key")
-    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k {where} GROUP BY ALL"
+            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key "
+            f"{_athlete_filter(view, athletes)}")
+    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k GROUP BY ALL"
 
 
 def _hashed(view: View, alias: str) -> str:
@@ -256,19 +261,25 @@ def _hashed(view: View, alias: str) -> str:
                      else f"{alias}.{_ident(c)}" for c, t in view.columns)
 
 
-def _keyed_query(view: View, athletes: set[str] | None) -> tuple[str, str]:
+def _keyed_query(view: View, athletes: set[str] | None) -> str:
     """The view's rows with their partition keys ``_k_athlete``, ``_k_year`` ('' for null), and
     the WHERE clause that keeps the athletes asked for."""
     athlete = f"coalesce({view.athlete}, '')" if view.athlete else "''"
     year = f"coalesce({view.year}, '')" if view.year else "''"
     keyed = f"SELECT {_columns(view, 'v')}, {athlete} AS _k_athlete, {year} AS _k_year FROM {view.source}"
+    return keyed + " " + _athlete_filter(view, athletes)
+
+
+def _athlete_filter(view: View, athletes: set[str] | None) -> str:
+    """The WHERE clause keeping the athletes asked for (and the rows without one), on the view's
+    own athlete column, so DuckDB filters in the scan (a club's other athletes are never hashed)."""
     if athletes is None or view.athlete is None:
-        return keyed, ""
+        return ""
     listed = ", ".join(_sql_string(a) for a in sorted(athletes))
-    return keyed, f"WHERE _k_athlete IN ({listed or 'NULL'}, '')"
+    return f"WHERE ({view.athlete} IN ({listed or 'NULL'}) OR {view.athlete} IS NULL)"
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str, where: str,
+def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str,
                       changed: set[str], staging: Path, result: PublishResult) -> None:
     """Write the changed partitions beside their place and rename each into it (the same file
     system, so the rename is atomic): a COPY each when they are few (what a build of new files
@@ -280,12 +291,12 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy(con, f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
-                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
+                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}{_parents_in(view, athlete, year)}",
+                  target)
             result.written.append(target)
         return
     pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)})" for a, y in sorted(by_key))
-    filtered = (f"SELECT * FROM ({keyed}) AS k {where} {'AND' if where else 'WHERE'} "
-                f"(_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))")
+    filtered = f"SELECT * FROM ({keyed}) AS k WHERE (_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))"
     staging.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_athlete, _k_year))")
     for (athlete, year), rel in sorted(by_key.items()):
@@ -300,6 +311,16 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
             _copy(con, f"SELECT * FROM read_parquet([{listed}])", staged)
         os.replace(staged, target)
         result.written.append(target)
+
+
+def _parents_in(view: View, athlete: str, year: str) -> str:
+    """For rows keyed through a parent, the parents of one partition as a semi-join on the rows'
+    own key: DuckDB then reads one partition's samples, not every sample joined to its activity."""
+    if view.parent is None or not athlete:
+        return ""
+    key, parent = view.parent
+    return (f" AND k.{_ident(key)} IN (SELECT p.{_ident(key)} FROM main.{_ident(parent)} AS p "
+            f"WHERE p.athlete_id = {_sql_string(athlete)} AND coalesce({view.year}, '') = {_sql_string(year)})")
 
 
 def _key(view: View, rel: str) -> tuple[str, str]:
