@@ -1,7 +1,8 @@
 """The analyst layer: every documented view as Parquet partitions, and a small catalog over them.
 
-``x.duckdb`` publishes ``x.analyst/<view>/athlete=<id>/year=<yyyy>/data.parquet`` (per athlete
-only for views without a date, one ``data.parquet`` for views without an athlete) and the
+``x.duckdb`` publishes ``x.analyst/<view>/athlete=<id>/year=<yyyy>/data.parquet`` (samples per
+month too, ``.../year=<yyyy>/month=<mm>/``: a new run rewrites a month of them, not a year; per
+athlete only for views without a date, one ``data.parquet`` for views without an athlete) and the
 catalog ``x.analyst.duckdb``: views with the live names, columns and comments over the Parquet
 globs, in an older storage format, so `runlift sql`, the DuckDB CLI, pandas or polars read it
 while the writer runs, and the live DB is never copied whole.
@@ -82,7 +83,7 @@ class View:
     columns: list[tuple[str, str]]  # (name, DuckDB type) as in the live DB
     source: str  # FROM clause; the view's rows are ``v``
     athlete: str | None  # SQL of the athlete key, None: not partitioned
-    year: str | None  # SQL of the year key, None: per athlete only
+    year: str | None  # SQL of the folders below the athlete's ("year=2026"), None: per athlete only
     stored: bool  # a table (a materialized model's computed values), not a view over stored rows
     parent: tuple[str, str] | None = None  # (key column, view) the keys come from, joined as ``p``
 
@@ -101,10 +102,7 @@ class View:
     def rel_path(self, athlete: str | None, year: str | None) -> str:
         if self.athlete is None:
             return DATA_FILE
-        part = f"athlete={athlete or NULL_KEY}/"
-        if self.year is not None:
-            part += f"year={year or NULL_KEY}/"
-        return part + DATA_FILE
+        return f"athlete={athlete or NULL_KEY}/" + (f"{year}/" if self.year is not None else "") + DATA_FILE
 
 
 @dataclass
@@ -141,18 +139,19 @@ def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) ->
     if key is not None:
         # a left join: a row whose parent is missing still gets published (in the null partition)
         source += f" LEFT JOIN main.{_ident(PARENTS[key])} AS p ON p.{key} = v.{key}"
-        # the parent's athlete and year: a sample's are its activity's
-        return View(schema, name, cols, source, "p.athlete_id", "CAST(year(p.local_date) AS VARCHAR)", stored,
-                    (key, PARENTS[key]))
+        # the parent's athlete and year (and month, for samples: a new run rewrites a month of them)
+        folders = (f"strftime(p.local_date, 'year=%Y/month=%m'), 'year={NULL_KEY}/month={NULL_KEY}'"
+                   if name in KNOWN_BY_COUNT else f"'year=' || year(p.local_date), 'year={NULL_KEY}'")
+        return View(schema, name, cols, source, "p.athlete_id", f"coalesce({folders})", stored, (key, PARENTS[key]))
     if "athlete_id" not in names:
         return View(schema, name, cols, source, None, None, stored)
     date = next((c for c in DATE_COLUMNS if c in names), None)
     if name == "ingest_log":  # a log, not dated data: per athlete only
         year = None
     elif date is not None:
-        year = f"CAST(year(v.{_ident(date)}) AS VARCHAR)"
+        year = f"coalesce('year=' || year(v.{_ident(date)}), 'year={NULL_KEY}')"
     elif "iso_week" in names:
-        year = "left(v.iso_week, 4)"
+        year = f"coalesce('year=' || left(v.iso_week, 4), 'year={NULL_KEY}')"
     else:
         year = None
     return View(schema, name, cols, source, "v.athlete_id", year, stored)
@@ -246,7 +245,7 @@ def _hash_query(view: View, athletes: set[str] | None) -> str:
     else:
         sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, sum(hash(row({_hashed(view, 'v')}))) AS h "
                 f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
-    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, coalesce({view.year}, '') AS _k_year, n, h "
+    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, {view.year} AS _k_year, n, h "
             f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key "
             f"{_athlete_filter(view, athletes)}")
     return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k GROUP BY ALL"
@@ -262,10 +261,10 @@ def _hashed(view: View, alias: str) -> str:
 
 
 def _keyed_query(view: View, athletes: set[str] | None) -> str:
-    """The view's rows with their partition keys ``_k_athlete``, ``_k_year`` ('' for null), and
-    the WHERE clause that keeps the athletes asked for."""
+    """The view's rows with their partition keys ``_k_athlete`` ('' for null) and ``_k_year`` (the
+    folders below the athlete's), kept to the athletes asked for."""
     athlete = f"coalesce({view.athlete}, '')" if view.athlete else "''"
-    year = f"coalesce({view.year}, '')" if view.year else "''"
+    year = view.year or "''"
     keyed = f"SELECT {_columns(view, 'v')}, {athlete} AS _k_athlete, {year} AS _k_year FROM {view.source}"
     return keyed + " " + _athlete_filter(view, athletes)
 
@@ -295,12 +294,16 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
                   target)
             result.written.append(target)
         return
-    pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)})" for a, y in sorted(by_key))
-    filtered = f"SELECT * FROM ({keyed}) AS k WHERE (_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))"
+    # staged by the partition's number: a key's characters never reach a folder name DuckDB makes
+    keys = sorted(by_key)
+    pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)}, {i})" for i, (a, y) in enumerate(keys))
+    filtered = (f"SELECT k.* EXCLUDE (_k_athlete, _k_year), c.i AS _k_i FROM ({keyed}) AS k "
+                f"JOIN (VALUES {pairs}) AS c(a, y, i) ON k._k_athlete = c.a AND k._k_year = c.y")
     staging.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_athlete, _k_year))")
-    for (athlete, year), rel in sorted(by_key.items()):
-        parts = sorted((staging / f"_k_athlete={athlete}" / f"_k_year={year}").glob("*.parquet"))
+    con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_i))")
+    for i, key in enumerate(keys):
+        rel = by_key[key]
+        parts = sorted((staging / f"_k_i={i}").glob("*.parquet"))
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if len(parts) == 1:
@@ -320,12 +323,16 @@ def _parents_in(view: View, athlete: str, year: str) -> str:
         return ""
     key, parent = view.parent
     return (f" AND k.{_ident(key)} IN (SELECT p.{_ident(key)} FROM main.{_ident(parent)} AS p "
-            f"WHERE p.athlete_id = {_sql_string(athlete)} AND coalesce({view.year}, '') = {_sql_string(year)})")
+            f"WHERE p.athlete_id = {_sql_string(athlete)} AND {view.year} = {_sql_string(year)})")
 
 
 def _key(view: View, rel: str) -> tuple[str, str]:
-    parts = dict(p.split("=", 1) for p in rel.split("/")[:-1])
-    return tuple("" if parts.get(k, "") == NULL_KEY else parts.get(k, "") for k in ("athlete", "year"))  # type: ignore[return-value]
+    """(``_k_athlete``, ``_k_year``) of a partition's path."""
+    folders = rel.split("/")[:-1]
+    if not folders:
+        return "", ""
+    athlete = folders[0].removeprefix("athlete=")
+    return ("" if athlete == NULL_KEY else athlete), "/".join(folders[1:])
 
 
 def _in_scope(rel: str, athletes: set[str] | None) -> bool:

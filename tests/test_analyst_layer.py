@@ -102,10 +102,15 @@ def test_partitions_are_per_athlete_and_year(club: tuple[Path, Config]) -> None:
     db, _ = club
     root = analyst_dir(db)
     files = {p.relative_to(root).as_posix() for p in root.rglob(DATA_FILE)}
-    for view in ("activities", "samples", "daily_load", "weekly_load"):
+    for view in ("activities", "daily_load", "weekly_load"):
         assert {f for f in files if f.startswith(f"{view}/")} == {
             f"{view}/athlete=me/year=2026/{DATA_FILE}", f"{view}/athlete=you/year=2025/{DATA_FILE}",
             f"{view}/athlete=you/year=2026/{DATA_FILE}"}, view
+    # samples per month as well: a new run rewrites a month of them (the sample data: Aug-Oct 2026)
+    assert {f for f in files if f.startswith("samples/")} == {
+        *(f"samples/athlete=me/year=2026/month={m}/{DATA_FILE}" for m in ("08", "09", "10")),
+        f"samples/athlete=you/year=2025/month=11/{DATA_FILE}", f"samples/athlete=you/year=2026/month=05/{DATA_FILE}",
+        f"samples/athlete=you/year=2026/month=09/{DATA_FILE}"}
     assert {f for f in files if f.startswith("ingest_log/")} == {
         f"ingest_log/athlete=me/{DATA_FILE}", f"ingest_log/athlete=you/{DATA_FILE}"}  # no date: per athlete
     assert {f for f in files if f.startswith("raw.build_state/")} == {f"raw.build_state/{DATA_FILE}"}
@@ -185,7 +190,8 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
         con.execute("UPDATE raw.activities SET duplicate_of = 'x' WHERE activity_id = (SELECT min(activity_id) "
                     "FROM raw.activities WHERE athlete_id = 'you' AND year(start_utc) = 2026)")
         assert publish(con, db, {"me"}).written == []
-        assert publish(con, db, {"you"}).written == [root / "samples" / "athlete=you" / "year=2026" / DATA_FILE]
+        may = root / "samples" / "athlete=you" / "year=2026" / "month=05" / DATA_FILE
+        assert publish(con, db, {"you"}).written == [may]
         # ... but the flags and the ingest log are looked at whatever the scope, none too: a build's
         # rules judge what an earlier ingest's model refresh already published
         _flag(con, "you", date(2026, 5, 6), "new")
@@ -242,11 +248,12 @@ def test_samples_are_known_by_their_activities_counts(club: tuple[Path, Config])
     manifest = json.loads((analyst_dir(db) / "manifest.json").read_text())["views"]["samples"]["partitions"]
     with duckdb.connect(str(db), read_only=True) as con:
         counted = con.execute(
-            "SELECT a.athlete_id, CAST(year(a.local_date) AS VARCHAR), sum(n), sum(hash(s.activity_id, n)::HUGEINT) "
+            "SELECT a.athlete_id, strftime(a.local_date, 'year=%Y/month=%m'), sum(n), "
+            "sum(hash(s.activity_id, n)::HUGEINT) "
             "FROM (SELECT activity_id, count(*) AS n FROM samples GROUP BY ALL) AS s "
             "JOIN activities AS a USING (activity_id) GROUP BY ALL").fetchall()
-    assert len(counted) == 3 and sum(n for _, _, n, _ in counted) > 100_000
-    assert manifest == {f"athlete={a}/year={y}/{DATA_FILE}": f"{n}:{h}" for a, y, n, h in counted}
+    assert len(counted) == 6 and sum(n for _, _, n, _ in counted) > 100_000
+    assert manifest == {f"athlete={a}/{y}/{DATA_FILE}": f"{n}:{h}" for a, y, n, h in counted}
 
 
 READER = """
