@@ -290,9 +290,9 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
         for (athlete, year), rel in sorted(by_key.items()):
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _copy(con, f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
-                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}{_parents_in(view, athlete, year)}",
-                  target)
+            _copy(con, _parents_in(view, athlete, year) or
+                  f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
+                  f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
             result.written.append(target)
         return
     # staged by the partition's number: a key's characters never reach a folder name DuckDB makes
@@ -323,13 +323,15 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
         result.written.append(target)
 
 
-def _parents_in(view: View, athlete: str, year: str) -> str:
-    """For rows keyed through a parent, the parents of one partition as a semi-join on the rows'
-    own key: DuckDB then reads one partition's samples, not every sample joined to its activity."""
+def _parents_in(view: View, athlete: str, year: str) -> str | None:
+    """For rows keyed through a parent, one partition's rows as those whose parent has its keys (a
+    semi-join, no join): DuckDB then reads one month's samples, not every sample joined to its
+    activity. None for the other views and for rows without a parent."""
     if view.parent is None or not athlete:
-        return ""
+        return None
     key, parent = view.parent
-    return (f" AND k.{_ident(key)} IN (SELECT p.{_ident(key)} FROM main.{_ident(parent)} AS p "
+    return (f"SELECT {_columns(view, 'v')} FROM {view.relation} AS v WHERE v.{_ident(key)} IN "
+            f"(SELECT p.{_ident(key)} FROM main.{_ident(parent)} AS p "
             f"WHERE p.athlete_id = {_sql_string(athlete)} AND {view.year} = {_sql_string(year)})")
 
 
