@@ -1,7 +1,8 @@
 """The analyst layer: every documented view as Parquet partitions, and a small catalog over them.
 
-``x.duckdb`` publishes ``x.analyst/<view>/athlete=<id>/year=<yyyy>/data.parquet`` (per athlete
-only for views without a date, one ``data.parquet`` for views without an athlete) and the
+``x.duckdb`` publishes ``x.analyst/<view>/athlete=<id>/year=<yyyy>/data.parquet`` (samples per
+month too, ``.../year=<yyyy>/month=<mm>/``: a new run rewrites a month of them, not a year; per
+athlete only for views without a date, one ``data.parquet`` for views without an athlete) and the
 catalog ``x.analyst.duckdb``: views with the live names, columns and comments over the Parquet
 globs, in an older storage format, so `runlift sql`, the DuckDB CLI, pandas or polars read it
 while the writer runs, and the live DB is never copied whole.
@@ -43,15 +44,19 @@ PUBLISH_MEMORY_LIMIT = "256MB"
 # Up to this many changed partitions of a view are written a COPY each: ten years of samples this
 # way took 11.7 s and 206 MB, one partitioned COPY under the limit 39 s and 393 MB (2 busy cores)
 FEW_PARTITIONS = 16
+MAX_OPEN_FILES = 2_000  # partitions a partitioned COPY keeps open at most
 # Views beyond the marts that the README lists for analysts.
 EXTRA_VIEWS = (("main", "ingest_log"), ("raw", "build_state"))
 # Views without athlete_id get theirs (and their year) from the row they belong to.
 PARENTS = {"activity_id": "activities", "session_id": "strength_sessions"}
 DATE_COLUMNS = ("local_date", "date")
 # A sample is stored once, with its activity, and never changed (an activity id is its file's
-# content hash): an activity's samples are known by their count, which costs a third of hashing
-# ten million of them.
-KNOWN_BY_COUNT = {"samples"}
+# content hash), and the writer counts an activity's samples into raw.activities.n_samples in the
+# same transaction: a samples partition is known by its activities' ids and counts, read from the
+# activities alone (the rows stg_samples shows: those of activities that are not duplicates),
+# where counting ten million samples took most of a one-new-file publish.
+KNOWN_BY_COUNT = {"samples": "SELECT activity_id AS _key, CAST(n_samples AS BIGINT) AS n FROM raw.activities "
+                             "WHERE duplicate_of IS NULL AND n_samples > 0"}
 # Views whose rows change without the build's models touching an athlete, looked at in full at
 # every publish: the log of every file ingested, and the flags (an ingest refreshes the models of
 # what it loaded; the next build's rules judge it, with nothing left for its models to touch).
@@ -79,7 +84,7 @@ class View:
     columns: list[tuple[str, str]]  # (name, DuckDB type) as in the live DB
     source: str  # FROM clause; the view's rows are ``v``
     athlete: str | None  # SQL of the athlete key, None: not partitioned
-    year: str | None  # SQL of the year key, None: per athlete only
+    year: str | None  # SQL of the folders below the athlete's ("year=2026"), None: per athlete only
     stored: bool  # a table (a materialized model's computed values), not a view over stored rows
     parent: tuple[str, str] | None = None  # (key column, view) the keys come from, joined as ``p``
 
@@ -98,10 +103,7 @@ class View:
     def rel_path(self, athlete: str | None, year: str | None) -> str:
         if self.athlete is None:
             return DATA_FILE
-        part = f"athlete={athlete or NULL_KEY}/"
-        if self.year is not None:
-            part += f"year={year or NULL_KEY}/"
-        return part + DATA_FILE
+        return f"athlete={athlete or NULL_KEY}/" + (f"{year}/" if self.year is not None else "") + DATA_FILE
 
 
 @dataclass
@@ -138,18 +140,19 @@ def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) ->
     if key is not None:
         # a left join: a row whose parent is missing still gets published (in the null partition)
         source += f" LEFT JOIN main.{_ident(PARENTS[key])} AS p ON p.{key} = v.{key}"
-        # the parent's athlete and year: a sample's are its activity's
-        return View(schema, name, cols, source, "p.athlete_id", "CAST(year(p.local_date) AS VARCHAR)", stored,
-                    (key, PARENTS[key]))
+        # the parent's athlete and year (and month, for samples: a new run rewrites a month of them)
+        folders = (f"strftime(p.local_date, 'year=%Y/month=%m'), 'year={NULL_KEY}/month={NULL_KEY}'"
+                   if name in KNOWN_BY_COUNT else f"'year=' || year(p.local_date), 'year={NULL_KEY}'")
+        return View(schema, name, cols, source, "p.athlete_id", f"coalesce({folders})", stored, (key, PARENTS[key]))
     if "athlete_id" not in names:
         return View(schema, name, cols, source, None, None, stored)
     date = next((c for c in DATE_COLUMNS if c in names), None)
     if name == "ingest_log":  # a log, not dated data: per athlete only
         year = None
     elif date is not None:
-        year = f"CAST(year(v.{_ident(date)}) AS VARCHAR)"
+        year = f"coalesce('year=' || year(v.{_ident(date)}), 'year={NULL_KEY}')"
     elif "iso_week" in names:
-        year = "left(v.iso_week, 4)"
+        year = f"coalesce('year=' || left(v.iso_week, 4), 'year={NULL_KEY}')"
     else:
         year = None
     return View(schema, name, cols, source, "v.athlete_id", year, stored)
@@ -215,12 +218,12 @@ def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athl
     if fresh or not schema_file.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
-    keyed, where = _keyed_query(view, athletes)
+    keyed = _keyed_query(view, athletes)
     hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
     in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
     changed = {p for p, h in hashes.items() if old.get(p) != h or not (folder / p).exists()}
     if changed:
-        _write_partitions(con, folder, view, keyed, where, changed, staging / view.folder, result)
+        _write_partitions(con, folder, view, keyed, changed, staging / view.folder, result)
     result.unchanged += len(hashes) - len(changed)
     for rel in sorted(in_scope - set(hashes)):
         _remove(folder, rel)
@@ -233,18 +236,20 @@ def _hash_query(view: View, athletes: set[str] | None) -> str:
     """Each partition's row count and the sum of its rows' hashes. Rows keyed through a parent
     (a sample through its activity) are summed per parent first: joining the few sums is cheaper
     than joining every sample."""
-    keyed, where = _keyed_query(view, athletes)
     if view.parent is None:
+        keyed = _keyed_query(view, athletes)
         return (f"SELECT _k_athlete, _k_year, count(*), sum(hash(row({_hashed(view, 'k')}))) "
-                f"FROM ({keyed}) AS k {where} GROUP BY ALL")
+                f"FROM ({keyed}) AS k GROUP BY ALL")
     key, parent = view.parent
-    content = (f"hash(v.{_ident(key)}, count(*))::HUGEINT" if view.name in KNOWN_BY_COUNT
-               else f"sum(hash(row({_hashed(view, 'v')})))")
-    sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, {content} AS h "
-            f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
-    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, coalesce({view.year}, '') AS _k_year, n, h "
-            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key")
-    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k {where} GROUP BY ALL"
+    if view.name in KNOWN_BY_COUNT:
+        sums = f"SELECT _key, n, hash(_key, n)::HUGEINT AS h FROM ({KNOWN_BY_COUNT[view.name]}) AS c"
+    else:
+        sums = (f"SELECT v.{_ident(key)} AS _key, count(*) AS n, sum(hash(row({_hashed(view, 'v')}))) AS h "
+                f"FROM {view.relation} AS v GROUP BY v.{_ident(key)}")
+    keys = (f"SELECT coalesce({view.athlete}, '') AS _k_athlete, {view.year} AS _k_year, n, h "
+            f"FROM ({sums}) AS s LEFT JOIN main.{_ident(parent)} AS p ON p.{_ident(key)} = s._key "
+            f"{_athlete_filter(view, athletes)}")
+    return f"SELECT _k_athlete, _k_year, sum(n), sum(h) FROM ({keys}) AS k GROUP BY ALL"
 
 
 def _hashed(view: View, alias: str) -> str:
@@ -256,19 +261,25 @@ def _hashed(view: View, alias: str) -> str:
                      else f"{alias}.{_ident(c)}" for c, t in view.columns)
 
 
-def _keyed_query(view: View, athletes: set[str] | None) -> tuple[str, str]:
-    """The view's rows with their partition keys ``_k_athlete``, ``_k_year`` ('' for null), and
-    the WHERE clause that keeps the athletes asked for."""
+def _keyed_query(view: View, athletes: set[str] | None) -> str:
+    """The view's rows with their partition keys ``_k_athlete`` ('' for null) and ``_k_year`` (the
+    folders below the athlete's), kept to the athletes asked for."""
     athlete = f"coalesce({view.athlete}, '')" if view.athlete else "''"
-    year = f"coalesce({view.year}, '')" if view.year else "''"
+    year = view.year or "''"
     keyed = f"SELECT {_columns(view, 'v')}, {athlete} AS _k_athlete, {year} AS _k_year FROM {view.source}"
+    return keyed + " " + _athlete_filter(view, athletes)
+
+
+def _athlete_filter(view: View, athletes: set[str] | None) -> str:
+    """The WHERE clause keeping the athletes asked for (and the rows without one), on the view's
+    own athlete column, so DuckDB filters in the scan (a club's other athletes are never hashed)."""
     if athletes is None or view.athlete is None:
-        return keyed, ""
+        return ""
     listed = ", ".join(_sql_string(a) for a in sorted(athletes))
-    return keyed, f"WHERE _k_athlete IN ({listed or 'NULL'}, '')"
+    return f"WHERE ({view.athlete} IN ({listed or 'NULL'}) OR {view.athlete} IS NULL)"
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str, where: str,
+def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str,
                       changed: set[str], staging: Path, result: PublishResult) -> None:
     """Write the changed partitions beside their place and rename each into it (the same file
     system, so the rename is atomic): a COPY each when they are few (what a build of new files
@@ -279,17 +290,27 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
         for (athlete, year), rel in sorted(by_key.items()):
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            _copy(con, f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
-                       f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
+            _copy(con, _parents_in(view, athlete, year) or
+                  f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
+                  f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
             result.written.append(target)
         return
-    pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)})" for a, y in sorted(by_key))
-    filtered = (f"SELECT * FROM ({keyed}) AS k {where} {'AND' if where else 'WHERE'} "
-                f"(_k_athlete, _k_year) IN (SELECT * FROM (VALUES {pairs}))")
+    # staged by the partition's number: a key's characters never reach a folder name DuckDB makes
+    keys = sorted(by_key)
+    pairs = ", ".join(f"({_sql_string(a)}, {_sql_string(y)}, {i})" for i, (a, y) in enumerate(keys))
+    filtered = (f"SELECT k.* EXCLUDE (_k_athlete, _k_year), c.i AS _k_i FROM ({keyed}) AS k "
+                f"JOIN (VALUES {pairs}) AS c(a, y, i) ON k._k_athlete = c.a AND k._k_year = c.y")
     staging.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_athlete, _k_year))")
-    for (athlete, year), rel in sorted(by_key.items()):
-        parts = sorted((staging / f"_k_athlete={athlete}" / f"_k_year={year}").glob("*.parquet"))
+    # DuckDB closes and reopens files past 100 open partitions: a club's 561 months of samples took
+    # 8.4 s so, 5.6 s with a file open per partition (peak RSS alike: the memory limit holds)
+    con.execute(f"SET partitioned_write_max_open_files = {max(100, min(len(keys), MAX_OPEN_FILES))}")
+    try:
+        con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_i))")
+    finally:
+        con.execute("RESET partitioned_write_max_open_files")
+    for i, key in enumerate(keys):
+        rel = by_key[key]
+        parts = sorted((staging / f"_k_i={i}").glob("*.parquet"))
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if len(parts) == 1:
@@ -302,9 +323,25 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
         result.written.append(target)
 
 
+def _parents_in(view: View, athlete: str, year: str) -> str | None:
+    """For rows keyed through a parent, one partition's rows as those whose parent has its keys (a
+    semi-join, no join): DuckDB then reads one month's samples, not every sample joined to its
+    activity. None for the other views and for rows without a parent."""
+    if view.parent is None or not athlete:
+        return None
+    key, parent = view.parent
+    return (f"SELECT {_columns(view, 'v')} FROM {view.relation} AS v WHERE v.{_ident(key)} IN "
+            f"(SELECT p.{_ident(key)} FROM main.{_ident(parent)} AS p "
+            f"WHERE p.athlete_id = {_sql_string(athlete)} AND {view.year} = {_sql_string(year)})")
+
+
 def _key(view: View, rel: str) -> tuple[str, str]:
-    parts = dict(p.split("=", 1) for p in rel.split("/")[:-1])
-    return tuple("" if parts.get(k, "") == NULL_KEY else parts.get(k, "") for k in ("athlete", "year"))  # type: ignore[return-value]
+    """(``_k_athlete``, ``_k_year``) of a partition's path."""
+    folders = rel.split("/")[:-1]
+    if not folders:
+        return "", ""
+    athlete = folders[0].removeprefix("athlete=")
+    return ("" if athlete == NULL_KEY else athlete), "/".join(folders[1:])
 
 
 def _in_scope(rel: str, athletes: set[str] | None) -> bool:

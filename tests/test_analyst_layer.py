@@ -102,10 +102,15 @@ def test_partitions_are_per_athlete_and_year(club: tuple[Path, Config]) -> None:
     db, _ = club
     root = analyst_dir(db)
     files = {p.relative_to(root).as_posix() for p in root.rglob(DATA_FILE)}
-    for view in ("activities", "samples", "daily_load", "weekly_load"):
+    for view in ("activities", "daily_load", "weekly_load"):
         assert {f for f in files if f.startswith(f"{view}/")} == {
             f"{view}/athlete=me/year=2026/{DATA_FILE}", f"{view}/athlete=you/year=2025/{DATA_FILE}",
             f"{view}/athlete=you/year=2026/{DATA_FILE}"}, view
+    # samples per month as well: a new run rewrites a month of them (the sample data: Aug-Oct 2026)
+    assert {f for f in files if f.startswith("samples/")} == {
+        *(f"samples/athlete=me/year=2026/month={m}/{DATA_FILE}" for m in ("08", "09", "10")),
+        f"samples/athlete=you/year=2025/month=11/{DATA_FILE}", f"samples/athlete=you/year=2026/month=05/{DATA_FILE}",
+        f"samples/athlete=you/year=2026/month=09/{DATA_FILE}"}
     assert {f for f in files if f.startswith("ingest_log/")} == {
         f"ingest_log/athlete=me/{DATA_FILE}", f"ingest_log/athlete=you/{DATA_FILE}"}  # no date: per athlete
     assert {f for f in files if f.startswith("raw.build_state/")} == {f"raw.build_state/{DATA_FILE}"}
@@ -181,11 +186,12 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
     con = duckdb.connect(str(db))
     try:
         # the athletes set is the scope: a change of "you" is not looked at by a publish of "me"
-        con.execute("DELETE FROM raw.samples WHERE rowid = (SELECT min(s.rowid) FROM raw.samples AS s "
-                    "JOIN raw.activities AS a USING (activity_id) "
-                    "WHERE a.athlete_id = 'you' AND year(a.start_utc) = 2026)")
+        # (a run found to be a duplicate: its samples leave the view, which is not rebuilt)
+        con.execute("UPDATE raw.activities SET duplicate_of = 'x' WHERE activity_id = (SELECT min(activity_id) "
+                    "FROM raw.activities WHERE athlete_id = 'you' AND year(start_utc) = 2026)")
         assert publish(con, db, {"me"}).written == []
-        assert publish(con, db, {"you"}).written == [root / "samples" / "athlete=you" / "year=2026" / DATA_FILE]
+        may = root / "samples" / "athlete=you" / "year=2026" / "month=05" / DATA_FILE
+        assert publish(con, db, {"you"}).written == [may]
         # ... but the flags and the ingest log are looked at whatever the scope, none too: a build's
         # rules judge what an earlier ingest's model refresh already published
         _flag(con, "you", date(2026, 5, 6), "new")
@@ -216,6 +222,38 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
         for view in VIEWS:
             counts = _differ(both, view)
             assert counts[1:] == (counts[0], 0, 0), (view, counts)
+    _assert_as_from_scratch(db, tmp_path / "scratch")
+
+
+def _assert_as_from_scratch(db: Path, scratch: Path) -> None:
+    """The layer after a series of publishes is the one a first publish of the same DB makes: the
+    same partitions with the same content hashes (the views' files and nothing else)."""
+    scratch.mkdir()
+    shutil.copy(db, scratch / db.name)
+    with duckdb.connect(str(scratch / db.name)) as con:
+        publish(con, scratch / db.name)
+
+    def layer(root: Path) -> tuple[dict[str, object], set[str]]:
+        manifest = json.loads((root / "manifest.json").read_text())
+        return ({v: e["partitions"] for v, e in manifest["views"].items()},
+                {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {"manifest.json"})
+
+    assert layer(analyst_dir(db)) == layer(analyst_dir(scratch / db.name))
+
+
+def test_samples_are_known_by_their_activities_counts(club: tuple[Path, Config]) -> None:
+    """A samples partition's hash comes from raw.activities.n_samples, not from the samples: it
+    is the hash the samples themselves give (ids and counts of the activities they belong to)."""
+    db, _ = club
+    manifest = json.loads((analyst_dir(db) / "manifest.json").read_text())["views"]["samples"]["partitions"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        counted = con.execute(
+            "SELECT a.athlete_id, strftime(a.local_date, 'year=%Y/month=%m'), sum(n), "
+            "sum(hash(s.activity_id, n)::HUGEINT) "
+            "FROM (SELECT activity_id, count(*) AS n FROM samples GROUP BY ALL) AS s "
+            "JOIN activities AS a USING (activity_id) GROUP BY ALL").fetchall()
+    assert len(counted) == 6 and sum(n for _, _, n, _ in counted) > 100_000
+    assert manifest == {f"athlete={a}/{y}/{DATA_FILE}": f"{n}:{h}" for a, y, n, h in counted}
 
 
 READER = """
