@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import chain, islice
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -65,7 +66,12 @@ from pipeline.writer import (
     registered,
 )
 
-MAX_IN_FLIGHT_PER_WORKER = 4
+# parse jobs in flight in the pool: enough that the workers keep parsing while the writer commits
+# a batch (BATCH_FILES files take ~200 ms to write, ~8 one-hour runs' parse on 2 workers), capped
+# by the input bytes in flight, which bound the parsed frames waiting in this process (a one-hour
+# 1 Hz FIT of 98 kB parses to ~250 kB of samples): memory follows the work in flight
+MAX_IN_FLIGHT_PER_WORKER = 16
+MAX_IN_FLIGHT_BYTES = 8_000_000
 # parsed files written per transaction: the writer's cost is per statement, not per byte, so a
 # batch costs little more than one file (120 one-hour runs: 2.9 ms of CPU a file in batches of
 # 64, 4.6 in batches of 32, 38 one by one). Capped in samples at about two DuckDB row groups
@@ -95,6 +101,16 @@ class Job:
 
     def read(self) -> bytes:
         return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
+
+    @cached_property
+    def size(self) -> int:
+        """Bytes to parse, once (0 for a file gone meanwhile: its parse reports that)."""
+        if isinstance(self.content, bytes):
+            return len(self.content)
+        try:
+            return self.content.stat().st_size
+        except OSError:
+            return 0
 
 
 @dataclass
@@ -709,7 +725,8 @@ def _sigint_blocked() -> Iterator[None]:
 
 
 def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]:
-    """One job per task, a few per worker in flight, results in submission order. A worker that
+    """One job per task, up to :data:`MAX_IN_FLIGHT_PER_WORKER` per worker and
+    :data:`MAX_IN_FLIGHT_BYTES` of input in flight, results in submission order. A worker that
     dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so the
     unfinished jobs of the broken pool are parsed again one at a time (:class:`_Solo`), the
     crashing one is refused, and a new pool takes the rest."""
@@ -737,13 +754,17 @@ def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]
                 else:
                     yield from solo.parse(suspect)
 
+    def full() -> bool:
+        return bool(pending) and (len(pending) >= n * MAX_IN_FLIGHT_PER_WORKER
+                                  or sum(j.size for j, _ in pending) >= MAX_IN_FLIGHT_BYTES)
+
     try:
         for job in jobs:
             if pool is None:
                 pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
             with _sigint_blocked():  # a submit may start the forkserver or a worker
                 pending.append((job, pool.submit(parse, [job])))
-            while len(pending) >= n * MAX_IN_FLIGHT_PER_WORKER:
+            while full():
                 yield from take()
         while pending:
             yield from take()

@@ -228,3 +228,33 @@ def test_ingest_memory_does_not_grow_with_the_files_ingested(tmp_path: Path) -> 
 
     small, large = peak(20), peak(80)
     assert large < small + 40, (small, large)
+
+
+def test_the_pool_holds_at_most_its_input_bytes_in_flight_and_writes_the_same_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsed frames wait in runlift until written: the pool takes a job only while the pending
+    jobs' input is under ``MAX_IN_FLIGHT_BYTES`` (here two files' worth), however many per worker."""
+    files = _runs(tmp_path / "runs", 8)
+    size = max(f.stat().st_size for f in files)
+    monkeypatch.setattr(ingest, "MAX_IN_FLIGHT_BYTES", 2 * size + 1)
+    pulled = yielded = most = 0
+
+    def counted(jobs: Iterator[ingest.Job]) -> Iterator[ingest.Parsed]:
+        nonlocal yielded, most
+
+        def pull() -> Iterator[ingest.Job]:
+            nonlocal pulled
+            for job in jobs:
+                pulled += 1
+                yield job
+
+        for parsed in ingest.in_processes(2)(pull()):
+            most = max(most, pulled - yielded)
+            yielded += 1
+            yield parsed
+
+    pooled = _ingest(tmp_path / "pool.duckdb", [tmp_path / "runs"], parse_jobs=counted)
+    alone = _ingest(tmp_path / "alone.duckdb", [tmp_path / "runs"])
+    assert (pooled.new, alone.new) == (8, 8)
+    assert most == 3  # the third job's bytes reach the cap: its first result is taken before a fourth
+    assert _contents(tmp_path / "pool.duckdb") == _contents(tmp_path / "alone.duckdb")
