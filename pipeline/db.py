@@ -7,6 +7,7 @@ query the views and marts in ``main`` that the SQL models build from them (``sql
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -266,6 +267,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO raw.meta VALUES ('schema_fingerprint', ?)", [fingerprint])
 
 
+@functools.cache
 def _schema_fingerprint() -> str:
     """What :func:`ensure_schema` applies: this module (DDL, migrations), the ``[rules]`` columns
     and the raw tables' descriptions; any change to them applies the schema again."""
@@ -296,10 +298,16 @@ def sync_athletes(con: duckdb.DuckDBPyConnection, config: Config) -> None:
          a.threshold_pace_s_per_km, a.strength_experience, a.long_run_minutes)
         for a in config.all_athletes
     ]
+    races = [(a.id, r.date, r.name, r.priority) for a in config.all_athletes for r in config.races_for(a.id)]
+    # what was mirrored last, with the schema it went into: an unchanged config writes nothing, so a
+    # command that changes nothing else (a re-sync of an unchanged inbox) leaves the file as it was
+    synced = hashlib.sha256(repr((_schema_fingerprint(), rows, config.rules.model_dump(), races)).encode()).hexdigest()
+    if scalar(con, "SELECT value FROM raw.meta WHERE key = 'config_synced'") == synced:
+        return
     marks = ", ".join("?" * (columns.count(",") + 1))
     con.executemany(f"INSERT OR REPLACE INTO raw.athletes ({columns}) VALUES ({marks})", rows)
     _sync_rules(con, config)
-    races = [(a.id, r.date, r.name, r.priority) for a in config.all_athletes for r in config.races_for(a.id)]
+    con.execute("INSERT OR REPLACE INTO raw.meta VALUES ('config_synced', ?)", [synced])
     con.execute("DELETE FROM raw.races")
     if races:
         con.executemany("INSERT INTO raw.races VALUES (?, ?, ?, ?)", races)

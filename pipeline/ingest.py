@@ -334,7 +334,8 @@ class Planner:
                 "FROM internal.known_files k LEFT JOIN ingest_log l ON l.file = k.file AND l.sha256 = k.sha256 "
                 "GROUP BY ALL").fetchall():
             self.files[f] = (size, mtime, sha)
-            self._still_in_log.update((f, a) for a in athletes or ())
+            for athlete_id in athletes or ():
+                self._still_in_log.add((f, athlete_id))
         self._stamps: dict[str, FileStamp] = {}  # loose files being parsed: remembered once logged
         self._remember: list[tuple[str, int, int, str | None]] = []
 

@@ -17,21 +17,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from pipeline.app.terminal import cell, markup_safe, printable
-from pipeline.config import TEMPLATE, Config, check_exercise_aliases, load_config
 from pipeline.errors import ConfigError, MissingDatabaseError, QueryError, UserError
-from pipeline.exercises import canonical_names
 from pipeline.wording import SEVERITIES, counts_text, severity_counts
 
 if TYPE_CHECKING:
+    import duckdb
     from rich.table import Table
 
     from pipeline.build import BuildResult
+    from pipeline.config import Config
 
 app = typer.Typer(
     add_completion=False,
@@ -63,6 +62,10 @@ class State:
 
 
 def _validated(path: Path) -> Config:
+    # the config (pydantic) and duckdb are imported by the verbs that use them: `--help` imports neither
+    from pipeline.config import check_exercise_aliases, load_config
+    from pipeline.exercises import canonical_names
+
     config = load_config(path)
     if config.exercise_aliases:  # the table's names cost ~0.1-0.3 s of regex compiling: only for aliases
         check_exercise_aliases(config, canonical_names())
@@ -79,7 +82,10 @@ def main() -> None:
         app()
     except USER_ERRORS as e:
         _fail(str(e), getattr(e, "exit_code", 1))
-    except duckdb.Error as e:
+    except Exception as e:
+        duckdb = sys.modules.get("duckdb")  # not imported: not a DuckDB error
+        if duckdb is None or not isinstance(e, duckdb.Error):
+            raise
         _fail(f"database error: {str(e).splitlines()[0]}")
 
 
@@ -116,6 +122,8 @@ def init(
     if cfg_path.exists():
         out.print(cell(f"{cfg_path} exists; left as it is"))
     else:
+        from pipeline.config import TEMPLATE
+
         cfg_path.write_text(TEMPLATE, encoding="utf-8")
         out.print(cell(f"wrote {cfg_path}"))
     db = State.db if State.db.is_absolute() or directory == Path(".") else directory / State.db
@@ -217,6 +225,8 @@ def models(
 
 
 def _query_error(e: duckdb.Error) -> str:
+    import duckdb
+
     first = str(e).splitlines()[0]
     refused = isinstance(e, duckdb.PermissionException) or any(
         s in first for s in ("configuration has been locked", "read-only mode", "Unique file handle conflict"))
@@ -278,6 +288,8 @@ def sql(
     State.config()  # a bad config is an error here too
     if not State.db.exists():
         raise MissingDatabaseError(f"{State.db}: no such database (run `runlift init` or `runlift ingest` first)")
+    import duckdb
+
     try:
         columns, rows = commands.query(State.db, query)
     except duckdb.Error as e:
