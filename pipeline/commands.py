@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pipeline.analyst import publish
 from pipeline.config import Config
-from pipeline.db import connect, connect_analyst, open_for_write, refuse_writes, transaction
+from pipeline.db import connect, connect_analyst, models_built, open_for_write, refuse_writes, transaction
 from pipeline.errors import EmailConfigError, MissingDatabaseError
 from pipeline.flag_store import read_flags as read_flags  # its own module: `runlift flags` imports little
-from pipeline.incremental import touched
-from pipeline.ingest import OnItem, ParseJobs, Summary, in_processes, ingest_paths
-from pipeline.models import build_models, models_built, run_models
 
+# each verb imports what it needs in its function: `runlift flags`, `--help` or a re-sync of an
+# unchanged inbox import no models, analyst layer or parsers (tests/test_cli.py guards it)
 if TYPE_CHECKING:
+
     from pipeline.build import BuildResult
+    from pipeline.ingest import OnItem, ParseJobs, Summary
     from pipeline.report import Report
     from pipeline.report.data import ReportData
 
@@ -32,6 +32,8 @@ FLOW_LOCK_WAIT_S = 60.0  # a flow run (often scheduled, nobody watching) waits l
 
 def init_db(db: Path, config: Config) -> None:
     """Create the DB with the raw schema and every model (empty)."""
+    from pipeline.models import build_models
+
     con = open_for_write(db, config)
     try:
         build_models(con, aliases=config.exercise_aliases)
@@ -49,11 +51,18 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
 
     Files are parsed by ``parse_jobs`` (the flows pass Prefect tasks), else in ``workers``
     processes; planning and writing happen here, on the one write connection."""
+    from pipeline.ingest import ingest_paths
+
     con = open_for_write(db, config, wait_s=lock_wait_s)
     try:
         summary = ingest_paths(con, config, paths, athlete, parse_jobs or _parse_jobs(config, workers), on_item,
                                retry_quarantined)
         if refresh_models and (summary.changed or not models_built(con)):
+            # the models and the analyst layer are imported only when there is something to refresh
+            from pipeline.analyst import publish
+            from pipeline.incremental import touched
+            from pipeline.models import run_models
+
             with transaction(con):
                 _, scope = run_models(con, aliases=config.exercise_aliases)
             # `runlift sql` reads the analyst layer: it shows what the views show
@@ -68,6 +77,8 @@ def _parse_jobs(config: Config, workers: int | None) -> ParseJobs:
         from pipeline.dask_parse import in_dask
 
         return in_dask(config.engine.dask_address, workers)
+    from pipeline.ingest import in_processes
+
     return in_processes(workers)
 
 
@@ -88,6 +99,7 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 def build(db: Path, config: Config, as_of: date | None = None, full: bool = False) -> BuildResult:
     """Run the SQL models (only what changed since the last build, unless ``full``) and the rules;
     replace the flags table (one transaction)."""
+    from pipeline.analyst import publish
     from pipeline.build import build as run_build  # the rules are not needed by ingest
 
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)

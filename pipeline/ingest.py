@@ -331,13 +331,8 @@ class Planner:
                  retry_quarantined: bool = False):
         self.config, self.athlete, self.retry = config, athlete, retry_quarantined
         self._inbox = config.inbox_dir.resolve()
-        rows = con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
-        self.seen: set[tuple[str, str, str | None]] = {
-            (f, s, a) for f, s, a, st in rows if not (retry_quarantined and st == "quarantined")}
-        self.loaded: dict[tuple[str, str], str] = {(s, a): f for f, s, a, st in rows if st != "quarantined"}
+        self._con = con
         self.contexts: dict[str, ParseContext] = {}
-        # archives with a row in ingest_log (its own or a member's): a known archive counts only then
-        self.logged_archives = {prefix for f, _, _, _ in rows for prefix in _archive_prefixes(f)}
         self.known_archives: dict[tuple[str, str | None], tuple[FileStamp, str, ArchiveCounts]] = {
             (f, a): (FileStamp(size, mtime), sha, ArchiveCounts(skipped, unsupported))
             for f, a, size, mtime, sha, skipped, unsupported in con.execute(
@@ -345,15 +340,44 @@ class Planner:
             ).fetchall()}
         self.tallies: dict[ArchiveStamp, _ArchiveTally] = {}
         # loose files by name: the size and mtime they were hashed at, and their sha256 (None: not
-        # an activity file); a re-sync of an unchanged inbox reads none of them
-        self.files: dict[str, tuple[FileStamp, str | None]] = {
-            f: (FileStamp(size, mtime), sha) for f, size, mtime, sha in con.execute(
-                "SELECT file, size, mtime_ns, sha256 FROM internal.known_files").fetchall()}
+        # an activity file); with the athletes whose ingest_log row for those bytes is still there,
+        # they are all a re-sync of an unchanged inbox reads: no file, no other ingest_log row
+        self.files: dict[str, tuple[int, int, str | None]] = {}
+        self._still_in_log: set[tuple[str, str]] = set()  # (file, athlete_id) of known files
+        for f, size, mtime, sha, athletes in con.execute(
+                "SELECT k.file, k.size, k.mtime_ns, k.sha256, list(l.athlete_id) FILTER (l.athlete_id IS NOT NULL) "
+                "FROM internal.known_files k LEFT JOIN ingest_log l ON l.file = k.file AND l.sha256 = k.sha256 "
+                "GROUP BY ALL").fetchall():
+            self.files[f] = (size, mtime, sha)
+            for athlete_id in athletes or ():
+                self._still_in_log.add((f, athlete_id))
         self._stamps: dict[str, FileStamp] = {}  # loose files being parsed: remembered once logged
         self._remember: list[tuple[str, int, int, str | None]] = []
 
     def items(self, paths: list[Path]) -> Iterator[Item]:
         return items_from_paths(paths, known=None if self.retry else self)
+
+    # --- ingest_log, read when a file is hashed or refused: before this run logs any row of its own
+
+    @cached_property
+    def _log(self) -> list[tuple[str, str, str | None, str]]:
+        return self._con.execute("SELECT file, sha256, athlete_id, status FROM ingest_log").fetchall()
+
+    @cached_property
+    def seen(self) -> set[tuple[str, str, str | None]]:
+        return {(f, s, a) for f, s, a, st in self._log if not (self.retry and st == "quarantined")}
+
+    @cached_property
+    def loaded(self) -> dict[tuple[str, str | None], str]:
+        return {(s, a): f for f, s, a, st in self._log if st != "quarantined"}
+
+    @cached_property
+    def logged_archives(self) -> set[str]:
+        """Archives with a row in ingest_log (its own or a member's): a known archive counts only then."""
+        rows = self._con.execute(
+            "SELECT file FROM ingest_log WHERE contains(file, '!') OR suffix(lower(file), '.zip') "
+            "OR suffix(lower(file), '.gz')").fetchall()
+        return {prefix for (f,) in rows for prefix in _archive_prefixes(f)}
 
     def decide(self, item: Item) -> Decision:
         decision = self._decide(item)
@@ -422,7 +446,7 @@ class Planner:
             athlete_id = athlete_for(item, self.config, self.athlete, self._inbox)
         except NoAthleteError:
             return False
-        return (item.file, item.remembered, athlete_id) in self.seen
+        return (item.file, athlete_id) in self._still_in_log  # its row has the sha256 it was hashed at
 
     def _first_sight(self, source: SourceFile) -> bool:
         key = (source.file, source.sha256, source.athlete_id)
@@ -435,11 +459,13 @@ class Planner:
 
     def file_by_stat(self, file: str, stamp: FileStamp) -> RememberedFile | None:
         known = self.files.get(file)
-        return RememberedFile(known[1]) if known is not None and known[0] == stamp else None
+        if known is None or known[0] != stamp.size or known[1] != stamp.mtime_ns:
+            return None
+        return RememberedFile(known[2])
 
     def _remembered(self, file: str, stamp: FileStamp | None, sha256: str | None) -> None:
-        if stamp is not None and self.files.get(file) != (stamp, sha256):
-            self.files[file] = (stamp, sha256)
+        if stamp is not None and self.files.get(file) != (stamp.size, stamp.mtime_ns, sha256):
+            self.files[file] = (stamp.size, stamp.mtime_ns, sha256)
             self._remember.append((file, stamp.size, stamp.mtime_ns, sha256))
 
     def logged(self, job: Job) -> None:

@@ -184,12 +184,6 @@ def _parse_models(texts: list[tuple[str, Path, str, str | None]]) -> list[Model]
     return [models[n] for n in order]
 
 
-def models_built(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a model build has run on this DB (the analyst tables exist)."""
-    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_schema = 'main' AND table_name = 'activities'"))
-
-
 def _body(m: Model, internal: set[str]) -> str:
     """The model's SELECT with every internal model it reads qualified by its schema: a view in
     ``main`` must bind for an analyst whose search path is only ``main``."""

@@ -250,3 +250,48 @@ def test_flags_usage_and_user_errors(tmp_path: Path, demo_db: tuple[Path, str]) 
         no_config = run_process("--db", str(db), "--config", str(tmp_path / "gone.toml"), *args, cwd=tmp_path)
         assert no_config.returncode == 1
         assert no_config.stderr == f"runlift: {tmp_path / 'gone.toml'}: no such config file\n"
+
+
+# what a verb that needs none of them must not import: each costs 0.1-1 s of start-up
+HEAVY = ("pandas", "pyarrow", "numpy", "prefect", "sqlglot", "jinja2", "matplotlib", "yaml", "pipeline.models",
+         "pipeline.analyst", "pipeline.parsers.fit")
+_PROBE = ("import atexit, sys\n"
+          "heavy = sys.argv.pop().split(',')\n"
+          "atexit.register(lambda: print('imported:', sorted(m for m in heavy if m in sys.modules), file=sys.stderr))\n"
+          "from pipeline.app.cli import main\n"
+          "main()")
+
+
+def imported_heavy(cwd: Path, *args: str, heavy: tuple[str, ...] = HEAVY) -> tuple[subprocess.CompletedProcess, str]:
+    """Run the CLI in a fresh process; the heavy modules it imported (the last stderr line)."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args, ",".join(heavy)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+    return done, done.stderr.strip().splitlines()[-1]
+
+
+def test_help_flags_and_an_unchanged_resync_import_no_heavy_module(tmp_path: Path) -> None:
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(ROOT / "sample_data" / "runs", inbox / "runs")
+    shutil.copytree(ROOT / "sample_data" / "strength", inbox / "strength")
+    shutil.copy(ROOT / "sample_data" / "runlift.toml", tmp_path / "runlift.toml")
+    db = str(tmp_path / "runlift.duckdb")
+    first = run_process("--db", db, "ingest", "inbox/runs", "inbox/strength", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+
+    help_, imported = imported_heavy(tmp_path, "--help", heavy=(*HEAVY, "duckdb", "pydantic"))
+    assert help_.returncode == 0 and "ingest" in help_.stdout
+    assert imported == "imported: []"
+    flags, imported = imported_heavy(tmp_path, "--db", db, "flags")
+    assert flags.returncode == 0, flags.stderr
+    assert imported == "imported: []"
+    again, imported = imported_heavy(tmp_path, "--db", db, "ingest", "inbox/runs", "inbox/strength")
+    assert again.returncode == 0, again.stderr
+    assert "ingest: 0 new, 0 duplicate, 53 skipped, 0 quarantined" in again.stdout
+    assert imported == "imported: []"
+    # a changed inbox still refreshes the models: the guard is about the unchanged path only
+    (inbox / "runs" / "2026-08-08_0900_easy.fit").rename(inbox / "runs" / "renamed.fit")
+    renamed, imported = imported_heavy(tmp_path, "--db", db, "ingest", "inbox/runs", "inbox/strength")
+    assert renamed.returncode == 0, renamed.stderr
+    assert "pipeline.models" in imported
