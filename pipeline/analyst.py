@@ -38,9 +38,6 @@ MANIFEST_VERSION = 1
 # and the previous minor release (1.4) both open it; the live DB is in DuckDB 2.0's own format.
 CATALOG_STORAGE_VERSION = "v1.4.0"
 CATALOG_ALIAS = "runlift_analyst_catalog"
-# DuckDB's memory limit while publishing: a partitioned COPY of ten years of samples otherwise
-# holds 1.2 GB; under the limit it flushes, and the hash aggregates spill (issue 11: < 500 MB)
-PUBLISH_MEMORY_LIMIT = "256MB"
 # Up to this many changed partitions of a view are written a COPY each: ten years of samples this
 # way took 11.7 s and 206 MB, one partitioned COPY under the limit 39 s and 393 MB (2 busy cores)
 FEW_PARTITIONS = 16
@@ -172,13 +169,9 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     staging = root / ".staging"
     shutil.rmtree(staging, ignore_errors=True)  # a publish killed half-way
     result = PublishResult([], [], 0, False)
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
-    try:
-        _publish(con, db, root, athletes, manifest, staging, result)
-    finally:
-        if limit is not None:
-            con.execute(f"SET memory_limit = '{limit[0]}'")
+    # the write connection's memory limit (pipeline.db) holds here too: a partitioned COPY of ten
+    # years of samples otherwise holds 1.2 GB; under it DuckDB flushes and the hash aggregates spill
+    _publish(con, db, root, athletes, manifest, staging, result)
     return result
 
 

@@ -79,9 +79,6 @@ MAX_IN_FLIGHT_BYTES = 8_000_000
 # batch of day-long recordings stays a few tens of MB.
 BATCH_FILES = 64
 BATCH_SAMPLES = 250_000
-# DuckDB's own default is 80 % of RAM, and it keeps every block it wrote cached up to it: the
-# ingest of ten years grew by the size of the database (1.3 GB). Appending needs a few row groups.
-INGEST_MEMORY_LIMIT = "128MB"
 PARSE_TIMEOUT_S = 120.0  # a 10 MB multisport FIT parses in ~1 s; minutes mean something is wrong
 
 
@@ -945,19 +942,7 @@ def ingest_paths(
             raise ConfigError(f"{p}: no such file or directory")
     summary = Summary()
     notify = on_item or _ignore
-    with memory_limit(con, INGEST_MEMORY_LIMIT):
-        return _ingest(con, config, paths, athlete, parse_jobs, notify, retry_quarantined, summary)
-
-
-@contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's memory limit on ``con`` for the duration, then its default again."""
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("RESET memory_limit")
+    return _ingest(con, config, paths, athlete, parse_jobs, notify, retry_quarantined, summary)
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, config: Config, paths: list[Path], athlete: str | None,
