@@ -413,7 +413,6 @@ def test_retry_quarantined_parses_again_and_replaces_the_quarantine_row(tmp_path
 
     from pipeline.app import cli
 
-    monkeypatch.setattr(commands, "in_processes", lambda workers=None: _in_process)
     result = CliRunner().invoke(cli.app, ["--db", str(db), "ingest", "inbox", "--retry-quarantined"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
