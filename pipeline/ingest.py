@@ -722,6 +722,9 @@ def _forkserver() -> BaseContext:
     # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans); it
     # is told runlift's pid, since runlift may die while it still imports and re-parent it first
     os.environ[PARENT_ENV] = str(os.getpid())
+    # the forkserver starts as `python -c`, whose sys.path begins with the working folder: a
+    # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so)
+    os.environ["PYTHONSAFEPATH"] = "1"
     ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pandas"])
     return ctx
 
