@@ -9,6 +9,9 @@ The forkserver runs it through :mod:`pipeline.orphans_forkserver`, a forkserver 
 rather than Linux's PR_SET_PDEATHSIG, because that fires when the parent *thread* ends, and the
 thread that started the forkserver may end long before runlift does. The multiprocessing resource
 tracker then ends by itself: the last process holding its pipe is gone.
+
+A Prefect API server started for runlift (a tracked run's temporary one, `serve`'s) runs none of
+our code, so a watchdog process (:func:`end_with_this_process`) ends it once runlift is gone.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 POLL_S = 0.2
+STOP_GRACE_S = 5.0  # a watched server's time to stop on SIGTERM before it is SIGKILLed
 PARENT_ENV = "RUNLIFT_POOL_PARENT"  # the pid a forkserver must outlive (set by whoever starts it)
 
 
@@ -80,3 +86,49 @@ def children(of: int | None = None) -> list[int]:
         if int(fields[1]) == me:
             found.append(int(entry.parent.name))
     return found
+
+
+
+OWNER_ENV = "RUNLIFT_OWNER"  # inherited by every process started after end_descendants_with_this_process
+_watchdog: list[subprocess.Popen] = []  # held: started once, and never collected while it runs
+
+
+def end_descendants_with_this_process() -> None:
+    """Start a watchdog that, once this process is gone (SIGKILLed included), ends every process
+    started from here on, whoever its parent is by then, and then itself. For what runs none of
+    our code, so cannot watch for runlift itself: Prefect's API servers (a tracked run's temporary
+    one, `serve`'s), which Prefect stops only on a clean exit. They are found by an environment
+    variable they inherit: they need not be known (nor have started) when the watchdog starts."""
+    if _watchdog:
+        return
+    owner = f"{os.getpid()}-{time.time_ns()}"
+    os.environ[OWNER_ENV] = owner
+    cmd = [sys.executable, "-P", "-m", "pipeline.orphans_watchdog", str(os.getpid()), owner]
+    # its own session: a Ctrl-C meant for runlift does not end the watchdog before it is needed
+    _watchdog.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+def owned_by(owner: str) -> list[int]:
+    """Pids of the live processes (but this one) whose environment carries ``owner``."""
+    mark, me, found = f"{OWNER_ENV}={owner}\0".encode(), os.getpid(), []
+    for proc in Path("/proc").glob("[0-9]*"):
+        pid = int(proc.name)
+        with contextlib.suppress(OSError):  # it ended meanwhile, or is another user's
+            if pid != me and mark in (proc / "environ").read_bytes() + b"\0" and _alive(pid):
+                found.append(pid)
+    return found
+
+
+def watch(runlift: int, owner: str) -> None:
+    """The watchdog's loop (:mod:`pipeline.orphans_watchdog`): once ``runlift`` no longer runs,
+    SIGTERM to what it owned, then SIGKILL to what is left after :data:`STOP_GRACE_S`."""
+    while _alive(runlift):
+        time.sleep(POLL_S)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + STOP_GRACE_S
+        for pid in owned_by(owner):
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        while owned_by(owner) and time.monotonic() < deadline:
+            time.sleep(POLL_S)

@@ -226,6 +226,33 @@ def test_a_flow_run_that_loses_its_api_releases_the_database_and_ends(tmp_path: 
     assert "the Prefect API went away while the file was parsed (not logged; tried again next run)" in log.read_text()
 
 
+@pytest.mark.slow  # Prefect's temporary server starts in a few seconds
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_sigkilled_tracked_run_leaves_no_temporary_prefect_server(tmp_path: Path) -> None:
+    cfg = _inbox(tmp_path, ["a.gpx", "stuck.gpx"])
+    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
+        "PREFECT_HOME": str(tmp_path / "ph"), "RUNLIFT_TEST_MARKER": marker}
+    runlift = Path(sys.executable).with_name("runlift")
+    proc = subprocess.Popen([str(runlift), "--db", str(tmp_path / "t.duckdb"), "--config", str(cfg),
+                             "ingest", "--prefect", str(tmp_path / "inbox")], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not any("uvicorn" in cmd for _, cmd in _marked(marker)):  # killed while it starts, too
+            assert proc.poll() is None and time.monotonic() < deadline, "no temporary server started"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 15  # the watchdog's poll, then the server's time to stop
+    while (left := _marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid, _ in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], left
+
+
 # --- artifacts --------------------------------------------------------------------------------------
 
 

@@ -119,3 +119,34 @@ def test_serve_runs_a_scheduled_sync_and_stops_its_server(tmp_path: Path) -> Non
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
     assert not _port_open(port)  # the Prefect server it started is gone
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_sigkilled_serve_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
+    from test_data_safety import _marked
+
+    cfg = _config(tmp_path)
+    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), RUNLIFT_TEST_MARKER=marker)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline.app.cli", "--db", str(tmp_path / "s.duckdb"),
+                                 "--config", str(cfg), "serve"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while not re.search(r"127\.0\.0\.1:(\d+)/api", log.read_text()):  # the server it started is up
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        assert any("prefect server start" in cmd for _, cmd in _marked(marker))
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30  # the watchdog's poll, then the server's time to stop
+    while (left := _marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid, _ in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], left

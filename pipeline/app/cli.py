@@ -107,7 +107,14 @@ def _global(
 
 
 def _use_prefect(flag: bool) -> bool:
-    return flag or bool(os.environ.get("PREFECT_API_URL"))
+    """Whether the verb runs as a tracked flow; if so, what it starts (Prefect's temporary server
+    when no API is configured) ends with runlift, even a killed one."""
+    tracked = flag or bool(os.environ.get("PREFECT_API_URL"))
+    if tracked:
+        from pipeline.orphans import end_descendants_with_this_process
+
+        end_descendants_with_this_process()
+    return tracked
 
 
 @app.command()

@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline.config import Config, ConfigError
+from pipeline.orphans import end_descendants_with_this_process
 
 SERVER_START_TIMEOUT_S = 120
 
@@ -86,6 +87,7 @@ def prefect_server() -> Iterator[str]:
         return
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
+    end_descendants_with_this_process()  # the server, its workers and the flow runs, killed or not
     env = server_env(port)
     proc = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
