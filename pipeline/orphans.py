@@ -111,11 +111,11 @@ def end_descendants_with_this_process() -> None:
 
 def owned_by(owner: str) -> list[int]:
     """Pids of the live processes (but this one) whose environment carries ``owner``."""
-    mark, me, found = f"{OWNER_ENV}={owner}\0".encode(), os.getpid(), []
+    mark, me, found = f"\0{OWNER_ENV}={owner}\0".encode(), os.getpid(), []
     for proc in Path("/proc").glob("[0-9]*"):
         pid = int(proc.name)
         with contextlib.suppress(OSError):  # it ended meanwhile, or is another user's
-            if pid != me and mark in (proc / "environ").read_bytes() + b"\0" and _alive(pid):
+            if pid != me and mark in b"\0" + (proc / "environ").read_bytes() + b"\0" and _alive(pid):
                 found.append(pid)
     return found
 
