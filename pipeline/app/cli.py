@@ -64,10 +64,11 @@ class State:
 def _validated(path: Path) -> Config:
     # the config (pydantic) and duckdb are imported by the verbs that use them: `--help` imports neither
     from pipeline.config import check_exercise_aliases, load_config
-    from pipeline.exercises import canonical_names
 
     config = load_config(path)
-    if config.exercise_aliases:  # the table's names cost ~0.1-0.3 s of regex compiling: only for aliases
+    if config.exercise_aliases:  # the table (~20 ms to import, 0.1-0.3 s of regex compiling): only for aliases
+        from pipeline.exercises import canonical_names
+
         check_exercise_aliases(config, canonical_names())
     return config
 
