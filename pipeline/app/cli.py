@@ -134,8 +134,6 @@ def init(
 
 def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refresh_models: bool = True,
                      retry_quarantined: bool = False):
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from pipeline import commands
 
     config = State.config()
@@ -145,6 +143,11 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         if retry_quarantined:
             raise ConfigError("--retry-quarantined: run it without Prefect (runlift ingest PATH --retry-quarantined)")
         return ingest_flow(State.db, config, paths, athlete)
+    if not err.is_terminal:  # no bar on a pipe or in a log: no per-file update (~15 us each, 40,000 at club scale)
+        return commands.ingest(State.db, config, paths, athlete=athlete, refresh_models=refresh_models,
+                               retry_quarantined=retry_quarantined)
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -152,15 +155,14 @@ def _progress_ingest(paths: list[Path], athlete: str | None, prefect: bool, refr
         TextColumn("{task.completed} files"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+    with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("ingesting", total=None)
 
         def on_item(file: str, status: str) -> None:
             name = file.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
             progress.update(task, advance=1, description=markup_safe(f"{status}: {name}"))
 
-        # no bar on a pipe or in a log: no per-file update (~15 us each, 40,000 files at club scale)
-        return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item if err.is_terminal else None,
+        return commands.ingest(State.db, config, paths, athlete=athlete, on_item=on_item,
                                refresh_models=refresh_models, retry_quarantined=retry_quarantined)
 
 
