@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
-import pandas as pd
 
 from pipeline.config import Config, check_exercise_aliases
 from pipeline.db import transaction
@@ -23,8 +22,6 @@ from pipeline.models import run_data_tests, run_models
 from pipeline.quality_signals import no_quality_signal
 from pipeline.rules import evaluate
 from pipeline.rules.base import Flag
-
-FLAG_COLUMNS = ["athlete_id", "rule", "severity", "date", "week", "message", "evidence"]
 
 
 @dataclass
@@ -44,10 +41,16 @@ Notice = Callable[[duckdb.DuckDBPyConnection, Config], list[str]]
 NOTICES: list[Notice] = [unclassified_notice, no_quality_signal]
 
 
-def flags_frame(flags: list[Flag]) -> pd.DataFrame:
+def store_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag]) -> None:
+    """Replace ``internal.rule_flags`` with ``flags``: one INSERT of seven parallel lists (no pandas
+    frame: importing pandas cost a build ~0.2 s, more than the insert)."""
     rows = [(f.athlete, f.rule, f.severity, f.date, f.week, f.message, json.dumps(f.evidence, default=str))
             for f in flags]
-    return pd.DataFrame(rows, columns=FLAG_COLUMNS)
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(7)]
+    con.execute("DELETE FROM internal.rule_flags")
+    con.execute("INSERT INTO internal.rule_flags SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), "
+                "unnest($3::VARCHAR[]), unnest($4::DATE[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[]), "
+                "unnest($7::VARCHAR[])::JSON", columns)
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date, full: bool = False) -> BuildResult:
@@ -61,14 +64,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, as_of: date, full: boo
         t0 = time.perf_counter()
         flags = evaluate(con, config, as_of)
         timings["(rules)"] = time.perf_counter() - t0
-        frame = flags_frame(flags)
-        con.register("_flags", frame)
-        try:
-            con.execute("DELETE FROM internal.rule_flags")
-            con.execute("INSERT INTO internal.rule_flags SELECT athlete_id, rule, severity, CAST(date AS DATE), "
-                        "week, message, CAST(evidence AS JSON) FROM _flags")
-        finally:
-            con.unregister("_flags")
+        store_flags(con, flags)
         run_data_tests(con, [m for m in models if m.name == "flags"])  # the view shows the new flags now
         notices = [line for notice in NOTICES for line in notice(con, config)]
     return BuildResult(as_of, flags, timings, notices, *touched(scope))

@@ -8,12 +8,15 @@ defaults describe a single athlete ``me`` in UTC.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
+import hashlib
 import importlib.util
+import os
 import re
 import tomllib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -37,7 +40,24 @@ PACE_RANGE_S = (120, 1200)  # 2:00-20:00 min/km: faster than any human, slower t
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # built at the first validation (under _without_plugins), not at import
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+
+@contextlib.contextmanager
+def _without_plugins() -> Iterator[None]:
+    """Pydantic's plugins (validation observers found through package entry points) are not for a
+    config file: looking them up reads every installed package's metadata (~10 ms a command).
+    Typer builds its option parsers the same way."""
+    before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = before
 
 
 class _KeyedError(ValueError):
@@ -52,16 +72,50 @@ class _KeyedError(ValueError):
 
 @functools.cache
 def _duckdb_zones() -> frozenset[str]:
-    """The zone names DuckDB's ICU knows: a zone Python loads but DuckDB does not breaks the build."""
+    """The zone names DuckDB's ICU knows: a zone Python loads but DuckDB does not breaks the build.
+
+    Asking DuckDB costs every command an in-memory database (~30 ms), so the list is kept in the
+    user's cache folder, one file per installed DuckDB (its path, size and mtime): it changes only
+    when DuckDB does."""
+    cache = _zone_cache_file()
+    if cache is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            kept = frozenset(cache.read_text(encoding="utf-8").split("\n"))
+            if "UTC" in kept:  # else not a list DuckDB gave (a truncated file): ask again
+                return kept
     import duckdb
 
     try:
         with duckdb.connect() as con:
-            return frozenset(row[0] for row in con.execute("SELECT name FROM pg_timezone_names()").fetchall())
+            zones = frozenset(row[0] for row in con.execute("SELECT name FROM pg_timezone_names()").fetchall())
     except duckdb.Error:  # no ICU: the canonical tzdata names are the safe subset
         from zoneinfo import available_timezones
 
         return frozenset(available_timezones() - {"localtime"})
+    if cache is not None:
+        with contextlib.suppress(OSError):  # a read-only home: asked again next time
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            part = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+            part.write_text("\n".join(sorted(zones)), encoding="utf-8")
+            os.replace(part, cache)  # whole or absent, whichever process writes it
+    return zones
+
+
+def _zone_cache_file() -> Path | None:
+    """Where DuckDB's zone list is kept for the installed DuckDB (None: no cache folder, or no DuckDB
+    file to tell versions apart by)."""
+    spec = importlib.util.find_spec("duckdb")
+    if spec is None or spec.origin is None:
+        return None
+    try:
+        st = os.stat(spec.origin)
+    except OSError:
+        return None
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(home):
+        return None
+    key = hashlib.sha256(f"{spec.origin}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return Path(home) / "runlift" / f"duckdb-zones-{key}.txt"
 
 
 def _check_zone(value: str) -> str:
@@ -228,8 +282,8 @@ class StrongSource(_Strict):
 
 
 class Sources(_Strict):
-    hevy: HevySource = HevySource()
-    strong: StrongSource = StrongSource()
+    hevy: HevySource = Field(default_factory=HevySource)
+    strong: StrongSource = Field(default_factory=StrongSource)
 
 
 class Inbox(_Strict):
@@ -259,12 +313,12 @@ class Config(_Strict):
     athlete: Athlete | None = None
     athletes: list[Athlete] | None = None
     races: list[Race] = []
-    rules: Rules = Rules()
+    rules: Rules = Field(default_factory=Rules)
     exercise_aliases: dict[str, str] = {}  # the user's exercise name -> a name in the exercise table
-    sources: Sources = Sources()
-    inbox: Inbox = Inbox()
-    report: Report = Report()
-    engine: Engine = Engine()
+    sources: Sources = Field(default_factory=Sources)
+    inbox: Inbox = Field(default_factory=Inbox)
+    report: Report = Field(default_factory=Report)
+    engine: Engine = Field(default_factory=Engine)
 
     @field_validator("exercise_aliases")
     @classmethod
@@ -356,7 +410,8 @@ def _key_path(loc: tuple[object, ...]) -> str:
 
 def parse_config(data: dict[str, Any], source: str = "runlift.toml", base_dir: Path | None = None) -> Config:
     try:
-        config = Config.model_validate(data)
+        with _without_plugins():
+            config = Config.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         key = _key_path(first["loc"])
@@ -377,11 +432,10 @@ def parse_config(data: dict[str, Any], source: str = "runlift.toml", base_dir: P
 
 def load_config(path: Path | str | None) -> Config:
     """Read and validate a config file; ``None`` or a missing default file gives the defaults."""
-    if path is None:
-        return Config()
+    if path is None or not Path(path).exists():
+        with _without_plugins():
+            return Config()
     path = Path(path)
-    if not path.exists():
-        return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:

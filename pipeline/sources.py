@@ -239,6 +239,11 @@ class _Entry:
     path: Path
     st: os.stat_result | None
     skip: str | None = None
+    name: str = ""  # display_name(path), when the walk had it as text already
+
+    @property
+    def file(self) -> str:
+        return self.name or display_name(self.path)
 
 
 def _walk(folder: Path) -> Iterator[_Entry]:
@@ -252,16 +257,16 @@ def _walk(folder: Path) -> Iterator[_Entry]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        path = Path(entry.path)
+        path = folder / entry.name  # a child of a parsed path: cheaper than parsing entry.path
         try:
             if entry.is_symlink():
                 yield _Entry(path, None, "symbolic link; not followed")
             elif entry.is_dir(follow_symlinks=False):
                 yield from _walk(path)
             else:
-                st = entry.stat(follow_symlinks=False)
+                st = entry.stat(follow_symlinks=False)  # DirEntry's: no path to resolve again
                 if stat.S_ISREG(st.st_mode):
-                    yield _Entry(path, st)
+                    yield _Entry(path, st, name=display_name(entry.path))
                 else:
                     yield _Entry(path, None, f"not a regular file ({_kind(st.st_mode)}); not read")
         except OSError as err:  # vanished during the walk
@@ -303,7 +308,7 @@ def iter_paths(paths: list[Path]) -> Iterator[Path]:
 
 def items_from_paths(paths: list[Path], known: KnownArchives | None = None) -> Iterator[Item]:
     for entry in iter_entries(paths):
-        name = display_name(entry.path)
+        name = entry.file
         if entry.skip is not None or entry.st is None:
             yield Item(name, None, disk_path=entry.path, skip=entry.skip)
             continue

@@ -63,6 +63,36 @@ def test_demo_flags_equal_the_snapshot(demo_db: tuple[Path, str]) -> None:
     assert [(f["rule"], f["date"], f["week"]) for f in flags] == [(f["rule"], f["date"], f["week"]) for f in planted]
 
 
+@pytest.mark.parametrize("width", [20, 45, 80, 160, 300])
+@pytest.mark.parametrize("colour", [False, True])
+def test_the_flag_table_prints_byte_for_byte_as_richs_table(width: int, colour: bool) -> None:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.app.cli import FLAG_TABLE_COLUMNS, _flag_table
+    from pipeline.app.terminal import cell
+
+    flags = json.loads(SNAPSHOT.read_text(encoding="utf-8")) + [
+        {"date": "2026-01-05", "week": "2026-W02", "severity": "odd", "rule": "r" * 70, "message": "日本語の文 " * 30},
+        {"date": "", "week": "", "severity": "info", "rule": "", "message": ""},
+        {"date": "[bold]x[/]", "week": "  lead", "severity": "error", "rule": "a\x1bb", "message": "w" * 300 + " a  "}]
+    table = Table(*FLAG_TABLE_COLUMNS)  # what `runlift flags` printed before its own layout
+    style = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in flags:
+        table.add_row(cell(f["date"]), cell(f["week"]), cell(f["severity"], style.get(f["severity"], "")),
+                      cell(f["rule"]), cell(f["message"]))
+    printed = []
+    for renderable in (table, _flag_table(flags)):
+        buffer = io.StringIO()
+        Console(file=buffer, width=width, force_terminal=colour, color_system="truecolor" if colour else None
+                ).print(renderable)
+        printed.append(buffer.getvalue())
+    assert printed[1] == printed[0]
+    assert ("\x1b[33m" in printed[0]) is colour and ("日本語" in printed[0] or width < 80)
+
+
 def query(db: Path, sql: str) -> list[list]:
     return [list(r.values()) for r in json.loads(cli(db, "sql", sql, "--format", "json"))]
 
@@ -295,3 +325,9 @@ def test_help_flags_and_an_unchanged_resync_import_no_heavy_module(tmp_path: Pat
     renamed, imported = imported_heavy(tmp_path, "--db", db, "ingest", "inbox/runs", "inbox/strength")
     assert renamed.returncode == 0, renamed.stderr
     assert "pipeline.models" in imported
+    # a build imports the models and the rules, but neither pandas nor Prefect (~0.2 s and ~1 s)
+    built, imported = imported_heavy(tmp_path, "--db", db, "build", "--as-of", "2026-08-17",
+                                     heavy=("pandas", "pyarrow", "numpy", "prefect", "pipeline.models"))
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("build: as of 2026-08-17: ")
+    assert imported == "imported: ['pipeline.models']"

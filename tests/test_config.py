@@ -3,6 +3,7 @@ and the `runlift init` template."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tomllib
@@ -230,6 +231,34 @@ def test_time_zones_duckdb_knows(zone: str) -> None:
     with duckdb.connect() as con:
         converted = con.execute(f"SELECT timezone('{zone}', TIMESTAMPTZ '2026-03-29 12:00:00+00')").fetchall()
     assert converted[0][0] is not None
+
+
+def test_duckdbs_zone_list_is_asked_once_per_installed_duckdb(tmp_path: Path) -> None:
+    import subprocess
+
+    probe = ("import sys\nfrom pipeline.config import parse_config\n"
+             "for zone in ('Europe/Berlin', 'posixrules'):\n"
+             "    try:\n        parse_config({'athlete': {'timezone': zone}}); print(zone, 'ok')\n"
+             "    except Exception as e:\n        print(zone, 'refused')\n"
+             "print('duckdb imported:', 'duckdb' in sys.modules)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def validate() -> str:
+        return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                              check=True).stdout
+
+    assert validate() == "Europe/Berlin ok\nposixrules refused\nduckdb imported: True\n"
+    [kept] = (tmp_path / "runlift").iterdir()
+    import duckdb
+
+    with duckdb.connect() as con:
+        zones = sorted(r[0] for r in con.execute("SELECT name FROM pg_timezone_names()").fetchall())
+    assert kept.read_text(encoding="utf-8").split("\n") == zones
+    # the next command reads the list: same answers, no DuckDB started to validate a config
+    assert validate() == "Europe/Berlin ok\nposixrules refused\nduckdb imported: False\n"
+    kept.write_text("", encoding="utf-8")  # not a list DuckDB gave: asked again, and kept again
+    assert validate() == "Europe/Berlin ok\nposixrules refused\nduckdb imported: True\n"
+    assert kept.read_text(encoding="utf-8").split("\n") == zones
 
 
 @pytest.mark.parametrize("athlete_id", ["..", ".", "/", "", "a/b", "a\\b", ".hidden", "me.", "with space",
