@@ -20,8 +20,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,7 @@ class PublishResult:
     removed: list[Path]  # partitions whose rows are gone
     unchanged: int  # partitions looked at and left alone
     catalog_written: bool
+    views: list[str] = field(default_factory=list)  # the views looked at (their folders)
 
 
 def published_views(con: duckdb.DuckDBPyConnection) -> list[View]:
@@ -155,13 +156,17 @@ def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) ->
     return View(schema, name, cols, source, "v.athlete_id", year, stored)
 
 
-def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None) -> PublishResult:
+def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None,
+            models: Collection[str] | None = None) -> PublishResult:
     """Publish the analyst layer of ``db`` from ``con`` (its writer).
 
     ``athletes`` None looks at every partition (a full build); a set looks only at those
     athletes' partitions (and the rows without an athlete), which is what an incremental build
-    changed. Either way a partition is rewritten only when its content hash changed, and a
-    partition whose rows are gone is removed."""
+    changed. ``models`` None looks at every view; a collection only at the marts among those
+    models (the ones an incremental build recomputed: the others' rows are as published) and at
+    the views that are not models. Either way a partition is rewritten only when its content hash
+    changed, and a partition whose rows are gone is removed; a view with new columns is written
+    anew."""
     root = analyst_dir(db).resolve()  # the catalog's globs are absolute: it opens from any folder
     root.mkdir(parents=True, exist_ok=True)
     _drop_legacy_snapshot(Path(db))
@@ -171,12 +176,13 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     result = PublishResult([], [], 0, False)
     # the write connection's memory limit (pipeline.db) holds here too: a partitioned COPY of ten
     # years of samples otherwise holds 1.2 GB; under it DuckDB flushes and the hash aggregates spill
-    _publish(con, db, root, athletes, manifest, staging, result)
+    _publish(con, db, root, athletes, models, manifest, staging, result)
     return result
 
 
 def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athletes: set[str] | None,
-             manifest: dict[str, Any], staging: Path, result: PublishResult) -> None:
+             models: Collection[str] | None, manifest: dict[str, Any], staging: Path,
+             result: PublishResult) -> None:
     views = published_views(con)
     entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
     try:
@@ -186,8 +192,11 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             # new columns: every partition anew
             entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
             scope = None if view.name in LOOKED_AT_IN_FULL else athletes
-            if known is not None and not fresh and scope is not None and not scope and view.athlete is not None:
-                continue  # a build that touched no athlete changed none of the athletes' rows
+            if known is not None and not fresh and (
+                    (scope is not None and not scope and view.athlete is not None)  # no athlete's rows changed
+                    or (models is not None and _is_model(view) and view.name not in models)):  # nor the view's
+                continue
+            result.views.append(view.folder)
             entries[view.folder] = _publish_view(con, root / view.folder, view, scope, entry, fresh, staging, result)
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
@@ -200,6 +209,12 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _write_manifest(root, manifest)
+
+
+def _is_model(view: View) -> bool:
+    """A mart whose rows change only when its model is recomputed: not the flags (the rules'),
+    nor ingest_log or the build state (raw tables)."""
+    return view.schema == "main" and (view.schema, view.name) not in EXTRA_VIEWS and view.name not in LOOKED_AT_IN_FULL
 
 
 def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,

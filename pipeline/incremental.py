@@ -76,6 +76,7 @@ class Scope:
     activities: set[str]
     by_kind: dict[str, set[str]] = field(default_factory=dict)
     parts: dict[frozenset[str], str | None] = field(default_factory=dict)  # athlete_part's scope tables
+    models: set[str] = field(default_factory=set)  # the models whose rows the build may have changed (not full)
 
     def athletes_for(self, kinds: Collection[str]) -> set[str]:
         """The athletes a model reading ``kinds`` of change is recomputed for."""
@@ -84,12 +85,12 @@ class Scope:
         return set().union(*(self.by_kind.get(k, set()) for k in kinds))
 
 
-def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None]:
-    """(athletes, activities) a build recomputed; None for each after a full build (or a given
-    list of models, all rebuilt)."""
+def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+    """(athletes, activities, models) a build recomputed; None for each after a full build (or a
+    given list of models, all rebuilt)."""
     if scope is None or scope.full:
-        return None, None
-    return scope.athletes, scope.activities
+        return None, None, None
+    return scope.athletes, scope.activities, scope.models
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, model_texts: list[str], aliases: Mapping[str, str] | None) -> str:

@@ -380,7 +380,9 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
         incremental.record(con, fp, "SELECT as_of FROM internal.stg_build")
         if not scope.full:  # the rows this build wrote; the others passed when they were written
             t0 = time.perf_counter()
-            run_data_tests(con, models, _written(con, models, scope))
+            written = _written(con, models, scope)
+            scope.models = set(written)
+            run_data_tests(con, models, written)
             timings["(data tests)"] = time.perf_counter() - t0
         incremental.drop_temp(con, scope)
         if not scope.full:
