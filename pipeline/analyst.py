@@ -201,10 +201,14 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
             del entries[gone]
-        ddl = _catalog_sql(con, root, views)
-        if manifest.get("catalog") != _digest(ddl) or not catalog_path(db).exists():
-            _write_catalog(con, catalog_path(db), ddl)
-            manifest["catalog"] = _digest(ddl)
+        # the catalog is made of the views' columns (their Parquet types follow from them in a
+        # DuckDB version), the comments and the folder: when none changed, it is not looked at
+        comments = _comments(con)
+        made_of = _digest(json.dumps([str(root), duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
+                                      sorted((repr(k), c) for k, c in comments.items())]))
+        if manifest.get("catalog") != made_of or not catalog_path(db).exists():
+            _write_catalog(con, catalog_path(db), _catalog_sql(con, root, views, comments))
+            manifest["catalog"] = made_of
             result.catalog_written = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -374,10 +378,10 @@ def _remove(folder: Path, rel: str) -> None:
         parent = parent.parent
 
 
-def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View]) -> str:
+def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View],
+                 comments: dict[tuple[str, str, str | None], str]) -> str:
     """The catalog's views over the Parquet globs, each column cast back where Parquet keeps
     another type (HUGEINT is stored as DOUBLE), with the live DB's comments."""
-    comments = _comments(con)
     statements = [f"CREATE SCHEMA IF NOT EXISTS {CATALOG_ALIAS}.{_ident(s)}" for s in sorted({v.schema for v in views})]
     for view in views:
         files = f"'{_sql_path(root / view.folder)}/**/*.parquet'"
