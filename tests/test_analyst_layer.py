@@ -150,6 +150,25 @@ def test_runlift_sql_reads_the_catalog_with_the_live_counts_and_comments(club: t
     assert described is not None and described[0].startswith("Training load of a run")
 
 
+def test_a_moved_layer_gets_a_catalog_over_its_own_folder(club: tuple[Path, Config], tmp_path: Path) -> None:
+    """The catalog's globs are absolute: a DB moved with its layer gets a new catalog at its next
+    publish (nothing else rewritten), and reads the moved files, not the old ones."""
+    db, _ = club
+    moved = tmp_path / "moved" / db.name
+    moved.parent.mkdir()
+    for path in (db, catalog_path(db)):
+        shutil.copy(path, moved.parent / path.name)
+    shutil.copytree(analyst_dir(db), analyst_dir(moved))
+    with duckdb.connect(str(moved)) as con:
+        again = publish(con, moved, set(), set())  # an ingest that changed no model
+    assert again.catalog_written and again.written == [] and again.removed == []
+    with duckdb.connect(str(catalog_path(moved)), read_only=True) as cat:
+        sql = cat.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activities' AND NOT internal").fetchone()
+        rows = cat.execute("SELECT count(*) FROM activities").fetchone()
+    assert sql is not None and str(analyst_dir(moved)) in sql[0] and str(analyst_dir(db)) + "/" not in sql[0]
+    assert rows == (50 + 3,)
+
+
 def _stats(root: Path) -> dict[str, tuple[int, int]]:
     return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in root.rglob("*.parquet")}
 
