@@ -20,8 +20,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ CATALOG_ALIAS = "runlift_analyst_catalog"
 # Up to this many changed partitions of a view are written a COPY each: ten years of samples this
 # way took 11.7 s and 206 MB, one partitioned COPY under the limit 39 s and 393 MB (2 busy cores)
 FEW_PARTITIONS = 16
-MAX_OPEN_FILES = 2_000  # partitions a partitioned COPY keeps open at most
 # Views beyond the marts that the README lists for analysts.
 EXTRA_VIEWS = (("main", "ingest_log"), ("raw", "build_state"))
 # Views without athlete_id get theirs (and their year) from the row they belong to.
@@ -109,6 +108,7 @@ class PublishResult:
     removed: list[Path]  # partitions whose rows are gone
     unchanged: int  # partitions looked at and left alone
     catalog_written: bool
+    views: list[str] = field(default_factory=list)  # the views looked at (their folders)
 
 
 def published_views(con: duckdb.DuckDBPyConnection) -> list[View]:
@@ -155,13 +155,17 @@ def _keyed(schema: str, name: str, cols: list[tuple[str, str]], stored: bool) ->
     return View(schema, name, cols, source, "v.athlete_id", year, stored)
 
 
-def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None) -> PublishResult:
+def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] | None = None,
+            models: Collection[str] | None = None) -> PublishResult:
     """Publish the analyst layer of ``db`` from ``con`` (its writer).
 
     ``athletes`` None looks at every partition (a full build); a set looks only at those
     athletes' partitions (and the rows without an athlete), which is what an incremental build
-    changed. Either way a partition is rewritten only when its content hash changed, and a
-    partition whose rows are gone is removed."""
+    changed. ``models`` None looks at every view; a collection only at the marts among those
+    models (the ones an incremental build recomputed: the others' rows are as published) and at
+    the views that are not models. Either way a partition is rewritten only when its content hash
+    changed, and a partition whose rows are gone is removed; a view with new columns is written
+    anew."""
     root = analyst_dir(db).resolve()  # the catalog's globs are absolute: it opens from any folder
     root.mkdir(parents=True, exist_ok=True)
     _drop_legacy_snapshot(Path(db))
@@ -171,12 +175,13 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     result = PublishResult([], [], 0, False)
     # the write connection's memory limit (pipeline.db) holds here too: a partitioned COPY of ten
     # years of samples otherwise holds 1.2 GB; under it DuckDB flushes and the hash aggregates spill
-    _publish(con, db, root, athletes, manifest, staging, result)
+    _publish(con, db, root, athletes, models, manifest, staging, result)
     return result
 
 
 def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athletes: set[str] | None,
-             manifest: dict[str, Any], staging: Path, result: PublishResult) -> None:
+             models: Collection[str] | None, manifest: dict[str, Any], staging: Path,
+             result: PublishResult) -> None:
     views = published_views(con)
     entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
     try:
@@ -186,20 +191,33 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             # new columns: every partition anew
             entry = {"signature": view.signature, "partitions": {}} if fresh or known is None else known
             scope = None if view.name in LOOKED_AT_IN_FULL else athletes
-            if known is not None and not fresh and scope is not None and not scope and view.athlete is not None:
-                continue  # a build that touched no athlete changed none of the athletes' rows
+            if known is not None and not fresh and (
+                    (scope is not None and not scope and view.athlete is not None)  # no athlete's rows changed
+                    or (models is not None and _is_model(view) and view.name not in models)):  # nor the view's
+                continue
+            result.views.append(view.folder)
             entries[view.folder] = _publish_view(con, root / view.folder, view, scope, entry, fresh, staging, result)
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
             del entries[gone]
-        ddl = _catalog_sql(con, root, views)
-        if manifest.get("catalog") != _digest(ddl) or not catalog_path(db).exists():
-            _write_catalog(con, catalog_path(db), ddl)
-            manifest["catalog"] = _digest(ddl)
+        # the catalog is made of the views' columns (their Parquet types follow from them in a
+        # DuckDB version), the comments and the folder: when none changed, it is not looked at
+        comments = _comments(con)
+        made_of = _digest(json.dumps([str(root), duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
+                                      sorted((repr(k), c) for k, c in comments.items())]))
+        if manifest.get("catalog") != made_of or not catalog_path(db).exists():
+            _write_catalog(con, catalog_path(db), _catalog_sql(con, root, views, comments))
+            manifest["catalog"] = made_of
             result.catalog_written = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _write_manifest(root, manifest)
+
+
+def _is_model(view: View) -> bool:
+    """A mart whose rows change only when its model is recomputed: not the flags (the rules'),
+    nor ingest_log or the build state (raw tables)."""
+    return view.schema == "main" and (view.schema, view.name) not in EXTRA_VIEWS and view.name not in LOOKED_AT_IN_FULL
 
 
 def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,
@@ -294,13 +312,9 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
     filtered = (f"SELECT k.* EXCLUDE (_k_athlete, _k_year), c.i AS _k_i FROM ({keyed}) AS k "
                 f"JOIN (VALUES {pairs}) AS c(a, y, i) ON k._k_athlete = c.a AND k._k_year = c.y")
     staging.parent.mkdir(parents=True, exist_ok=True)
-    # DuckDB closes and reopens files past 100 open partitions: a club's 561 months of samples took
-    # 8.4 s so, 5.6 s with a file open per partition (peak RSS alike: the memory limit holds)
-    con.execute(f"SET partitioned_write_max_open_files = {max(100, min(len(keys), MAX_OPEN_FILES))}")
-    try:
-        con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_i))")
-    finally:
-        con.execute("RESET partitioned_write_max_open_files")
+    # DuckDB's own limit of open partitions (100) stays: ten years of samples (120 months) took
+    # 1.7x as long with a file open for each, at the same peak RSS
+    con.execute(f"COPY ({filtered}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (_k_i))")
     for i, key in enumerate(keys):
         rel = by_key[key]
         parts = sorted((staging / f"_k_i={i}").glob("*.parquet"))
@@ -359,10 +373,10 @@ def _remove(folder: Path, rel: str) -> None:
         parent = parent.parent
 
 
-def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View]) -> str:
+def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View],
+                 comments: dict[tuple[str, str, str | None], str]) -> str:
     """The catalog's views over the Parquet globs, each column cast back where Parquet keeps
     another type (HUGEINT is stored as DOUBLE), with the live DB's comments."""
-    comments = _comments(con)
     statements = [f"CREATE SCHEMA IF NOT EXISTS {CATALOG_ALIAS}.{_ident(s)}" for s in sorted({v.schema for v in views})]
     for view in views:
         files = f"'{_sql_path(root / view.folder)}/**/*.parquet'"

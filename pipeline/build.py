@@ -33,6 +33,7 @@ class BuildResult:
     # what the models recomputed (pipeline.incremental): None after a full build
     touched_athletes: set[str] | None = None
     touched_activities: set[str] | None = None
+    touched_models: set[str] | None = None
 
 
 Notice = Callable[[duckdb.DuckDBPyConnection, Config], list[str]]

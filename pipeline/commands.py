@@ -66,7 +66,8 @@ def ingest(db: Path, config: Config, paths: list[Path], athlete: str | None = No
             with transaction(con):
                 _, scope = run_models(con, aliases=config.exercise_aliases)
             # `runlift sql` reads the analyst layer: it shows what the views show
-            publish(con, db, touched(scope)[0])
+            athletes, _, changed = touched(scope)
+            publish(con, db, athletes, changed)
         return summary
     finally:
         con.close()
@@ -105,7 +106,7 @@ def build(db: Path, config: Config, as_of: date | None = None, full: bool = Fals
     con = open_for_write(db, config, wait_s=LOCK_WAIT_S)
     try:
         result = run_build(con, config, as_of or today_for(config), full=full)
-        publish(con, db, result.touched_athletes)  # None after a full build: every partition
+        publish(con, db, result.touched_athletes, result.touched_models)  # None after a full build: all
         return result
     finally:
         con.close()

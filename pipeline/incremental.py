@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -76,6 +77,7 @@ class Scope:
     activities: set[str]
     by_kind: dict[str, set[str]] = field(default_factory=dict)
     parts: dict[frozenset[str], str | None] = field(default_factory=dict)  # athlete_part's scope tables
+    models: set[str] = field(default_factory=set)  # the models whose rows the build may have changed (not full)
 
     def athletes_for(self, kinds: Collection[str]) -> set[str]:
         """The athletes a model reading ``kinds`` of change is recomputed for."""
@@ -84,21 +86,25 @@ class Scope:
         return set().union(*(self.by_kind.get(k, set()) for k in kinds))
 
 
-def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None]:
-    """(athletes, activities) a build recomputed; None for each after a full build (or a given
-    list of models, all rebuilt)."""
+def touched(scope: Scope | None) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+    """(athletes, activities, models) a build recomputed; None for each after a full build (or a
+    given list of models, all rebuilt)."""
     if scope is None or scope.full:
-        return None, None
-    return scope.athletes, scope.activities
+        return None, None, None
+    return scope.athletes, scope.activities, scope.models
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, model_texts: list[str], aliases: Mapping[str, str] | None) -> str:
     """A hash of everything a build reads that is not raw data."""
+    from pipeline import quality_titles
     from pipeline.exercises import TABLE_PATH
-    from pipeline.quality_titles import macro_sql
 
+    # the title macro by what makes it (its keyword table and its code): building it compiles
+    # every keyword's regex (10 ms), and a build whose fingerprint holds needs no new macro
+    macro = (quality_titles.table_path().read_text(encoding="utf-8")
+             + Path(quality_titles.__file__).read_text(encoding="utf-8"))
     h = hashlib.sha256()
-    for part in (STATE_VERSION, duckdb.__version__, macro_sql(), TABLE_PATH.read_text(encoding="utf-8"),
+    for part in (STATE_VERSION, duckdb.__version__, macro, TABLE_PATH.read_text(encoding="utf-8"),
                  repr(sorted((aliases or {}).items())), repr(con.execute("SELECT * FROM raw.rules").fetchall()),
                  *model_texts):
         h.update(part.encode())

@@ -376,11 +376,13 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
             _create_macros(con)
         if scope.full or scope.by_kind.get("sessions"):
             _load_derived_tables(con, aliases)
-        _build_scoped(con, models, timings, scope, catalog)
+        columns = _build_scoped(con, models, timings, scope, catalog)
         incremental.record(con, fp, "SELECT as_of FROM internal.stg_build")
         if not scope.full:  # the rows this build wrote; the others passed when they were written
             t0 = time.perf_counter()
-            run_data_tests(con, models, _written(con, models, scope))
+            written = _written(con, models, scope, columns)
+            scope.models = set(written)
+            run_data_tests(con, models, written)
             timings["(data tests)"] = time.perf_counter() - t0
         incremental.drop_temp(con, scope)
         if not scope.full:
@@ -400,12 +402,12 @@ def kinds_read(models: list[Model]) -> dict[str, frozenset[str]]:
     return {name: incremental.kinds_read(read) for name, read in sources.items()}
 
 
-def _written(con: duckdb.DuckDBPyConnection, models: list[Model], scope: incremental.Scope) -> dict[str, str]:
+def _written(con: duckdb.DuckDBPyConnection, models: list[Model], scope: incremental.Scope,
+             columns: dict[tuple[str, str], set[str]]) -> dict[str, str]:
     """Per model, the rows of the build's scope as a subquery (a model without a key column: all);
     models the build left alone are not listed."""
     if not scope.athletes and not scope.activities:
         return {}
-    columns = _columns(con)
     kinds = kinds_read(models)
     sources = {}
     for m in models:
@@ -445,46 +447,47 @@ def _build_all(con: duckdb.DuckDBPyConnection, models: list[Model], timings: dic
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
+    """The columns of each table and view of the DB file (not the temp ones)."""
     cols: dict[tuple[str, str], set[str]] = {}
     for schema, table, column in con.execute(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns").fetchall():
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database()").fetchall():
         cols.setdefault((schema, table), set()).add(column)
     return cols
 
 
-def _scoped_views(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
-                  columns: dict[tuple[str, str], set[str]], mode: str, part: str) -> list[str]:
-    """A temporary view per model ``m`` reads, named like it (temp objects come first in DuckDB's
-    search path) and holding only the rows of the build's scope; returns their names."""
-    names = []
-    database = scalar(con, "SELECT current_database()")  # temp has a schema main too: name the file's
+def _scoped_inputs(m: Model, by_name: dict[str, Model], columns: dict[tuple[str, str], set[str]],
+                   mode: str, part: str, database: str) -> str:
+    """A WITH clause naming each model ``m`` reads after it (a CTE shadows the table of its name
+    in the SELECT), holding only the rows of the build's scope; inlined like a view, so the
+    filter reaches the scans. Empty when ``m`` reads no model."""
+    ctes = []
     for dep in sorted(m.depends_on):
         d = by_name[dep]
         where = incremental.scope_filter(columns.get((d.schema, d.name), set()), mode, part)
         filt = f" WHERE {where[0]} IN (SELECT {where[0]} FROM temp.main.{where[1]})" if where else ""
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{dep}" AS SELECT * FROM "{database}".{d.relation}{filt}')
-        names.append(dep)
-    return names
+        # the file's own name: the temp database has a schema main too
+        ctes.append(f'"{dep}" AS NOT MATERIALIZED (SELECT * FROM "{database}".{d.relation}{filt})')
+    return f"WITH {', '.join(ctes)} " if ctes else ""
 
 
 def _run_scoped(con: duckdb.DuckDBPyConnection, m: Model, by_name: dict[str, Model],
-                columns: dict[tuple[str, str], set[str]], mode: str, create: bool, part: str = "") -> None:
+                columns: dict[tuple[str, str], set[str]], mode: str, create: bool, database: str,
+                part: str = "") -> None:
     """Insert (or with ``create``, create the table with) ``m``'s rows of the scope (its athletes:
-    scope tables ``part``), its SELECT reading the scoped views of its inputs."""
-    views = _scoped_views(con, m, by_name, columns, mode, part)
+    scope tables ``part``), its SELECT reading only the scope's rows of its inputs, in one statement."""
+    inputs = _scoped_inputs(m, by_name, columns, mode, part, database)
     key = incremental.scope_filter(columns.get((m.schema, m.name), set()) if not create else
                                    {c["name"] for c in m.columns}, mode, part)
     body = m.sql.strip().rstrip(";")
     filt = f" WHERE {key[0]} IN (SELECT {key[0]} FROM temp.main.{key[1]})" if key else ""
     try:
         if create:
-            con.execute(f"CREATE OR REPLACE TABLE {m.relation} AS SELECT * FROM ({body}) AS _m{filt}")
+            con.execute(f"CREATE OR REPLACE TABLE {m.relation} AS {inputs}SELECT * FROM ({body}) AS _m{filt}")
         else:
-            con.execute(f"INSERT INTO {m.relation} SELECT * FROM ({body}) AS _m{filt}")
+            con.execute(f"INSERT INTO {m.relation} {inputs}SELECT * FROM ({body}) AS _m{filt}")
     except duckdb.Error as err:
         raise ModelError(f"model {m.name} ({m.layer}) failed: {err}") from None
-    for v in views:
-        con.execute(f'DROP VIEW temp.main."{v}"')
 
 
 def _delete_scope(con: duckdb.DuckDBPyConnection, m: Model, columns: dict[tuple[str, str], set[str]],
@@ -513,11 +516,13 @@ def _chunked(models: list[Model], per_activity: list[Model]) -> list[Model]:
 
 
 def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: dict[str, float],
-                  scope: incremental.Scope, catalog: Catalog) -> None:
+                  scope: incremental.Scope, catalog: Catalog) -> dict[tuple[str, str], set[str]]:
     """The project's build: views and the per-athlete tables afresh when ``scope.full``, else only
     the scope's rows replaced, each table for the athletes the kinds of change it reads touched;
-    the per-activity tables for the changed activities (those over samples in chunks, either way)."""
+    the per-activity tables for the changed activities (those over samples in chunks, either way).
+    Returns the columns of every table and view (:func:`_columns`)."""
     by_name = {m.name: m for m in models}
+    database = scalar(con, "SELECT current_database()")
     per_activity = [m for m in models if m.incremental == "activity" and m.materialized == "table"]
     for m in per_activity:
         later = [d for d in m.depends_on if by_name[d].materialized == "table" and by_name[d] not in per_activity]
@@ -544,7 +549,7 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
             create = scope.full and chunk == 0
             if create:
                 _drop_other_kind(con, m, catalog)
-            _run_scoped(con, m, by_name, columns, "activity", create)
+            _run_scoped(con, m, by_name, columns, "activity", create, database)
             timings[m.name] = timings.get(m.name, 0.0) + time.perf_counter() - t0
     if scope.full:
         for m in chunked:
@@ -552,7 +557,8 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
     elif scope.activities:
         incremental.select_chunk(con, None)
     kinds = kinds_read(models)
-    columns = _columns(con)
+    if scope.full:  # the chunked tables are new
+        columns = _columns(con)
     for m in models:
         if m.materialized == "view" or m in chunked:
             continue
@@ -563,10 +569,11 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
             _comment(con, m)
         elif m in per_activity:
             if scope.activities:
-                _run_scoped(con, m, by_name, columns, "activity", create=False)
+                _run_scoped(con, m, by_name, columns, "activity", False, database)
         else:
             part = incremental.athlete_part(con, scope, kinds[m.name])
             if part is not None:
                 _delete_scope(con, m, columns, "athlete", part)
-                _run_scoped(con, m, by_name, columns, "athlete", create=False, part=part)
+                _run_scoped(con, m, by_name, columns, "athlete", False, database, part)
         timings[m.name] = time.perf_counter() - t0
+    return columns

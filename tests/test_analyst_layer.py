@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from gpxgen import gpx_run
 
 from pipeline import commands
-from pipeline.analyst import DATA_FILE, analyst_dir, catalog_path, publish
+from pipeline.analyst import DATA_FILE, SCHEMA_FILE, analyst_dir, catalog_path, publish
 from pipeline.config import Config, load_config
 from pipeline.models import build_models
 
@@ -149,6 +150,25 @@ def test_runlift_sql_reads_the_catalog_with_the_live_counts_and_comments(club: t
     assert described is not None and described[0].startswith("Training load of a run")
 
 
+def test_a_moved_layer_gets_a_catalog_over_its_own_folder(club: tuple[Path, Config], tmp_path: Path) -> None:
+    """The catalog's globs are absolute: a DB moved with its layer gets a new catalog at its next
+    publish (nothing else rewritten), and reads the moved files, not the old ones."""
+    db, _ = club
+    moved = tmp_path / "moved" / db.name
+    moved.parent.mkdir()
+    for path in (db, catalog_path(db)):
+        shutil.copy(path, moved.parent / path.name)
+    shutil.copytree(analyst_dir(db), analyst_dir(moved))
+    with duckdb.connect(str(moved)) as con:
+        again = publish(con, moved, set(), set())  # an ingest that changed no model
+    assert again.catalog_written and again.written == [] and again.removed == []
+    with duckdb.connect(str(catalog_path(moved)), read_only=True) as cat:
+        sql = cat.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activities' AND NOT internal").fetchone()
+        rows = cat.execute("SELECT count(*) FROM activities").fetchone()
+    assert sql is not None and str(analyst_dir(moved)) in sql[0] and str(analyst_dir(db)) + "/" not in sql[0]
+    assert rows == (50 + 3,)
+
+
 def _stats(root: Path) -> dict[str, tuple[int, int]]:
     return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in root.rglob("*.parquet")}
 
@@ -222,6 +242,59 @@ def test_a_publish_rewrites_only_the_partitions_that_changed(tmp_path: Path) -> 
         for view in VIEWS:
             counts = _differ(both, view)
             assert counts[1:] == (counts[0], 0, 0), (view, counts)
+    _assert_as_from_scratch(db, tmp_path / "scratch")
+
+
+STRENGTH_VIEWS = {"strength_sessions", "strength_sets", "exercise_progress"}
+
+
+def test_a_publish_looks_only_at_the_views_whose_models_were_recomputed(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ingest or build publishes the marts its models recomputed (and the views that are not
+    models) and leaves the others alone: a new run does not look at the strength views, a new
+    strength log does; after each step every view shows exactly the live rows."""
+    import pipeline.analyst
+
+    publishes: list[pipeline.analyst.PublishResult] = []
+
+    def spy(*args: object, **kwargs: object) -> pipeline.analyst.PublishResult:
+        publishes.append(result := publish(*args, **kwargs))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(pipeline.analyst, "publish", spy)  # commands import it at each call
+    config = _config(tmp_path)
+    db = tmp_path / "views.duckdb"
+    commands.ingest(db, config, [SAMPLE / "runs", SAMPLE / "strength" / "strong.csv"], athlete="me")
+    commands.ingest(db, config, [_runs(tmp_path / "you", YOU_RUNS)], athlete="you")
+    assert set(publishes[0].views) == set(VIEWS)  # the first refresh of the models is a full one
+    commands.build(db, config, AS_OF)
+    root = analyst_dir(db)
+
+    def step(run: Callable[[], object]) -> tuple[set[str], set[str]]:
+        """(views looked at, views with a file rewritten or removed), the layer checked against the live DB."""
+        before = _stats(root)
+        run()
+        after = _stats(root)
+        with _both(db) as both:
+            for view in VIEWS:
+                counts = _differ(both, view)
+                assert counts[1:] == (counts[0], 0, 0), (view, counts)
+        rewritten = {p.split("/")[0] for p in set(before) | set(after)
+                     if before.get(p) != after.get(p) and not p.endswith(SCHEMA_FILE)}
+        return set(publishes[-1].views), rewritten
+
+    looked, rewritten = step(lambda: commands.ingest(
+        db, config, [_runs(tmp_path / "me2", [datetime(2026, 9, 30, 6, tzinfo=UTC)])], athlete="me"))
+    assert looked.isdisjoint(STRENGTH_VIEWS) and {"activities", "samples", "daily_load"} <= looked
+    assert {"activities", "samples", "daily_load", "ingest_log"} <= rewritten and rewritten.isdisjoint(STRENGTH_VIEWS)
+    looked, rewritten = step(lambda: commands.build(db, config, AS_OF))  # the same day: the rules only
+    assert looked == {"flags", "ingest_log", "raw.build_state"} and rewritten <= {"flags", "raw.build_state"}
+    # a strength log: the strength views are looked at and rewritten, the samples are not
+    looked, rewritten = step(lambda: commands.ingest(db, config, [SAMPLE / "strength" / "hevy.csv"], athlete="me"))
+    assert looked >= STRENGTH_VIEWS and "samples" not in looked
+    assert rewritten >= STRENGTH_VIEWS
+    looked, _ = step(lambda: commands.build(db, config, date(2026, 11, 2)))  # a new as-of date: its models
+    assert "weekly_compliance" in looked and "samples" not in looked
     _assert_as_from_scratch(db, tmp_path / "scratch")
 
 
