@@ -3,10 +3,11 @@ process pool and on a Dask LocalCluster, with the same results required.
 
 For each engine, in a fresh folder: `runlift ingest <inbox>` then `runlift build --full`, each a
 whole process (wall seconds, peak RSS of the largest process of its tree, as bench/scale_bench.py
-measures them); then the digest of every raw table, the ingest log and the flags
-(bench/dask_bench.py's) must be equal across engines. Dask here is ``task_runner = "dask"`` with
-no ``dask_address``: the command starts its own LocalCluster (one worker per core), as a user's
-first try would.
+measures them, and each process's own peak, bench/rss_tree.py's: runlift's main process, which
+holds a LocalCluster's scheduler and nannies, and each worker); then the digest of every raw
+table, the ingest log and the flags (bench/dask_bench.py's) must be equal across engines. Dask
+here is ``task_runner = "dask"`` with no ``dask_address``: the command starts its own LocalCluster
+(one worker per core), as a user's first try would.
 
 Usage:  .venv/bin/python bench/club_engines.py CLUB_DIR [--engines processes,dask] [--work DIR]
 CLUB_DIR from ``python bench/fast_archive.py club --out CLUB_DIR --athletes 200 --weeks 52``.
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from dask_bench import digest  # noqa: E402
-from scale_bench import timed  # noqa: E402
+from rss_tree import Tree, sample  # noqa: E402
 
 
 def config_for(club: Path, engine: str, folder: Path) -> Path:
@@ -45,6 +46,22 @@ def digest_apart(db: Path) -> str:
                           check=True).stdout.strip()
 
 
+def timed(cmd: list[str]) -> Tree:
+    """The command, sampled; never run from this checkout's folder (another checkout's parse workers
+    would import its `pipeline`)."""
+    with tempfile.TemporaryFile() as err:
+        tree = sample(cmd, cwd=Path(tempfile.gettempdir()), stderr=err.fileno())
+        if tree.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"command failed ({tree.returncode}): {' '.join(cmd)}\n"
+                             f"{err.read().decode(errors='replace')[-2000:]}")
+    return tree
+
+
+def per_process(tree: Tree) -> str:
+    return ", ".join(f"{role} {mib:.0f}" for role, mib in tree.peaks() if role != "resource tracker")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--digest"]:
         print(digest(Path(sys.argv[2])))
@@ -56,8 +73,9 @@ def main() -> None:
     args = ap.parse_args()
     runlift = Path(sys.executable).parent / "runlift"
     digests: dict[str, str] = {}
-    print("| engine | ingest | ingest peak RSS | build --full | build peak RSS | DB |")
-    print("|---|---|---|---|---|---|")
+    print("| engine | ingest | ingest peak RSS | ingest, each process's own peak (MiB) | build --full "
+          "| build peak RSS | DB |")
+    print("|---|---|---|---|---|---|---|")
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory(prefix=f"club-{engine}-", dir=args.work) as tmp:
             folder = Path(tmp)
@@ -67,8 +85,8 @@ def main() -> None:
             build = timed([*base, "build", "--full"])
             digests[engine] = digest_apart(db)
             mb = db.stat().st_size / 1e6
-            print(f"| {engine} | {ingest.wall:.1f} s | {ingest.rss_mib:.0f} MiB | {build.wall:.1f} s "
-                  f"| {build.rss_mib:.0f} MiB | {mb:.0f} MB |", flush=True)
+            print(f"| {engine} | {ingest.wall:.1f} s | {ingest.maxrss_kib / 1024:.0f} MiB | {per_process(ingest)} "
+                  f"| {build.wall:.1f} s | {build.maxrss_kib / 1024:.0f} MiB | {mb:.0f} MB |", flush=True)
     first, *rest = digests.values()
     same = all(d == first for d in rest)
     print(f"\nsame rows and flags on every engine: {'yes' if same else 'NO'}")

@@ -6,6 +6,11 @@ to a worker is a :class:`Job` holding the file's bytes (read and checked against
 hash here), so workers need no shared disk, only runlift installed; what comes back is the
 :class:`Parsed` without those bytes.
 
+Memory in runlift's process follows the work in flight, on the local cluster and on a user's:
+at most :data:`IN_FLIGHT_PER_WORKER` batches per worker thread and
+:data:`~pipeline.ingest.MAX_IN_FLIGHT_BYTES` of input pending (as the process pool), and no Dask
+object of this process keeps a copy of the messages it sent (:func:`no_message_log`).
+
 A parser that kills its worker (a crash in C, the OOM killer) must not lose the other files: the
 scheduler reports the tasks that were on the dead worker as ``KilledWorker``; those are parsed
 again one file at a time with nothing else in flight, and the file that kills a worker on its own
@@ -29,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError
 from pipeline.ingest import (
+    MAX_IN_FLIGHT_BYTES,
     PARSE_TIMEOUT_S,
     Job,
     Parsed,
@@ -47,6 +53,13 @@ STALL_S = PARSE_TIMEOUT_S + 60.0  # no result this long after we wait for it: pa
 STUCK = "no Dask worker finished the file within {s:g} s"
 IN_FLIGHT_PER_WORKER = 4
 PROBE_S = 5.0  # while waiting for a result, how often ``alive`` is asked
+# Dask keeps the last messages of every batched stream for debugging (distributed.admin.low-level-log-
+# length, 1000 by default): a task's message holds its files' bytes, so the client's stream to the
+# scheduler and the local scheduler's to each worker held ~3,000 files (~100 MB of the club's ingest)
+MESSAGE_LOG = {"distributed.admin.low-level-log-length": 0}
+# each worker of the local cluster: far above a parse's need (a worker idles at ~190 MB); one beyond
+# it is restarted by its nanny, and the file that does it alone is refused as crashing
+WORKER_MEMORY_LIMIT = "2GiB"
 
 Submit = Callable[[list[Job]], Pending[list[Parsed]]]
 
@@ -86,6 +99,17 @@ def sigint_blocked() -> Iterator[None]:
 
 
 @contextmanager
+def no_message_log() -> Iterator[None]:
+    """For the block, the Dask objects of this process (a client, a local scheduler, and its
+    workers, started with this config) keep no copy of the messages they send; a stream opened
+    later (a restarted worker's) is made while the block runs, so it is covered too."""
+    import dask
+
+    with dask.config.set(MESSAGE_LOG):
+        yield
+
+
+@contextmanager
 def local_cluster(workers: int | None = None) -> Iterator[LocalCluster]:
     """A cluster on this machine: one single-threaded worker process per core (the parsers hold
     the GIL), closed on every way out of the block."""
@@ -97,25 +121,28 @@ def local_cluster(workers: int | None = None) -> Iterator[LocalCluster]:
     resource_tracker.ensure_running()
     # quiet: a closing worker logs errors; what failed is in the results. A dashboard on a free port
     # (8787 may be taken). No retry on other workers: parse_on's solo run is the retry.
-    with sigint_blocked():  # the cluster's loop thread, and so the worker processes it starts
-        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL,
-                               scheduler_kwargs={"allowed_failures": 0})
-    try:
-        yield cluster
-    finally:
-        with sigint_blocked():  # a second Ctrl-C must not leave it half closed
-            cluster.close()
+    with no_message_log():
+        with sigint_blocked():  # the cluster's loop thread, and so the worker processes it starts
+            cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL,
+                                   memory_limit=WORKER_MEMORY_LIMIT, scheduler_kwargs={"allowed_failures": 0})
+        try:
+            yield cluster
+        finally:
+            with sigint_blocked():  # a second Ctrl-C must not leave it half closed
+                cluster.close()
 
 
 @contextmanager
 def cluster_for(address: str, workers: int | None = None) -> Iterator[str | LocalCluster]:
-    """``dask_address`` when set (a running scheduler), else a local cluster for the block."""
-    if address:
-        yield address
-        return
-    with local_cluster(workers) as cluster:
-        yield cluster
+    """``dask_address`` when set (a running scheduler), else a local cluster for the block; the
+    client made in the block keeps no copy of the messages it sends (:func:`no_message_log`)."""
+    with no_message_log():
+        if address:
+            yield address
+            return
+        with local_cluster(workers) as cluster:
+            yield cluster
 
 
 def wait_for_workers(client: Any, address: str) -> None:
@@ -166,9 +193,11 @@ class _Stalled(Exception):
 
 
 def parse_on(submit: Submit, jobs: Iterator[Job], batch_size: int, in_flight: int,
-             alive: Alive | None = None) -> Iterator[Parsed]:
+             alive: Alive | None = None, max_bytes: int = MAX_IN_FLIGHT_BYTES) -> Iterator[Parsed]:
     """Parse ``jobs`` in batches through ``submit`` (a Dask client or a Prefect DaskTaskRunner),
-    at most ``in_flight`` batches pending, yielding results in submission order.
+    at most ``in_flight`` batches and ``max_bytes`` of files pending (one batch whatever its size),
+    yielding results in submission order: what this process holds of the parse, the files sent and
+    the results taken, follows the work in flight, whatever the archive.
 
     Batches lost with a worker are parsed again a file at a time, alone on the cluster, once every
     other batch in flight has settled: a file then killing its worker is the culprit. A batch with
@@ -194,6 +223,7 @@ def parse_on(submit: Submit, jobs: Iterator[Job], batch_size: int, in_flight: in
         results = _result(future, alive)
         if results is not None:
             pending.popleft()
+            del future  # released: the worker drops its copy of the results
             yield from returned(batch, results)
             return
         later.extend([(batch, None), *((b, _result(f, alive)) for b, f in islice(pending, 1, None))])
@@ -219,10 +249,14 @@ def parse_on(submit: Submit, jobs: Iterator[Job], batch_size: int, in_flight: in
         if ready:
             pending.append((ready, submit(ready)))
 
+    def full() -> bool:
+        return bool(pending) and (len(pending) >= in_flight
+                                  or sum(j.size for b, _ in pending for j in b) >= max_bytes)
+
     try:
         while batch := list(islice(jobs, batch_size)):
             yield from send(batch)
-            while len(pending) >= in_flight:
+            while full():
                 yield from take()
         while pending:
             yield from take()

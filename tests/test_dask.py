@@ -6,9 +6,11 @@ Prefect's DaskTaskRunner."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,16 +200,75 @@ def test_own_local_cluster_is_closed_after_the_command(tmp_path: Path) -> None:
     assert {p.pid for p in children()} - before == set()
 
 
-def _jobs(tmp_path: Path) -> list[Any]:
+def _jobs(tmp_path: Path, folder: Path = SAMPLE / "runs") -> list[Any]:
     from pipeline.db import open_for_write
     from pipeline.ingest import Job, Planner
 
     con = open_for_write(tmp_path / "plan.duckdb", CONFIG)
     try:
         planner = Planner(con, CONFIG, None)
-        return [d for item in planner.items([SAMPLE / "runs"]) if isinstance(d := planner.decide(item), Job)]
+        return [d for item in planner.items([folder]) if isinstance(d := planner.decide(item), Job)]
     finally:
         con.close()
+
+
+def test_files_in_flight_are_capped_in_bytes(cluster: Any, tmp_path: Path) -> None:
+    """However many batches may be pending, no more than ``max_bytes`` of files are (plus the one
+    that crosses it), and every file comes back, in order, parsed as the process pool parses it."""
+    from distributed import Client
+
+    from pipeline.dask_parse import parse_on, parse_shipped
+    from pipeline.ingest import parse_batch
+
+    jobs = _jobs(tmp_path)
+    cap, biggest = 200_000, max(j.size for j in jobs)
+    assert sum(j.size for j in jobs[:16]) > 3 * cap  # the count alone (16) would let far more fly
+    sent: list[int] = []  # bytes submitted, when each batch is
+    taken = 0
+    in_flight: list[int] = []
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        def submit(batch: list[Any]) -> Any:
+            sent.append(sum(j.size for j in batch))
+            in_flight.append(sum(sent) - taken)
+            return client.submit(parse_shipped, batch, pure=False)
+
+        out = []
+        for parsed in parse_on(submit, iter(jobs), 1, 16, max_bytes=cap):
+            taken += parsed.job.size
+            out.append(parsed)
+    assert max(in_flight) <= cap + biggest
+    assert max(in_flight) > biggest  # still more than one file at a time
+    assert [p.job.file for p in out] == [j.file for j in jobs]
+    want = parse_batch(jobs)
+    assert [(p.reason, p.result is None) for p in out] == [(p.reason, p.result is None) for p in want]
+    assert [len(a.samples) for p in out if p.result for a in p.result.activities] == \
+        [len(a.samples) for p in want if p.result for a in p.result.activities]
+
+
+def test_no_copy_of_the_files_sent_stays_in_runlift(cluster: Any, tmp_path: Path) -> None:
+    """What runlift's process holds of a Dask parse follows the work in flight, not the files parsed
+    so far: Dask's own message logs (the client's to the scheduler, the local scheduler's to each
+    worker) would keep the bytes of the last 1,000 tasks of each."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    size, files = 400_000, 40
+    for i in range(files):
+        (inbox / f"r{i:02}.fit").write_bytes(os.urandom(size))  # refused by the parser, after the trip
+    jobs = _jobs(tmp_path, inbox)
+    assert len(jobs) == files
+    held: list[int] = []
+    tracemalloc.start()
+    try:
+        for i, parsed in enumerate(in_dask(cluster.scheduler_address)(iter(jobs))):
+            assert parsed.result is None and parsed.reason and not parsed.transient
+            if i in (9, files - 1):
+                del parsed
+                gc.collect()
+                held.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    # 30 files (12 MB) more went through; kept twice each, they would be 24 MB
+    assert held[1] - held[0] < 4 * size
 
 
 def test_no_worker_at_the_address_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
