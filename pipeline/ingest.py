@@ -725,7 +725,7 @@ def _forkserver() -> BaseContext:
     # the forkserver starts as `python -c`, whose sys.path begins with the working folder: a
     # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so)
     os.environ["PYTHONSAFEPATH"] = "1"
-    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pandas"])
+    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pyarrow"])
     return ctx
 
 
