@@ -474,11 +474,11 @@ class Planner:
     def remember_files(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self._remember:
             return
-        import pyarrow as pa
+        from pipeline.parsers import arrow  # pa.array would import pandas
 
         files, sizes, mtimes, shas = zip(*self._remember, strict=True)
-        rows = pa.table({"file": pa.array(files, pa.string()), "size": pa.array(sizes, pa.int64()),
-                         "mtime_ns": pa.array(mtimes, pa.int64()), "sha256": pa.array(shas, pa.string())})
+        rows = arrow.table({"file": arrow.strings(files), "size": arrow.ints(sizes, wide=True),
+                            "mtime_ns": arrow.ints(mtimes, wide=True), "sha256": arrow.strings(shas)})
         with registered(con, "_known_files", rows), transaction(con):
             con.execute("DELETE FROM internal.known_files k USING _known_files r WHERE k.file = r.file")
             con.execute("INSERT INTO internal.known_files SELECT file, size, mtime_ns, sha256 FROM _known_files")

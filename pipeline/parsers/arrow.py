@@ -41,12 +41,13 @@ def floats(values: ArrayLike) -> pa.Array:
     return _fixed(pa.float64(), arr, ~np.isnan(arr))
 
 
-def ints(values: Sequence[int | None] | np.ndarray[Any, Any]) -> pa.Array:
-    """int32; None is NULL (an int32 array is taken as it is)."""
+def ints(values: Sequence[int | None] | np.ndarray[Any, Any], wide: bool = False) -> pa.Array:
+    """int32 (``wide``: int64); None is NULL (an integer array is taken as it is)."""
+    type_, dtype = (pa.int64(), np.int64) if wide else (pa.int32(), np.int32)
     if isinstance(values, np.ndarray):
-        return _fixed(pa.int32(), values.astype(np.int32, copy=False), None)
+        return _fixed(type_, values.astype(dtype, copy=False), None)
     present = np.array([v is not None for v in values], dtype=bool)
-    return _fixed(pa.int32(), np.array([0 if v is None else v for v in values], dtype=np.int32), present)
+    return _fixed(type_, np.array([0 if v is None else v for v in values], dtype=dtype), present)
 
 
 def epoch_micros(micros: np.ndarray[Any, Any]) -> pa.Array:
