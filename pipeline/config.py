@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.user_cache import cache_file, read_cached, write_cached
 
 __all__ = ["TEMPLATE", "Athlete", "Config", "ConfigError", "Race", "Rules", "check_exercise_aliases",
            "load_config", "parse_config"]
@@ -78,11 +79,9 @@ def _duckdb_zones() -> frozenset[str]:
     user's cache folder, one file per installed DuckDB (its path, size and mtime): it changes only
     when DuckDB does."""
     cache = _zone_cache_file()
-    if cache is not None:
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            kept = frozenset(cache.read_text(encoding="utf-8").split("\n"))
-            if "UTC" in kept:  # else not a list DuckDB gave (a truncated file): ask again
-                return kept
+    kept = frozenset((read_cached(cache) or "").split("\n"))
+    if "UTC" in kept:  # else no list DuckDB gave (none yet, a truncated file): ask DuckDB
+        return kept
     import duckdb
 
     try:
@@ -92,12 +91,7 @@ def _duckdb_zones() -> frozenset[str]:
         from zoneinfo import available_timezones
 
         return frozenset(available_timezones() - {"localtime"})
-    if cache is not None:
-        with contextlib.suppress(OSError):  # a read-only home: asked again next time
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            part = cache.with_name(f"{cache.name}.{os.getpid()}.part")
-            part.write_text("\n".join(sorted(zones)), encoding="utf-8")
-            os.replace(part, cache)  # whole or absent, whichever process writes it
+    write_cached(cache, "\n".join(sorted(zones)))
     return zones
 
 
@@ -111,11 +105,8 @@ def _zone_cache_file() -> Path | None:
         st = os.stat(spec.origin)
     except OSError:
         return None
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(home):
-        return None
     key = hashlib.sha256(f"{spec.origin}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    return Path(home) / "runlift" / f"duckdb-zones-{key}.txt"
+    return cache_file(f"duckdb-zones-{key}.txt")
 
 
 def _check_zone(value: str) -> str:

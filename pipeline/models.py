@@ -15,7 +15,6 @@ import copy
 import graphlib
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from pipeline import incremental
 from pipeline.db import scalar, transaction
 from pipeline.errors import ModelError
 from pipeline.resources import sql_dir
+from pipeline.user_cache import cache_file, read_cached, write_cached
 
 SQL_DIR = sql_dir()
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
@@ -69,20 +69,13 @@ def _materialization(sql: str, layer: str) -> str:
     return "view" if layer == "staging" else "table"
 
 
-def _references_cache() -> Path:
-    """Where the references of each model text are kept between processes (parsing the models'
-    SQL costs 0.6 s, a third of adding one file to a big DB); keyed by the text itself."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "runlift" / "sql-references.json"
-
-
 def _cached_references(texts: list[str]) -> list[tuple[set[str], set[str]]]:
-    """:func:`_references` of each text, from the cache file where it holds them (a cache that
-    cannot be read or written only costs the parse)."""
-    path = _references_cache()
+    """:func:`_references` of each text, from the cache file where it holds them (parsing the
+    models' SQL costs 0.6 s, a third of adding one file to a big DB); keyed by the text itself."""
+    path = cache_file("sql-references.json")
     try:
-        cache: dict[str, list[list[str]]] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        cache: dict[str, list[list[str]]] = json.loads(read_cached(path) or "{}")
+    except ValueError:
         cache = {}
     keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     missing = [(k, t) for k, t in zip(keys, texts, strict=True) if not isinstance(cache.get(k), list)]
@@ -90,14 +83,8 @@ def _cached_references(texts: list[str]) -> list[tuple[set[str], set[str]]]:
         bare, sources = _references(text)
         cache[key] = [sorted(bare), sorted(sources)]
     if missing:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            kept = cache if len(cache) <= 1000 else {k: cache[k] for k in keys}  # checkouts side by side share it
-            tmp.write_text(json.dumps(kept), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        kept = cache if len(cache) <= 1000 else {k: cache[k] for k in keys}  # checkouts side by side share it
+        write_cached(path, json.dumps(kept))
     return [(set(cache[k][0]), set(cache[k][1])) for k in keys]
 
 
