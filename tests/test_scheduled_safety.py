@@ -19,7 +19,7 @@ from uuid import UUID
 import duckdb
 import pytest
 from gpxgen import gpx_run
-from test_data_safety import _marked
+from test_data_safety import _marked, _no_survivors
 from test_email import DripServer, Handler, free_port
 from worker_hooks import crash_on, hang_on
 
@@ -153,12 +153,7 @@ def test_a_sigkilled_flow_run_leaves_no_parse_worker_or_resource_tracker(tmp_pat
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 10
-    while (left := _marked(marker)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid, _ in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == [], left
+    _no_survivors(marker)
 
 
 API_LOST_RUN = textwrap.dedent("""
@@ -245,12 +240,7 @@ def test_a_sigkilled_tracked_run_leaves_no_temporary_prefect_server(tmp_path: Pa
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 15  # the watchdog's poll, then the server's time to stop
-    while (left := _marked(marker)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for pid, _ in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == [], left
+    _no_survivors(marker, within_s=15)  # the watchdog's poll, then the server's time to stop
 
 
 # --- artifacts --------------------------------------------------------------------------------------

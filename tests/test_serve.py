@@ -124,7 +124,7 @@ def test_serve_runs_a_scheduled_sync_and_stops_its_server(tmp_path: Path) -> Non
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 def test_a_sigkilled_serve_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
-    from test_data_safety import _marked
+    from test_data_safety import _marked, _no_survivors
 
     cfg = _config(tmp_path)
     marker = f"{os.getpid()}-{time.monotonic_ns()}"
@@ -144,9 +144,4 @@ def test_a_sigkilled_serve_leaves_no_prefect_server_behind(tmp_path: Path) -> No
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 30  # the watchdog's poll, then the server's time to stop
-    while (left := _marked(marker)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    for pid, _ in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == [], left
+    _no_survivors(marker, within_s=30)  # the watchdog's poll, then the server's time to stop
