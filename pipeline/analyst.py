@@ -4,14 +4,21 @@
 month too, ``.../year=<yyyy>/month=<mm>/``: a new run rewrites a month of them, not a year; per
 athlete only for views without a date, one ``data.parquet`` for views without an athlete) and the
 catalog ``x.analyst.duckdb``: views with the live names, columns and comments over the Parquet
-globs, in an older storage format, so `runlift sql`, the DuckDB CLI, pandas or polars read it
+files, in an older storage format, so `runlift sql`, the DuckDB CLI, pandas or polars read it
 while the writer runs, and the live DB is never copied whole.
 
 Only what changed is written: each partition's content hash (row count and the sum of its
 rows' hashes) is kept in ``manifest.json``; a partition whose hash is unchanged is not touched.
-A partition is written beside its place and renamed over it (``os.replace``), so a reader sees
-the old file or the new one, never a half-written one. Each view also has a zero-row
-``_schema.parquet``, so its glob matches a file when it has no rows.
+A partition's content is written once, to a file named by its hash in ``x.analyst/.store/``
+that never changes; the tree above is hard links to the current files, each made beside its
+place and renamed over it (``os.replace``), so a tool reading the tree opens the old file or the
+new one, never a half-written one. The catalog lists the store's files and is itself renamed
+into place: DuckDB reads a Parquet file's footer and its data through separate opens of its
+path, so a file renamed over another can hand a DuckDB reader the old footer with the new data
+(2.0.1 does, under load); files that never change make each catalog a consistent snapshot. A
+stored file no catalog lists any more is kept :data:`RETIRED_KEPT_S` for the connections still
+reading an older catalog, then deleted. Each view also has a zero-row schema file, so it lists
+a file when it has no rows.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +40,11 @@ from pipeline.models import SQL_DIR
 NULL_KEY = "__HIVE_DEFAULT_PARTITION__"  # Hive's (and pyarrow's) name for a null partition value
 DATA_FILE = "data.parquet"
 SCHEMA_FILE = "_schema.parquet"  # pyarrow datasets skip files starting with "_"
+STORE = ".store"  # the files the catalog reads, each named by its content (pyarrow skips "." too)
+# A stored file that no catalog lists any more stays this long for connections on an older one.
+RETIRED_KEPT_S = 3600.0
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the catalog reads .store/ (1: it globbed the tree, renamed over in place)
 # The catalog is written in DuckDB 1.4's storage format (version 67): the current DuckDB CLI (1.5)
 # and the previous minor release (1.4) both open it; the live DB is in DuckDB 2.0's own format.
 CATALOG_STORAGE_VERSION = "v1.4.0"
@@ -95,6 +106,16 @@ class View:
     @property
     def signature(self) -> str:
         return _digest(json.dumps([self.columns, self.athlete, self.year]))
+
+    def stored_file(self, rel: str, content: str) -> str:
+        """The store's file (below the root) of partition ``rel`` with content hash ``content``."""
+        parent = rel.rpartition("/")[0]
+        name = f"part-{_digest(self.signature + rel + content)[:16]}.parquet"
+        return "/".join(part for part in (STORE, self.folder, parent, name) if part)
+
+    @property
+    def stored_schema(self) -> str:
+        return f"{STORE}/{self.folder}/_schema-{self.signature[:16]}.parquet"
 
     def rel_path(self, athlete: str | None, year: str | None) -> str:
         if self.athlete is None:
@@ -196,19 +217,24 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
                     or (models is not None and _is_model(view) and view.name not in models)):  # nor the view's
                 continue
             result.views.append(view.folder)
-            entries[view.folder] = _publish_view(con, root / view.folder, view, scope, entry, fresh, staging, result)
+            entries[view.folder] = _publish_view(con, root, view, scope, entry, fresh, staging, result)
+            _retire(root, view, entries[view.folder]["partitions"], manifest.setdefault("retired", {}))
         for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
             shutil.rmtree(root / gone, ignore_errors=True)
+            shutil.rmtree(root / STORE / gone, ignore_errors=True)
             del entries[gone]
         # the catalog is made of the views' columns (their Parquet types follow from them in a
         # DuckDB version), the comments and the folder: when none changed, it is not looked at
         comments = _comments(con)
+        listed = {v.folder: _listed(v, entries[v.folder]["partitions"]) for v in views}
         made_of = _digest(json.dumps([str(root), duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
-                                      sorted((repr(k), c) for k, c in comments.items())]))
+                                      sorted((repr(k), c) for k, c in comments.items()), listed]))
         if manifest.get("catalog") != made_of or not catalog_path(db).exists():
-            _write_catalog(con, catalog_path(db), _catalog_sql(con, root, views, comments))
+            _write_catalog(con, catalog_path(db), _catalog_sql(con, root, views, comments, listed))
             manifest["catalog"] = made_of
             result.catalog_written = True
+        # only once the catalog lists none of them: a failed publish leaves the old catalog's files
+        _sweep(root, manifest.setdefault("retired", {}))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _write_manifest(root, manifest)
@@ -220,19 +246,23 @@ def _is_model(view: View) -> bool:
     return view.schema == "main" and (view.schema, view.name) not in EXTRA_VIEWS and view.name not in LOOKED_AT_IN_FULL
 
 
-def _publish_view(con: duckdb.DuckDBPyConnection, folder: Path, view: View, athletes: set[str] | None,
+def _publish_view(con: duckdb.DuckDBPyConnection, root: Path, view: View, athletes: set[str] | None,
                   entry: dict[str, Any], fresh: bool, staging: Path, result: PublishResult) -> dict[str, Any]:
+    folder = root / view.folder
     old: dict[str, str] = dict(entry["partitions"])
     if fresh:  # every partition must get the new columns, whoever the build touched
         athletes = None
-    schema_file = folder / SCHEMA_FILE
-    if fresh or not schema_file.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", schema_file)
+    stored_schema = root / view.stored_schema
+    if not stored_schema.exists():
+        stored_schema.parent.mkdir(parents=True, exist_ok=True)
+        _copy(con, f"SELECT {_columns(view)} FROM {view.relation} LIMIT 0", stored_schema)
+    if fresh or not (folder / SCHEMA_FILE).exists():
+        _link(stored_schema, folder / SCHEMA_FILE)
     keyed = _keyed_query(view, athletes)
     hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
     in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
-    changed = {p for p, h in hashes.items() if old.get(p) != h or not (folder / p).exists()}
+    changed = {p: root / view.stored_file(p, h) for p, h in hashes.items()
+               if old.get(p) != h or not (folder / p).exists() or not (root / view.stored_file(p, h)).exists()}
     if changed:
         _write_partitions(con, folder, view, keyed, changed, staging / view.folder, result)
     result.unchanged += len(hashes) - len(changed)
@@ -291,20 +321,24 @@ def _athlete_filter(view: View, athletes: set[str] | None) -> str:
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, keyed: str,
-                      changed: set[str], staging: Path, result: PublishResult) -> None:
-    """Write the changed partitions beside their place and rename each into it (the same file
-    system, so the rename is atomic): a COPY each when they are few (what a build of new files
-    changes), else one partitioned COPY into ``staging`` (a first publish of many athletes),
-    which scans the view once but holds a buffer per open partition."""
-    by_key = {_key(view, rel): rel for rel in changed}
+                      changed: dict[str, Path], staging: Path, result: PublishResult) -> None:
+    """Write each changed partition to its stored file (unless a file of the same content is
+    still there) and link it into the tree: a COPY each when they are few (what a build of new
+    files changes), else one partitioned COPY into ``staging`` (a first publish of many
+    athletes), which scans the view once but holds a buffer per open partition."""
+    for rel, stored in sorted(changed.items()):
+        if stored.exists():
+            _link(stored, folder / rel)
+            result.written.append(folder / rel)
+    by_key = {_key(view, rel): rel for rel, stored in changed.items() if not stored.exists()}
     if len(by_key) <= FEW_PARTITIONS:
         for (athlete, year), rel in sorted(by_key.items()):
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            changed[rel].parent.mkdir(parents=True, exist_ok=True)
             _copy(con, _parents_in(view, athlete, year) or
                   f"SELECT * EXCLUDE (_k_athlete, _k_year) FROM ({keyed}) AS k WHERE _k_athlete = "
-                  f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", target)
-            result.written.append(target)
+                  f"{_sql_string(athlete)} AND _k_year = {_sql_string(year)}", changed[rel])
+            _link(changed[rel], folder / rel)
+            result.written.append(folder / rel)
         return
     # staged by the partition's number: a key's characters never reach a folder name DuckDB makes
     keys = sorted(by_key)
@@ -318,16 +352,15 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, view: View, 
     for i, key in enumerate(keys):
         rel = by_key[key]
         parts = sorted((staging / f"_k_i={i}").glob("*.parquet"))
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        stored = changed[rel]
+        stored.parent.mkdir(parents=True, exist_ok=True)
         if len(parts) == 1:
-            staged = parts[0]
+            os.replace(parts[0], stored)
         else:  # a partition flushed in pieces (many open partitions): one file again
-            staged = target.with_name(f".{target.name}.tmp")
             listed = ", ".join(f"'{_sql_path(p)}'" for p in parts)
-            _copy(con, f"SELECT * FROM read_parquet([{listed}])", staged)
-        os.replace(staged, target)
-        result.written.append(target)
+            _copy(con, f"SELECT * FROM read_parquet([{listed}])", stored)
+        _link(stored, folder / rel)
+        result.written.append(folder / rel)
 
 
 def _parents_in(view: View, athlete: str, year: str) -> str | None:
@@ -358,6 +391,42 @@ def _in_scope(rel: str, athletes: set[str] | None) -> bool:
     return athlete in athletes or athlete == NULL_KEY
 
 
+def _listed(view: View, partitions: dict[str, str]) -> list[str]:
+    """The stored files (below the root) the catalog lists for a view: its schema file first."""
+    return [view.stored_schema] + sorted(view.stored_file(rel, content) for rel, content in partitions.items())
+
+
+def _retire(root: Path, view: View, partitions: dict[str, str], retired: dict[str, float]) -> None:
+    """Note when each stored file of ``view`` that the new catalog will not list was first found
+    so (a file listed again, a partition back to an earlier content, is not retired any more)."""
+    listed = set(_listed(view, partitions))
+    now = time.time()
+    for path in (root / STORE / view.folder).rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if rel in listed:
+            retired.pop(rel, None)
+        elif path.is_file():
+            retired.setdefault(rel, now)
+
+
+def _sweep(root: Path, retired: dict[str, float]) -> None:
+    """Delete the retired files older than :data:`RETIRED_KEPT_S`, with the folders they leave empty."""
+    now = time.time()
+    for rel, since in sorted(retired.items()):
+        if now - since >= RETIRED_KEPT_S or not (root / rel).exists():
+            _remove(root / STORE, rel.removeprefix(f"{STORE}/"))
+            del retired[rel]
+
+
+def _link(stored: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``stored``, beside it and renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(stored, tmp)
+    os.replace(tmp, target)
+
+
 def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob(DATA_FILE)}
 
@@ -374,14 +443,14 @@ def _remove(folder: Path, rel: str) -> None:
 
 
 def _catalog_sql(con: duckdb.DuckDBPyConnection, root: Path, views: Iterable[View],
-                 comments: dict[tuple[str, str, str | None], str]) -> str:
-    """The catalog's views over the Parquet globs, each column cast back where Parquet keeps
+                 comments: dict[tuple[str, str, str | None], str], listed: dict[str, list[str]]) -> str:
+    """The catalog's views over the stored files, each column cast back where Parquet keeps
     another type (HUGEINT is stored as DOUBLE), with the live DB's comments."""
     statements = [f"CREATE SCHEMA IF NOT EXISTS {CATALOG_ALIAS}.{_ident(s)}" for s in sorted({v.schema for v in views})]
     for view in views:
-        files = f"'{_sql_path(root / view.folder)}/**/*.parquet'"
+        files = "[" + ", ".join(f"'{_sql_path(root / rel)}'" for rel in listed[view.folder]) + "]"
         stored = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
-                                  f"read_parquet('{_sql_path(root / view.folder / SCHEMA_FILE)}'))").fetchall())
+                                  f"read_parquet('{_sql_path(root / view.stored_schema)}'))").fetchall())
         select = ", ".join(_ident(c) if stored.get(c) == t else f"CAST({_ident(c)} AS {t}) AS {_ident(c)}"
                            for c, t in view.columns)
         target = f"{CATALOG_ALIAS}.{view.relation}"

@@ -250,10 +250,10 @@ def analyst_note(catalog: str, folder: str) -> str:
     """Where analysts read the models, and DuckDB's instance cache (one process reuses a database
     it has open, so a new connection does not see a catalog published since)."""
     return (f"Analysts: open {catalog} read-only (views over the Parquet files in {folder}/, which every "
-            f"build updates in place) or use `runlift sql`; any Parquet reader can read {folder}/VIEW/ too. "
-            "An open connection sees each build's rows at its next query. When a build changes a view's "
-            "columns it replaces the catalog: in one Python process, close every connection to it before "
-            "reconnecting, as while one is open DuckDB hands new connections the old one.")
+            f"build republishes where they changed) or use `runlift sql`; any Parquet reader can read "
+            f"{folder}/VIEW/ too. A connection keeps the build it opened on (its files are kept an hour): "
+            "connect again to see a later build; in one Python process, close every connection to the "
+            "catalog first, as while one is open DuckDB hands new connections the old one.")
 
 
 def _format_rows(columns: list[str], rows: list[tuple], fmt: str, terminal: bool | None = None) -> str:
