@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 
 from pipeline.models import SQL_DIR
+from pipeline.publish_owed import owed, settle
 
 NULL_KEY = "__HIVE_DEFAULT_PARTITION__"  # Hive's (and pyarrow's) name for a null partition value
 DATA_FILE = "data.parquet"
@@ -186,8 +187,9 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     models (the ones an incremental build recomputed: the others' rows are as published) and at
     the views that are not models. Either way a partition is rewritten only when its content hash
     changed, and a partition whose rows are gone is removed; a view with new columns is written
-    anew."""
-    root = analyst_dir(db).resolve()  # the catalog's globs are absolute: it opens from any folder
+    anew. What an earlier publish failed to show (:mod:`pipeline.publish_owed`) is looked at too."""
+    athletes, models = owed(con, athletes, models)  # and what an earlier, failed publish left
+    root = analyst_dir(db).resolve()  # the catalog's paths are absolute: it opens from any folder
     root.mkdir(parents=True, exist_ok=True)
     _drop_legacy_snapshot(Path(db))
     manifest = _read_manifest(root)
@@ -197,6 +199,7 @@ def publish(con: duckdb.DuckDBPyConnection, db: Path | str, athletes: set[str] |
     # the write connection's memory limit (pipeline.db) holds here too: a partitioned COPY of ten
     # years of samples otherwise holds 1.2 GB; under it DuckDB flushes and the hash aggregates spill
     _publish(con, db, root, athletes, models, manifest, staging, result)
+    settle(con)
     return result
 
 

@@ -28,6 +28,7 @@ import yaml
 from pipeline import incremental
 from pipeline.db import scalar, transaction
 from pipeline.errors import ModelError
+from pipeline.publish_owed import owe
 from pipeline.resources import sql_dir
 from pipeline.user_cache import cache_file, read_cached, write_cached
 
@@ -372,11 +373,12 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
             run_data_tests(con, models, written)
             timings["(data tests)"] = time.perf_counter() - t0
         incremental.drop_temp(con, scope)
-        if not scope.full:
-            return models, scope
-    t0 = time.perf_counter()
-    run_data_tests(con, models)
-    timings["(data tests)"] = time.perf_counter() - t0
+    if scope is None or scope.full:
+        t0 = time.perf_counter()
+        run_data_tests(con, models)
+        timings["(data tests)"] = time.perf_counter() - t0
+    athletes, _, changed = incremental.touched(scope)
+    owe(con, athletes, changed)  # committed with the models: the analyst layer shows them next
     return models, scope
 
 

@@ -418,3 +418,32 @@ def test_many_changed_partitions_go_through_one_partitioned_copy(tmp_path: Path,
         for view in VIEWS:
             counts = _differ(both, view)
             assert counts[1:] == (counts[0], 0, 0), (view, counts)
+
+
+def test_a_publish_that_failed_is_made_up_by_the_next_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The models of a new run commit, then its publish fails: the next build, which finds nothing
+    new to recompute, still publishes that run (the scope owed is kept in the DB until shown)."""
+    import pipeline.analyst
+
+    config = _config(tmp_path)
+    db = tmp_path / "owed.duckdb"
+    commands.ingest(db, config, [_runs(tmp_path / "you", YOU_RUNS[:2])], athlete="you")
+    commands.build(db, config, AS_OF)
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.analyst, "_write_partitions", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            commands.ingest(db, config, [_runs(tmp_path / "you2", [YOU_RUNS[2]])], athlete="you")
+    with _both(db) as both:
+        assert _differ(both, "activities")[:2] == (3, 2)  # committed, not shown
+    again = commands.build(db, config, AS_OF)
+    assert again.touched_athletes == set()  # nothing new for the models ...
+    with _both(db) as both:  # ... and yet the run is published, in every view
+        for view in VIEWS:
+            counts = _differ(both, view)
+            assert counts[1:] == (counts[0], 0, 0), (view, counts)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM internal.publish_owed").fetchone() == (0,)
