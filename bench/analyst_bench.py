@@ -180,8 +180,11 @@ def main() -> None:
         done = subprocess.run([sys.executable, __file__, "--kind", args.kind, "--dir", str(args.dir), "--step", name],
                               check=True, capture_output=True, text=True)
         print(f"{label:45} {json.loads(done.stdout)}", flush=True)
-    files = list((folder / f"{args.kind}.analyst").rglob("*.parquet"))
-    print(f"analyst layer: {len(files)} Parquet files, {sum(p.stat().st_size for p in files) / 1e6:.0f} MB")
+    root = folder / f"{args.kind}.analyst"
+    current = [p for p in root.rglob("*.parquet") if not p.relative_to(root).as_posix().startswith(".store/")]
+    stored = {(s.st_dev, s.st_ino): s.st_size for s in (p.stat() for p in root.rglob("*.parquet"))}  # links once
+    print(f"analyst layer: {len(current)} Parquet files, {sum(stored.values()) / 1e6:.0f} MB on disk "
+          f"(with the store's retired files)")
 
 
 if __name__ == "__main__":

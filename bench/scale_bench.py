@@ -213,8 +213,10 @@ def _copy_db(db: Path, to: Path) -> Run:
 
 
 def _mb(path: Path) -> float:
+    """Disk use of a file or folder: a file hard-linked twice (the analyst tree and its store) once."""
     files = path.rglob("*") if path.is_dir() else [path]
-    return sum(f.stat().st_size for f in files if f.is_file()) / 1e6
+    sizes = {(s.st_dev, s.st_ino): s.st_size for s in (f.stat() for f in files if f.is_file())}
+    return sum(sizes.values()) / 1e6
 
 
 def _db_mb(db: Path) -> Run:
