@@ -474,11 +474,11 @@ class Planner:
     def remember_files(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self._remember:
             return
-        import pyarrow as pa
+        from pipeline.parsers import arrow  # pa.array would import pandas
 
         files, sizes, mtimes, shas = zip(*self._remember, strict=True)
-        rows = pa.table({"file": pa.array(files, pa.string()), "size": pa.array(sizes, pa.int64()),
-                         "mtime_ns": pa.array(mtimes, pa.int64()), "sha256": pa.array(shas, pa.string())})
+        rows = arrow.table({"file": arrow.strings(files), "size": arrow.ints(sizes, wide=True),
+                            "mtime_ns": arrow.ints(mtimes, wide=True), "sha256": arrow.strings(shas)})
         with registered(con, "_known_files", rows), transaction(con):
             con.execute("DELETE FROM internal.known_files k USING _known_files r WHERE k.file = r.file")
             con.execute("INSERT INTO internal.known_files SELECT file, size, mtime_ns, sha256 FROM _known_files")
@@ -725,7 +725,7 @@ def _forkserver() -> BaseContext:
     # the forkserver starts as `python -c`, whose sys.path begins with the working folder: a
     # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so)
     os.environ["PYTHONSAFEPATH"] = "1"
-    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pandas"])
+    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pyarrow"])
     return ctx
 
 

@@ -26,7 +26,7 @@ import duckdb
 from pipeline.build import build
 from pipeline.config import Config, parse_config
 from pipeline.db import open_for_write
-from pipeline.parsers.records import Activity, ParseResult, StrengthSession, StrengthSet, samples_frame
+from pipeline.parsers.records import Activity, ParseResult, StrengthSession, StrengthSet, samples_table
 from pipeline.rules.base import Flag
 from pipeline.sources import SourceFile
 from pipeline.writer import load_result
@@ -82,7 +82,7 @@ class Scenario:
         start = self._utc(on, at)
         n = int(minutes * 60 // SAMPLE_EVERY_S) + 1
         offsets = [i * SAMPLE_EVERY_S for i in range(n)]
-        samples = samples_frame({
+        samples = samples_table({
             "ts_utc": [start + timedelta(seconds=s) for s in offsets],
             "distance_m": [s * SPEED_MPS for s in offsets],
             "speed_mps": [SPEED_MPS] * n,

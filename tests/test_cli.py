@@ -331,3 +331,19 @@ def test_help_flags_and_an_unchanged_resync_import_no_heavy_module(tmp_path: Pat
     assert built.returncode == 0, built.stderr
     assert built.stdout.startswith("build: as of 2026-08-17: ")
     assert imported == "imported: ['pipeline.models']"
+
+
+@pytest.mark.parametrize("file", ["runs/2026-08-08_0900_easy.fit", "runs/2026-08-11_1830_intervals.gpx",
+                                  "corpus/tcx/tcxparser__test.tcx", "strength/strong.csv", "strength/hevy.csv"])
+def test_ingesting_one_new_file_never_imports_pandas(tmp_path: Path, file: str) -> None:
+    """pandas costs an ingest ~0.2 s of start-up: parsers and writer build Arrow directly."""
+    from conftest import CORPUS
+
+    source = (CORPUS / file.removeprefix("corpus/")) if file.startswith("corpus/") else ROOT / "sample_data" / file
+    if not source.exists():
+        pytest.skip("shared corpus not present")
+    db = str(tmp_path / "runlift.duckdb")
+    done, imported = imported_heavy(tmp_path, "--db", db, "ingest", str(source), heavy=("pandas",))
+    assert done.returncode == 0, done.stderr
+    assert "ingest: 1 new, 0 duplicate, 0 skipped, 0 quarantined" in done.stdout
+    assert imported == "imported: []"

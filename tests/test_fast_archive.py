@@ -51,11 +51,11 @@ def test_shifted_copy_parses_with_times_moved_and_samples_kept(template: bytes) 
     assert after.start_utc == before.start_utc + shift and after.end_utc == before.end_utc + shift
     assert [lap.start_utc for lap in after.laps] == [lap.start_utc + shift for lap in before.laps if lap.start_utc]
     assert len(after.samples) == len(before.samples) == 3601
-    assert ((after.samples.ts_utc - before.samples.ts_utc) == shift).all()
-    assert (after.samples.heart_rate == before.samples.heart_rate + 3).all()
+    assert ((after.samples.to_pandas().ts_utc - before.samples.to_pandas().ts_utc) == shift).all()
+    assert (after.samples.to_pandas().heart_rate == before.samples.to_pandas().heart_rate + 3).all()
     assert before.avg_hr is not None and before.max_hr is not None
     assert (after.avg_hr, after.max_hr) == (before.avg_hr + 3, before.max_hr + 3)
-    assert after.samples.distance_m.equals(before.samples.distance_m)
+    assert after.samples.to_pandas().distance_m.equals(before.samples.to_pandas().distance_m)
     messages = {m.name: m.get_values() for m in fitparse.FitFile(fa.shift_fit(template, SHIFT)).get_messages()}
     assert messages["file_id"]["time_created"] == datetime(2025, 7, 25, 5, 30, 17)
     # local time: Berlin's summer offset (+2 h) in July, where the January template had +1 h
@@ -99,7 +99,7 @@ def test_compressed_timestamps_move_too() -> None:
 def test_thinned_template_keeps_1_to_6_s_gaps(template: bytes) -> None:
     before = _activity(template)
     after = _activity(fa.thin(fa.Layout.of(template), seed=1))
-    gaps = after.samples.ts_utc.diff().dropna().dt.total_seconds()
+    gaps = after.samples.to_pandas().ts_utc.diff().dropna().dt.total_seconds()
     assert gaps.between(1, 6).all() and 900 < len(after.samples) < 1400
     assert (after.start_utc, after.end_utc) == (before.start_utc, before.end_utc)
 
@@ -117,8 +117,9 @@ def test_real_files_shift_exactly() -> None:
         after = fit.parse(fa.shift_fit(data, SHIFT), path.name, ParseContext()).activities
         assert [a.start_utc + timedelta(seconds=SHIFT) for a in before] == [a.start_utc for a in after], path.name
         for x, y in zip(before, after, strict=True):
-            assert ((y.samples.ts_utc - x.samples.ts_utc) == timedelta(seconds=SHIFT)).all(), path.name
-            assert y.samples.heart_rate.equals(x.samples.heart_rate), path.name
+            xs, ys = x.samples.to_pandas(), y.samples.to_pandas()
+            assert ((ys.ts_utc - xs.ts_utc) == timedelta(seconds=SHIFT)).all(), path.name
+            assert ys.heart_rate.equals(xs.heart_rate), path.name
         checked += 1
     assert checked >= 20
 

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from conftest import CORPUS, corpus_rows
 from hypothesis import HealthCheck, given, settings
@@ -167,8 +168,10 @@ def check_activity(a: Activity) -> None:
     _finite_nonneg(a.distance_m, "distance_m")
     _heart_rate(a.avg_hr, "avg_hr")
     _heart_rate(a.max_hr, "max_hr")
-    s = a.samples
-    assert tuple(s.columns) == SAMPLE_COLUMNS
+    assert tuple(a.samples.column_names) == SAMPLE_COLUMNS
+    assert a.samples.schema.types == [pa.timestamp("us", tz="UTC"), *[pa.float64()] * (len(SAMPLE_COLUMNS) - 1)]
+    assert a.samples.column("ts_utc").null_count == 0
+    s = a.samples.to_pandas()
     assert str(s["ts_utc"].dtype) == "datetime64[us, UTC]"
     assert all(str(s[c].dtype) == "float64" for c in SAMPLE_COLUMNS[1:])
     if len(s):

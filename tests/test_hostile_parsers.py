@@ -258,7 +258,7 @@ def test_tcx_whose_trackpoints_start_late_takes_the_lap_totals() -> None:
     act, = tcx.parse(LATE_TCX.format(points=late_points(600, 1200)).encode(), "late.tcx", CTX).activities
     assert act.distance_m == 4000  # the lap's DistanceMeters, not the trackpoints' 1,800 m
     assert (act.duration_s, act.moving_s) == (1200, 1200)
-    assert len(act.samples) == 61 and act.samples["distance_m"].max() == 1800
+    assert len(act.samples) == 61 and act.samples.to_pandas()["distance_m"].max() == 1800
     # without a lap StartTime (nor Id) the lap's timer time still places the start before the points
     no_start = LATE_TCX.replace(' StartTime="2026-04-10T16:00:00Z"', "").replace("<Id>2026-04-10T16:00:00Z</Id>", "")
     act, = tcx.parse(no_start.format(points=late_points(600, 1200)).encode(), "late.tcx", CTX).activities
@@ -341,7 +341,7 @@ def test_fit_records_cost_little_memory_each() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(act.samples) == 20_000 and (act.samples["heart_rate"] == 140).all()
+    assert len(act.samples) == 20_000 and (act.samples.to_pandas()["heart_rate"] == 140).all()
     assert act.duration_s == 19_999
     assert peak / 20_000 < 300, f"{peak / 20_000:.0f} B per record"
 
@@ -427,7 +427,7 @@ def test_overlapping_sessions_of_one_sport_merge_keeping_the_richer() -> None:
     act, = fit.parse(run_fit([(0, 600, Sport.RUNNING), (100, 500, Sport.RUNNING)], records=range(0, 600, 10)),
                      "twice.fit", CTX).activities
     assert summary(act) == ("running", RUN_START, 600.0, 600.0, 1800.0, 60, 2)
-    assert act.samples["ts_utc"].is_unique
+    assert act.samples.to_pandas()["ts_utc"].is_unique
 
 
 @pytest.mark.parametrize(

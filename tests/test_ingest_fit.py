@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import fitparse
+import pyarrow as pa
 import pytest
 from conftest import CORPUS, corpus_rows
 from fit_tool.fit_file_builder import FitFileBuilder
@@ -164,7 +165,8 @@ def test_run_has_exact_summary_and_samples(run_file: bytes) -> None:
     assert (run.avg_hr, run.max_hr) == (150.0, 150.0)
     assert run.start_utc.astimezone(ZoneInfo("Europe/Berlin")).date() == date(2026, 9, 9)
 
-    s = run.samples
+    assert run.samples.schema.types == [pa.timestamp("us", tz="UTC"), *[pa.float64()] * (len(SAMPLE_COLUMNS) - 1)]
+    s = run.samples.to_pandas()
     assert list(s.columns) == list(SAMPLE_COLUMNS) and len(s) == 600
     assert str(s["ts_utc"].dtype) == "datetime64[us, UTC]"
     assert s["ts_utc"].iloc[0] == START and s["ts_utc"].iloc[-1] == START + timedelta(seconds=599)
@@ -199,7 +201,8 @@ def test_multisport_gives_one_activity_per_session_and_splits_records() -> None:
         ("cycling", "road", 120, 130.0, timedelta(seconds=150)),
     ]
     for a in result.activities:  # every sample lies in its own session's window
-        assert a.samples["ts_utc"].min() >= a.start_utc and a.samples["ts_utc"].max() < a.end_utc
+        ts = a.samples.to_pandas()["ts_utc"]
+        assert ts.min() >= a.start_utc and ts.max() < a.end_utc
 
 
 def test_strength_then_run_assigns_sets_to_the_strength_session_only() -> None:
@@ -395,7 +398,7 @@ def test_garbled_bytes_with_a_valid_crc_load_or_quarantine(
         return
     assert isinstance(result, ParseResult)
     for a in result.activities:
-        assert a.sport in SPORTS and list(a.samples.columns) == list(SAMPLE_COLUMNS)
+        assert a.sport in SPORTS and a.samples.column_names == list(SAMPLE_COLUMNS)
 
 
 @pytest.fixture(scope="module")
@@ -485,7 +488,7 @@ def test_fixtures_load(name: str, expected: list[tuple[str, int]]) -> None:
     result = fit.parse((FIXTURE_DIR / name).read_bytes(), name, CTX)
     assert [(a.sport, len(a.samples)) for a in result.activities] == expected
     for a in result.activities:
-        assert a.samples["ts_utc"].is_monotonic_increasing
+        assert a.samples.to_pandas()["ts_utc"].is_monotonic_increasing
     sets = [(s.exercise, s.reps, s.weight_kg) for session in result.sessions for s in session.sets]
     if name == "strength_sets.fit":
         assert sets == [
@@ -569,7 +572,7 @@ def test_corpus_file(row: dict[str, str]) -> None:
     for a in result.activities:
         assert a.start_utc.tzinfo is not None and 2000 <= a.start_utc.year <= 2030
         assert a.sport in SPORTS and a.end_utc >= a.start_utc
-        assert a.samples["ts_utc"].is_monotonic_increasing
+        assert a.samples.to_pandas()["ts_utc"].is_monotonic_increasing
     if row["file"] in EDGE_EXPECTATIONS:
         assert [a.sport for a in result.activities] == EDGE_EXPECTATIONS[row["file"]]
     if row["kind"] == "valid" or "set messages" in row["notes"]:
@@ -643,7 +646,7 @@ def test_parses_in_threads_match_single_threaded_ones() -> None:
 
     def summary(data: bytes) -> list[tuple[object, ...]]:
         result = fit.parse(data, "x.fit", CTX)
-        return [(a.sport, a.start_utc, a.samples.drop(columns="ts_utc").to_numpy(dtype=float).tobytes())
+        return [(a.sport, a.start_utc, a.samples.drop_columns(["ts_utc"]).to_pandas().to_numpy(dtype=float).tobytes())
                 for a in result.activities]
 
     alone = [summary(d) for d in files]

@@ -23,6 +23,7 @@ import defusedxml.ElementTree as DefusedET
 import gpxpy
 import gpxpy.gpx
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipeline.parsers import gpx, safe_xml, tcx
@@ -46,7 +47,8 @@ def only(result_activities: list[Activity]) -> Activity:
 
 
 def assert_sample_invariants(activity: Activity) -> None:
-    s = activity.samples
+    assert activity.samples.schema.types == [pa.timestamp("us", tz="UTC"), *[pa.float64()] * (len(SAMPLE_COLUMNS) - 1)]
+    s = activity.samples.to_pandas()
     assert list(s.columns) == list(SAMPLE_COLUMNS)
     assert str(s["ts_utc"].dtype) == "datetime64[us, UTC]"
     assert s["ts_utc"].is_monotonic_increasing
@@ -89,7 +91,7 @@ def straight_run_gpx(n: int = 601, version: str = "1.1") -> bytes:
 def test_generated_gpx_has_exactly_known_values() -> None:
     data = straight_run_gpx()
     act = only(gpx.parse(data, "run.gpx", CTX).activities)
-    s = act.samples
+    s = act.samples.to_pandas()
     assert len(s) == 601
     assert act.sport == "running" and act.sub_sport is None
     assert act.title == "Morning Run"
@@ -364,7 +366,7 @@ def test_generated_tcx_has_exactly_known_values() -> None:
         1,
     )
     act = only(tcx.parse(TCX_DOC.format(laps=laps).encode(), "run.tcx", CTX).activities)
-    s = act.samples
+    s = act.samples.to_pandas()
     assert len(s) == 501
     assert (act.sport, act.title) == ("running", "Easy 1k")
     assert act.start_utc == START_TCX and act.duration_s == 500
@@ -379,7 +381,7 @@ def test_generated_tcx_has_exactly_known_values() -> None:
 def test_tcx_without_distance_fields_measures_the_path() -> None:
     laps = tcx_lap(START_TCX, 101, 0, with_distance=False)
     act = only(tcx.parse(TCX_DOC.format(laps=laps).encode(), "nodist.tcx", CTX).activities)
-    assert act.samples["distance_m"].iloc[-1] == pytest.approx(200, rel=1e-3)
+    assert act.samples.to_pandas()["distance_m"].iloc[-1] == pytest.approx(200, rel=1e-3)
     assert act.distance_m == pytest.approx(200, rel=1e-3)
 
 
@@ -391,7 +393,7 @@ def test_tcx_trackpoints_out_of_order_are_sorted() -> None:
     reversed_lap = head + "<Track>" + "".join(reversed(points)) + "</Track>" + tail
     act = only(tcx.parse(TCX_DOC.format(laps=reversed_lap).encode(), "rev.tcx", CTX).activities)
     assert act.start_utc == START_TCX and act.duration_s == 10  # the lap's 10 s timer reaches 1 s further
-    assert act.samples["distance_m"].is_monotonic_increasing
+    assert act.samples.to_pandas()["distance_m"].is_monotonic_increasing
     assert_sample_invariants(act)
 
 
@@ -404,7 +406,7 @@ def test_tcx_laps_only_activity_is_placed_by_its_laps() -> None:
     act = only(tcx.parse(TCX_DOC.format(laps=laps).encode(), "manual.tcx", CTX).activities)
     assert act.duration_s == 1800 and act.distance_m == 5000
     assert (act.avg_hr, act.max_hr) == (150, 170)
-    assert act.samples.empty
+    assert act.samples.num_rows == 0
 
 
 def test_tcx_one_activity_per_element_and_sport_map() -> None:
@@ -528,7 +530,7 @@ def test_corpus_file(row: dict[str, str]) -> None:
     if match:
         act = only(result.activities)
         assert len(act.samples) == int(match.group(1))
-        assert act.samples["heart_rate"].notna().all()
+        assert act.samples.to_pandas()["heart_rate"].notna().all()
         assert act.avg_hr is not None and 40 < act.avg_hr < 230
 
 

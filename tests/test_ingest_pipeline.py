@@ -323,3 +323,48 @@ def test_a_file_holding_no_activity_is_logged_ignored_with_its_reason(tmp_path, 
         ("ignored", "device settings file; holds no activity")]
     again = commands.ingest(db, BERLIN, [tmp_path / "settings.fit"], refresh_models=False)
     assert (again.skipped, again.ignored) == (1, 0)
+
+
+# Every raw row of sample_data + the corpus as `runlift ingest` of main eb9bdb1 (pandas samples
+# frames) wrote them: (rows, md5 over the sorted md5s of each row's text, paths made relative,
+# ingested_at left out). Doubles print as their shortest round-trip text, so a changed bit, a
+# NaN for a NULL or -0.0 for 0.0 changes the fingerprint. A deliberate change to what ingest
+# stores updates these, saying why.
+MAIN_RAW_FINGERPRINTS = {
+    "ingest_log": (126, "17be6acbe78cbc93456585603be5f9b9"),
+    "raw.activities": (122, "5d1e6772d1417315ce09c7fd91dee5ad"),
+    "raw.samples": (324448, "f03d97323c88c5629333e75f2d7e271c"),
+    "raw.laps": (808, "ff51d4f1544f2fbc67a1d0d87bf883f9"),
+    "raw.strength_sessions": (238, "388f8672a585849341c42b21b88788ca"),
+    "raw.strength_sets": (4364, "9efbc46d0b14d75082d227e9161f688e"),
+}
+
+
+def test_raw_rows_of_sample_data_and_corpus_are_the_ones_main_wrote(tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import CORPUS
+
+    if not CORPUS.is_dir():
+        pytest.skip("shared corpus not present")
+    for folder in ("runs", "strength", "corrupt"):
+        shutil.copytree(SAMPLE / folder, tmp_path / "in" / folder)
+    shutil.copytree(CORPUS, tmp_path / "in" / "corpus")
+    shutil.copy(SAMPLE / "runlift.toml", tmp_path / "runlift.toml")
+    db = tmp_path / "runlift.duckdb"
+    done = subprocess.run([str(Path(sys.executable).parent / "runlift"), "--db", str(db), "ingest", "in/runs",
+                           "in/strength", "in/corrupt", "in/corpus"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        got = {}
+        for table in MAIN_RAW_FINGERPRINTS:
+            columns = "* EXCLUDE (ingested_at)" if table == "ingest_log" else "*"
+            got[table] = con.execute(
+                f"SELECT count(*), md5(string_agg(h, '' ORDER BY h)) FROM (SELECT md5(replace(CAST(t AS VARCHAR), "
+                f"?, '')) AS h FROM (SELECT {columns} FROM {table}) t)", [f"{tmp_path.resolve()}/"]).fetchone()
+    finally:
+        con.close()
+    assert got == MAIN_RAW_FINGERPRINTS

@@ -20,7 +20,7 @@ from pipeline.config import parse_config
 from pipeline.db import open_for_write
 from pipeline.ingest import in_processes, ingest_paths
 from pipeline.parsers import fit, tcx
-from pipeline.parsers.records import Activity, Lap, LapIntensity, ParseContext, samples_frame
+from pipeline.parsers.records import Activity, Lap, LapIntensity, ParseContext, samples_table
 from pipeline.quality_signals import no_quality_signal
 from pipeline.sources import SourceFile
 from pipeline.writer import load_result
@@ -150,7 +150,7 @@ def _run(sc: Scenario, on: str, at: str, speeds: Sequence[tuple[float, float]], 
         metres += v * EVERY_S
         shift += (gaps or {}).get(len(ts) - 1, 0)
         t += EVERY_S
-    samples = samples_frame({"ts_utc": ts, "distance_m": dist, "speed_mps": speed if speed_column else None,
+    samples = samples_table({"ts_utc": ts, "distance_m": dist, "speed_mps": speed if speed_column else None,
                              "heart_rate": [hr] * len(ts)})
     duration = (ts[-1] - start).total_seconds()
     lap_s = duration / len(laps) if laps else 0.0

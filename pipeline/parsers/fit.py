@@ -68,7 +68,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 from fastcrc.crc16 import arc as _crc16_arc
 from fitparse.records import DataMessage  # public fitparse API; its internals stay in fit_decoder.py
 from fitparse.utils import FitEOFError
@@ -89,7 +89,7 @@ from pipeline.parsers.records import (
     Sport,
     StrengthSession,
     StrengthSet,
-    samples_frame_from_arrays,
+    samples_table_from_arrays,
 )
 
 FORMAT: Format = "fit"
@@ -331,8 +331,8 @@ class _Samples:
             return self
         return _Samples(self.ts[mask], {k: v[mask] for k, v in self.columns.items()})
 
-    def frame(self) -> pd.DataFrame:
-        return samples_frame_from_arrays(self.ts + _FIT_EPOCH_UNIX, self.columns)
+    def table(self) -> pa.Table:
+        return samples_table_from_arrays(self.ts + _FIT_EPOCH_UNIX, self.columns)
 
     def nan_stat(self, column: str, fn: Callable[[np.ndarray], float]) -> float | None:
         values = self.columns[column]
@@ -578,7 +578,7 @@ def _activity(part: _Part, samples: _Samples, laps: list[Lap]) -> Activity:
         distance_m=distance,
         avg_hr=part.avg_hr or samples.nan_stat("heart_rate", np.mean),
         max_hr=part.max_hr or samples.nan_stat("heart_rate", np.max),
-        samples=samples.frame(),
+        samples=samples.table(),
         laps=laps,
     )
 

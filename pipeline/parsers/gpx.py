@@ -49,6 +49,7 @@ from xml.etree.ElementTree import Element
 
 import gpxpy
 import gpxpy.gpx
+import numpy as np
 from gpxpy.geo import haversine_distance
 
 from pipeline.parsers import safe_xml
@@ -62,7 +63,7 @@ from pipeline.parsers.records import (
     QuarantineError,
     Sport,
     as_utc,
-    samples_frame,
+    samples_table,
 )
 
 # A pause longer than this ends a recording session: a multi-day trip or an OSM trace
@@ -320,9 +321,10 @@ def _activity(gpx: gpxpy.gpx.GPX, points: list[_Point]) -> Activity:
     steps = path_steps(lats, lons, segments)
     distance = _cumsum(steps)
     speeds = step_speeds(steps, times, segments)
-    samples = samples_frame({
+    hrs = [p.hr for p in points]
+    samples = samples_table({
         "ts_utc": times, "lat": lats, "lon": lons, "distance_m": distance,
-        "speed_mps": speeds, "heart_rate": [p.hr for p in points],
+        "speed_mps": speeds, "heart_rate": hrs,
         "cadence": [p.cad for p in points], "altitude_m": [p.ele for p in points],
     })  # fmt: skip
     # The session's own track names and types it; other tracks of the file are the fallback.
@@ -335,7 +337,7 @@ def _activity(gpx: gpxpy.gpx.GPX, points: list[_Point]) -> Activity:
         seconds = [t.timestamp() for t in times]
         sport, sub_sport = sport_from_movement(seconds, speeds, [p.cad for p in points]) or ("other", None)
     title = _clean(track.name) or _first(t.name for t in gpx.tracks) or _clean(gpx.name)
-    hr = samples["heart_rate"]
+    avg_hr, max_hr = heart_rate_summary(hrs)
     return Activity(
         sport=sport,
         sub_sport=sub_sport,
@@ -345,10 +347,20 @@ def _activity(gpx: gpxpy.gpx.GPX, points: list[_Point]) -> Activity:
         duration_s=(times[-1] - times[0]).total_seconds(),
         moving_s=_moving_seconds(points),
         distance_m=distance[-1],
-        avg_hr=float(hr.mean()) if hr.notna().any() else None,
-        max_hr=float(hr.max()) if hr.notna().any() else None,
+        avg_hr=avg_hr,
+        max_hr=max_hr,
         samples=samples,
     )
+
+
+def heart_rate_summary(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and maximum of the recorded values (NaN: none recorded); (None, None) without any.
+    The mean sums with NaN as 0 and divides by the count, as pandas did, to the last bit."""
+    hr = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(hr)
+    if missing.all():
+        return None, None
+    return float(np.where(missing, 0.0, hr).sum() / float(len(hr) - missing.sum())), float(hr[~missing].max())
 
 
 def _cumsum(values: Sequence[float]) -> list[float]:

@@ -1,29 +1,32 @@
 """The typed records every parser returns, whatever the file format.
 
 A parser turns the bytes of one file into a :class:`ParseResult`: zero or more
-:class:`Activity` summaries (each with its samples as a columnar frame) and zero or more
+:class:`Activity` summaries (each with its samples as an Arrow table) and zero or more
 :class:`StrengthSession` objects (each with its sets). The loader knows nothing about
 formats; parsers know nothing about the database.
 
 Conventions shared by all parsers:
 - every datetime is timezone-aware UTC;
 - ``Activity.laps`` lists the laps in recording order (empty when the format has none);
-- ``Activity.samples`` has exactly :data:`SAMPLE_COLUMNS`, ``ts_utc`` as
-  ``datetime64[us, UTC]`` and the rest as float64 (NaN where a device did not record it);
+- ``Activity.samples`` is a ``pyarrow.Table`` with exactly :data:`SAMPLE_COLUMNS`, ``ts_utc``
+  as ``timestamp[us, tz=UTC]`` and the rest as float64, NULL where a device did not record
+  a value: raw.samples' columns as they are, built from the parser's arrays without pandas
+  (an ingest never imports it) and inserted by the writer without another conversion;
 - a file that cannot be read raises :class:`QuarantineError` with a reason a person can act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sized
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
 
 # The plausible window for every time a parser loads. Fixed, not "today + 1 year", so a parse
 # never depends on the day it runs: consumer GPS/HR recorders start in the 1990s (and FIT cannot
@@ -106,7 +109,7 @@ class Activity:
     distance_m: float | None
     avg_hr: float | None
     max_hr: float | None
-    samples: pd.DataFrame = field(default_factory=lambda: empty_samples())
+    samples: pa.Table = field(default_factory=lambda: empty_samples())
     laps: list[Lap] = field(default_factory=list)  # in the device's order
 
     def __post_init__(self) -> None:
@@ -157,46 +160,38 @@ class ParseResult:
     skipped_rows: list[str] = field(default_factory=list)
 
 
-def empty_samples() -> pd.DataFrame:
-    return samples_frame({})
+def empty_samples() -> pa.Table:
+    return samples_table({})
 
 
-def samples_frame(columns: dict[str, object]) -> pd.DataFrame:
-    """Build a samples frame with the canonical columns and dtypes from whatever subset of
-    columns a parser has (lists or arrays of equal length; ``ts_utc`` required when non-empty)."""
-    # imported here: a re-run that only finds known files never needs pandas (start-up time)
-    import numpy as np
-    import pandas as pd
+def samples_table(columns: Mapping[str, Sequence[Any] | None]) -> pa.Table:
+    """Build a samples table with the canonical columns and types from whatever subset of
+    columns a parser has (lists of equal length: ``ts_utc`` aware datetimes, required when
+    non-empty; the rest numbers, NaN or None where missing)."""
+    # imported here: a re-run that only finds known files never needs numpy or pyarrow (start-up time)
+    from pipeline.parsers import arrow
 
-    ts = columns.get("ts_utc", [])
-    n = len(ts) if isinstance(ts, Sized) else 0
-    data: dict[str, object] = {}
-    data["ts_utc"] = pd.to_datetime(pd.Series(ts, dtype="object"), utc=True).astype("datetime64[us, UTC]")
+    ts = columns.get("ts_utc") or []
+    data = {"ts_utc": arrow.datetimes(ts)}
     for name in SAMPLE_COLUMNS[1:]:
         values = columns.get(name)
-        if values is None:
-            data[name] = np.full(n, np.nan)
-        else:
-            data[name] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
-    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
+        data[name] = arrow.floats([math.nan] * len(ts) if values is None else values)
+    return arrow.table(data)
 
 
-def samples_frame_from_arrays(unix_seconds: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """:func:`samples_frame` for a parser that already holds float64 arrays (the FIT parser):
-    the same columns and dtypes without a Python object per value, so a million samples cost
-    their 8 bytes a value and no more (``samples_frame`` goes through object Series)."""
+def samples_table_from_arrays(unix_seconds: np.ndarray, columns: dict[str, np.ndarray]) -> pa.Table:
+    """:func:`samples_table` for a parser that already holds float64 arrays (the FIT parser):
+    the arrays become the columns as they are (no copy, no Python object per value)."""
     import numpy as np
-    import pandas as pd
+
+    from pipeline.parsers import arrow
 
     n = len(unix_seconds)
-    # seconds -> microseconds in numpy, then tagged UTC: pd.to_datetime(unit="s") and astype cost 4x
-    micros = (np.asarray(unix_seconds, dtype=np.int64) * 1_000_000).view("datetime64[us]")
-    data: dict[str, object] = {"ts_utc": pd.DatetimeIndex(micros).tz_localize("UTC")}
+    data = {"ts_utc": arrow.epoch_micros(np.asarray(unix_seconds, dtype=np.int64) * 1_000_000)}
     for name in SAMPLE_COLUMNS[1:]:
         values = columns.get(name)
-        data[name] = np.full(n, np.nan) if values is None else np.asarray(values, dtype=np.float64)
-    # the parser's arrays become the columns as they are (no consolidating copy)
-    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS), copy=False)
+        data[name] = arrow.floats(np.full(n, np.nan) if values is None else values)
+    return arrow.table(data)
 
 
 def as_utc(dt: datetime, zone: ZoneInfo | None = None) -> datetime:

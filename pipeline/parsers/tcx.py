@@ -43,12 +43,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 from xml.etree.ElementTree import Element
 
-import pandas as pd
+import numpy as np
 
-from pipeline.parsers import safe_xml
-from pipeline.parsers.gpx import path_steps, step_speeds
+from pipeline.parsers import arrow, safe_xml
+from pipeline.parsers.gpx import heart_rate_summary, path_steps, step_speeds
 from pipeline.parsers.movement import sport_from_movement
 from pipeline.parsers.records import (
     EARLIEST,
@@ -61,7 +62,7 @@ from pipeline.parsers.records import (
     QuarantineError,
     Sport,
     as_utc,
-    samples_frame,
+    samples_table,
 )
 
 _SPORTS: dict[str, Sport] = {"running": "running", "biking": "cycling"}
@@ -129,10 +130,9 @@ def _activity(el: Element) -> Activity | None:
     duration = (end - start).total_seconds()
     # Lap timer times are rounded per lap; their sum can pass the wall clock by a fraction.
     moving = min(laps.total_s, duration) if laps.total_s is not None else None
-    samples = _samples(track)
-    sport, sub_sport = _sport(el.get("Sport"), samples)
-    hr = samples["heart_rate"]
-    has_hr = bool(hr.notna().any())
+    columns = _samples(track)
+    sport, sub_sport = _sport(el.get("Sport"), columns)
+    avg_hr, max_hr = heart_rate_summary(columns["heart_rate"])
     return Activity(
         sport=sport,
         sub_sport=sub_sport,
@@ -141,22 +141,22 @@ def _activity(el: Element) -> Activity | None:
         end_utc=end,
         duration_s=duration,
         moving_s=moving,
-        distance_m=_distance(samples["distance_m"], laps),
-        avg_hr=float(hr.mean()) if has_hr else laps.avg_hr,
-        max_hr=float(hr.max()) if has_hr else laps.max_hr,
-        samples=samples,
+        distance_m=_distance(columns["distance_m"], laps),
+        avg_hr=laps.avg_hr if avg_hr is None else avg_hr,
+        max_hr=laps.max_hr if max_hr is None else max_hr,
+        samples=samples_table(columns),
         laps=_lap_records(el),
     )
 
 
-def _sport(attr: str | None, samples: pd.DataFrame) -> tuple[Sport, str | None]:
+def _sport(attr: str | None, samples: dict[str, list[Any]]) -> tuple[Sport, str | None]:
     """The activity's ``Sport``; for ``Other`` (TCX's only value besides Running and Biking) or
     none, the sport its movement shows (:mod:`pipeline.parsers.movement`), else other."""
     sport = _SPORTS.get((attr or "").strip().lower())
     if sport is not None:
         return sport, None
-    seconds = samples["ts_utc"].astype("int64").to_numpy() / 1e6  # datetime64[us]
-    typed = sport_from_movement(seconds, samples["speed_mps"].to_numpy(), samples["cadence"].to_numpy())
+    seconds = arrow.micros(samples["ts_utc"]) / 1e6
+    typed = sport_from_movement(seconds, samples["speed_mps"], samples["cadence"])
     return typed or ("other", None)
 
 
@@ -179,12 +179,13 @@ def _time_span(track: _Track, laps: _Laps) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-def _distance(column: pd.Series, laps: _Laps) -> float | None:
+def _distance(column: list[float], laps: _Laps) -> float | None:
     """The larger of the cumulative distance the trackpoints reach and what the laps add up to:
     trackpoints that start late (the GPS or the recording came in after the lap timer started)
     cover only part of the laps' DistanceMeters, which the device measured over the whole lap.
     Within 2 % the two only differ by rounding: the trackpoints' own distance is kept."""
-    reached = column.max()
+    values = np.asarray(column, dtype=np.float64)
+    reached = float(np.nanmax(values)) if (~np.isnan(values)).any() else math.nan
     if math.isnan(reached):
         return laps.distance_m
     if laps.distance_m is not None and laps.distance_m > reached * _LAPS_WIN_ABOVE:
@@ -192,8 +193,9 @@ def _distance(column: pd.Series, laps: _Laps) -> float | None:
     return float(reached)
 
 
-def _samples(track: _Track) -> pd.DataFrame:
-    """The samples frame; fills distance and speed from positions where the device did not."""
+def _samples(track: _Track) -> dict[str, list[Any]]:
+    """The samples' columns in time order (:data:`SAMPLE_COLUMNS`); fills distance and speed
+    from positions where the device did not."""
     order = sorted(range(len(track.ts)), key=track.ts.__getitem__)  # stable time order
     cols = {f.name: [getattr(track, f.name)[i] for i in order] for f in fields(_Track)}
     one_segment = [0] * len(order)
@@ -203,10 +205,10 @@ def _samples(track: _Track) -> pd.DataFrame:
     dist_steps = _dist_steps(cols["dist"])
     derived = step_speeds(dist_steps, cols["ts"], one_segment)
     speed = [s if not math.isnan(s) else d for s, d in zip(cols["speed"], derived, strict=True)]
-    return samples_frame({
+    return {
         "ts_utc": cols["ts"], "lat": cols["lat"], "lon": cols["lon"], "distance_m": cols["dist"],
         "speed_mps": speed, "heart_rate": cols["hr"], "cadence": cols["cad"], "altitude_m": cols["ele"],
-    })  # fmt: skip
+    }  # fmt: skip
 
 
 def _dist_steps(dist: list[float]) -> list[float]:
