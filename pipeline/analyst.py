@@ -208,6 +208,7 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
              result: PublishResult) -> None:
     views = published_views(con)
     entries: dict[str, dict[str, Any]] = manifest.setdefault("views", {})
+    gone = set(entries) - {v.folder for v in views}  # views no longer published
     try:
         for view in views:
             known = entries.get(view.folder)
@@ -221,11 +222,9 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
                 continue
             result.views.append(view.folder)
             entries[view.folder] = _publish_view(con, root, view, scope, entry, fresh, staging, result)
-            _retire(root, view, entries[view.folder]["partitions"], manifest.setdefault("retired", {}))
-        for gone in set(entries) - {v.folder for v in views}:  # a view no longer published
-            shutil.rmtree(root / gone, ignore_errors=True)
-            shutil.rmtree(root / STORE / gone, ignore_errors=True)
-            del entries[gone]
+        for folder in gone:
+            shutil.rmtree(root / folder, ignore_errors=True)  # its stored files are retired below
+            del entries[folder]
         # the catalog is made of the views' columns (their Parquet types follow from them in a
         # DuckDB version), the comments and the folder: when none changed, it is not looked at
         comments = _comments(con)
@@ -236,8 +235,12 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             _write_catalog(con, catalog_path(db), _catalog_sql(con, root, views, comments, listed))
             manifest["catalog"] = made_of
             result.catalog_written = True
-        # only once the catalog lists none of them: a failed publish leaves the old catalog's files
-        _sweep(root, manifest.setdefault("retired", {}))
+        # only now that the catalog in place lists none of them: a publish that failed before
+        # left the old catalog, whose files start their hour when a new one replaces it
+        retired = manifest.setdefault("retired", {})
+        for folder in {*result.views, *gone}:
+            _retire(root, folder, set(listed.get(folder, ())), retired)
+        _sweep(root, retired)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _write_manifest(root, manifest)
@@ -399,12 +402,11 @@ def _listed(view: View, partitions: dict[str, str]) -> list[str]:
     return [view.stored_schema] + sorted(view.stored_file(rel, content) for rel, content in partitions.items())
 
 
-def _retire(root: Path, view: View, partitions: dict[str, str], retired: dict[str, float]) -> None:
-    """Note when each stored file of ``view`` that the new catalog will not list was first found
-    so (a file listed again, a partition back to an earlier content, is not retired any more)."""
-    listed = set(_listed(view, partitions))
+def _retire(root: Path, folder: str, listed: set[str], retired: dict[str, float]) -> None:
+    """Note when each stored file of a view's ``folder`` that the catalog does not list was first
+    found so (a file listed again, a partition back to an earlier content, is not retired any more)."""
     now = time.time()
-    for path in (root / STORE / view.folder).rglob("*"):
+    for path in (root / STORE / folder).rglob("*"):
         rel = path.relative_to(root).as_posix()
         if rel in listed:
             retired.pop(rel, None)
@@ -422,11 +424,17 @@ def _sweep(root: Path, retired: dict[str, float]) -> None:
 
 
 def _link(stored: Path, target: Path) -> None:
-    """Make ``target`` a hard link to ``stored``, beside it and renamed into place."""
+    """Make ``target`` a hard link to ``stored`` (a copy where the file system has no hard links:
+    FAT, many network mounts), made beside it and renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and os.path.samefile(stored, target):
+        return  # renaming a link over another of the same file would do nothing and leave ``tmp``
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.unlink(missing_ok=True)
-    os.link(stored, tmp)
+    try:
+        os.link(stored, tmp)
+    except OSError:
+        shutil.copyfile(stored, tmp)
     os.replace(tmp, target)
 
 

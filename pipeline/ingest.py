@@ -723,7 +723,8 @@ def _forkserver() -> BaseContext:
     # is told runlift's pid, since runlift may die while it still imports and re-parent it first
     os.environ[PARENT_ENV] = str(os.getpid())
     # the forkserver starts as `python -c`, whose sys.path begins with the working folder: a
-    # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so)
+    # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so);
+    # left set, so every later child (Prefect's server, Dask's workers) imports only installed code
     os.environ["PYTHONSAFEPATH"] = "1"
     ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pyarrow"])
     return ctx

@@ -78,8 +78,11 @@ def _cached_references(texts: list[str]) -> list[tuple[set[str], set[str]]]:
         cache: dict[str, list[list[str]]] = json.loads(read_cached(path) or "{}")
     except ValueError:
         cache = {}
+    if not isinstance(cache, dict):  # another version's file, checkouts side by side: start over
+        cache = {}
     keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-    missing = [(k, t) for k, t in zip(keys, texts, strict=True) if not isinstance(cache.get(k), list)]
+    missing = [(k, t) for k, t in zip(keys, texts, strict=True)
+               if not (isinstance(cache.get(k), list) and len(cache[k]) == 2)]
     for key, text in missing:
         bare, sources = _references(text)
         cache[key] = [sorted(bare), sorted(sources)]
@@ -356,7 +359,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
         catalog = _catalog(con)
         if not all((m.schema, m.name) in catalog for m in models) or (INTERNAL_SCHEMA, "exercise_names") not in catalog:
             full = True
-        # the build's temporary tables and views go with its transaction when it fails
+        # the build's temporary tables go with its transaction when it fails
         scope = incremental.plan(con, fp, "SELECT as_of FROM internal.stg_build", full)
         # the macros and lookup tables depend on the fingerprint's files (and the sessions' names):
         # the last build's are still in place when neither changed
@@ -509,7 +512,8 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, models: list[Model], timings: 
     """The project's build: views and the per-athlete tables afresh when ``scope.full``, else only
     the scope's rows replaced, each table for the athletes the kinds of change it reads touched;
     the per-activity tables for the changed activities (those over samples in chunks, either way).
-    Returns the columns of every table and view (:func:`_columns`)."""
+    Returns the columns of every table and view as they were before it ran (:func:`_columns`), which
+    an incremental build keeps (a full one may change them; :func:`_written` is for incremental ones)."""
     by_name = {m.name: m for m in models}
     database = scalar(con, "SELECT current_database()")
     per_activity = [m for m in models if m.incremental == "activity" and m.materialized == "table"]

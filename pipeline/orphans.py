@@ -11,13 +11,14 @@ thread that started the forkserver may end long before runlift does. The multipr
 tracker then ends by itself: the last process holding its pipe is gone.
 
 A Prefect API server started for runlift (a tracked run's temporary one, `serve`'s) runs none of
-our code, so a watchdog process (:func:`end_with_this_process`) ends it once runlift is gone.
+our code, so a watchdog process (:func:`end_descendants_with_this_process`) ends it once runlift is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -120,11 +121,25 @@ def owned_by(owner: str) -> list[int]:
     return found
 
 
+def _wait_for_exit(pid: int) -> None:
+    """Return once ``pid`` has ended: on a pidfd (Linux 5.3+), which a new process given the same
+    pid cannot fool, else by polling it."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd here, or it is gone already
+        while _alive(pid):
+            time.sleep(POLL_S)
+        return
+    try:
+        select.select([fd], [], [])  # readable once it has ended
+    finally:
+        os.close(fd)
+
+
 def watch(runlift: int, owner: str) -> None:
     """The watchdog's loop (:mod:`pipeline.orphans_watchdog`): once ``runlift`` no longer runs,
     SIGTERM to what it owned, then SIGKILL to what is left after :data:`STOP_GRACE_S`."""
-    while _alive(runlift):
-        time.sleep(POLL_S)
+    _wait_for_exit(runlift)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         deadline = time.monotonic() + STOP_GRACE_S
         for pid in owned_by(owner):

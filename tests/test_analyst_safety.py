@@ -347,3 +347,88 @@ def test_csv_to_a_terminal_escapes_controls_and_piped_keeps_the_data() -> None:
     assert cli._format_rows(["a\x1b", "b"], rows, "csv", terminal=True).splitlines() == [
         "a\\x1b,b", f"'=1,{HOSTILE_SHOWN},3"]
     assert cli._format_rows(["a", "b"], rows, "csv", terminal=False).splitlines() == ["a,b", f"'=1,{HOSTILE},3"]
+
+
+def _catalog_files(catalog: Path) -> str:
+    with duckdb.connect(str(catalog), read_only=True) as con:
+        return " ".join(sql for sql, in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+
+
+def test_a_failed_publish_starts_no_hour_for_the_files_the_catalog_in_place_lists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.analyst
+
+    db = tmp_path / "x.duckdb"
+    con = _published(db)
+    root = analyst_dir(db)
+    _flag(con, "one")
+    publish(con, db)
+    (first,) = [p for p in (root / ".store" / "flags").rglob("part-*.parquet")]
+    _flag(con, "two")
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.analyst, "_write_catalog", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            publish(con, db)
+    rel = first.relative_to(root).as_posix()
+    assert f"'{first}'" in _catalog_files(catalog_path(db))  # the catalog in place still reads it ...
+    assert rel not in json.loads((root / "manifest.json").read_text())["retired"]  # ... so it is not retired
+    publish(con, db)
+    con.close()
+    assert f"'{first}'" not in _catalog_files(catalog_path(db))
+    assert rel in json.loads((root / "manifest.json").read_text())["retired"] and first.exists()
+
+
+def test_a_file_system_without_hard_links_gets_copies_and_a_republish_leaves_no_temporary_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "x.duckdb"
+    con = _published(db)
+    root = analyst_dir(db)
+    _flag(con, "one")
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(1, "Operation not permitted")  # FAT, many network mounts
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "link", no_links)
+        publish(con, db)
+    (tree,) = root.glob("flags/athlete=me/year=2026/data.parquet")
+    (stored,) = (root / ".store" / "flags").rglob("part-*.parquet")
+    assert not os.path.samefile(tree, stored) and tree.read_bytes() == stored.read_bytes()
+    (root / "manifest.json").unlink()  # every partition looked at anew: linked again, where it can
+    publish(con, db)
+    con.close()
+    assert os.path.samefile(tree, stored)
+    assert [p for p in root.rglob("*") if p.name.endswith(".tmp")] == []
+    (root / "manifest.json").unlink()
+    with duckdb.connect(str(db)) as again:
+        publish(again, db)  # linked already: nothing to rename, nothing left beside it
+    assert [p for p in root.rglob("*") if p.name.endswith(".tmp")] == []
+
+
+def test_a_view_no_longer_published_keeps_its_stored_files_their_hour(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mart renamed in an upgrade: its tree goes at once, the files an open catalog reads stay."""
+    import pipeline.analyst
+
+    db = tmp_path / "x.duckdb"
+    con = _published(db)
+    root = analyst_dir(db)
+    old = root / ".store" / "old_mart" / "athlete=me" / "part-0.parquet"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(next((root / ".store" / "flags").glob("_schema-*.parquet")).read_bytes())
+    (root / "old_mart").mkdir()
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["views"]["old_mart"] = {"signature": "s", "partitions": {}}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    publish(con, db)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert "old_mart" not in manifest["views"] and not (root / "old_mart").exists()
+    assert old.exists() and list(manifest["retired"]) == [".store/old_mart/athlete=me/part-0.parquet"]
+    monkeypatch.setattr(pipeline.analyst, "RETIRED_KEPT_S", 0.0)
+    publish(con, db)
+    con.close()
+    assert not (root / ".store" / "old_mart").exists()
