@@ -147,6 +147,11 @@ def _flag(con: duckdb.DuckDBPyConnection, message: str) -> None:
                 "'2026-W37', ?, '{}')", [message])
 
 
+def _catalog_files(catalog: Path) -> str:
+    with duckdb.connect(str(catalog), read_only=True) as con:
+        return " ".join(sql for sql, in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+
+
 def test_a_crashed_read_write_analyst_leaves_no_wal_a_new_catalog_pairs_with(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     con = _published(db)
@@ -283,8 +288,8 @@ def test_an_open_connection_keeps_its_build_and_the_instance_cache_is_documented
     con.close()
     assert not any((root / rel).exists() for rel in retired)
     assert json.loads((root / "manifest.json").read_text())["retired"] == {}
-    with duckdb.connect(str(catalog), read_only=True) as after:  # the catalog lists every stored file left
-        views = " ".join(sql for sql, in after.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    views = _catalog_files(catalog)  # the catalog lists every stored file left
+    with duckdb.connect(str(catalog), read_only=True) as after:
         assert after.execute("SELECT count(*) FROM flags").fetchone() == (2,)
     stored = [p for p in (root / ".store").rglob("*") if p.is_file()]
     assert len(stored) > 13 and all(f"'{p}'" in views for p in stored)
@@ -347,11 +352,6 @@ def test_csv_to_a_terminal_escapes_controls_and_piped_keeps_the_data() -> None:
     assert cli._format_rows(["a\x1b", "b"], rows, "csv", terminal=True).splitlines() == [
         "a\\x1b,b", f"'=1,{HOSTILE_SHOWN},3"]
     assert cli._format_rows(["a", "b"], rows, "csv", terminal=False).splitlines() == ["a,b", f"'=1,{HOSTILE},3"]
-
-
-def _catalog_files(catalog: Path) -> str:
-    with duckdb.connect(str(catalog), read_only=True) as con:
-        return " ".join(sql for sql, in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
 
 
 def test_a_failed_publish_starts_no_hour_for_the_files_the_catalog_in_place_lists(
