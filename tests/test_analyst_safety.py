@@ -354,14 +354,19 @@ def test_csv_to_a_terminal_escapes_controls_and_piped_keeps_the_data() -> None:
     assert cli._format_rows(["a", "b"], rows, "csv", terminal=False).splitlines() == ["a,b", f"'=1,{HOSTILE},3"]
 
 
+def _one_flag(folder: Path) -> tuple[Path, duckdb.DuckDBPyConnection, Path]:
+    """A published DB with one new flag not published yet: the DB, its write connection, its layer."""
+    db = folder / "x.duckdb"
+    con = _published(db)
+    _flag(con, "one")
+    return db, con, analyst_dir(db)
+
+
 def test_a_failed_publish_starts_no_hour_for_the_files_the_catalog_in_place_lists(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.analyst
 
-    db = tmp_path / "x.duckdb"
-    con = _published(db)
-    root = analyst_dir(db)
-    _flag(con, "one")
+    db, con, root = _one_flag(tmp_path)
     publish(con, db)
     (first,) = [p for p in (root / ".store" / "flags").rglob("part-*.parquet")]
     _flag(con, "two")
@@ -384,10 +389,7 @@ def test_a_failed_publish_starts_no_hour_for_the_files_the_catalog_in_place_list
 
 def test_a_file_system_without_hard_links_gets_copies_and_a_republish_leaves_no_temporary_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "x.duckdb"
-    con = _published(db)
-    root = analyst_dir(db)
-    _flag(con, "one")
+    db, con, root = _one_flag(tmp_path)
 
     def no_links(src: object, dst: object) -> None:
         raise OSError(1, "Operation not permitted")  # FAT, many network mounts
