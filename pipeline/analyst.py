@@ -226,7 +226,8 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
             shutil.rmtree(root / folder, ignore_errors=True)  # its stored files are retired below
             del entries[folder]
         # the catalog is made of the views' columns (their Parquet types follow from them in a
-        # DuckDB version), the comments and the folder: when none changed, it is not looked at
+        # DuckDB version), the comments, the folder and the files it lists: when none changed, it
+        # is not rewritten
         comments = _comments(con)
         listed = {v.folder: _listed(v, entries[v.folder]["partitions"]) for v in views}
         made_of = _digest(json.dumps([str(root), duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
