@@ -151,7 +151,7 @@ def test_runlift_sql_reads_the_catalog_with_the_live_counts_and_comments(club: t
 
 
 def test_a_moved_layer_gets_a_catalog_over_its_own_folder(club: tuple[Path, Config], tmp_path: Path) -> None:
-    """The catalog's globs are absolute: a DB moved with its layer gets a new catalog at its next
+    """The catalog's paths are absolute: a DB moved with its layer gets a new catalog at its next
     publish (nothing else rewritten), and reads the moved files, not the old ones."""
     db, _ = club
     moved = tmp_path / "moved" / db.name
@@ -163,7 +163,7 @@ def test_a_moved_layer_gets_a_catalog_over_its_own_folder(club: tuple[Path, Conf
         again = publish(con, moved, set(), set())  # an ingest that changed no model
     assert again.catalog_written and again.written == [] and again.removed == []
     with duckdb.connect(str(catalog_path(moved)), read_only=True) as cat:
-        sql = cat.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activities' AND NOT internal").fetchone()
+        sql = cat.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activities_files'").fetchone()
         rows = cat.execute("SELECT count(*) FROM activities").fetchone()
     assert sql is not None and str(analyst_dir(moved)) in sql[0] and str(analyst_dir(db)) + "/" not in sql[0]
     assert rows == (50 + 3,)

@@ -371,7 +371,7 @@ def test_a_failed_publish_starts_no_hour_for_the_files_the_catalog_in_place_list
     (first,) = [p for p in (root / ".store" / "flags").rglob("part-*.parquet")]
     _flag(con, "two")
 
-    def disk_full(*args: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched:
