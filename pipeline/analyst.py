@@ -278,8 +278,9 @@ def _publish_view(con: duckdb.DuckDBPyConnection, root: Path, view: View, athlet
     keyed = _keyed_query(view, athletes)
     hashes = {view.rel_path(a, y): f"{n}:{h}" for a, y, n, h in con.execute(_hash_query(view, athletes)).fetchall()}
     in_scope = {p for p in _files(folder) if _in_scope(p, athletes)}
-    changed = {p: root / view.stored_file(p, h) for p, h in hashes.items()
-               if old.get(p) != h or not (folder / p).exists() or not (root / view.stored_file(p, h)).exists()}
+    stored = {p: root / view.stored_file(p, h) for p, h in hashes.items()}
+    changed = {p: stored[p] for p, h in hashes.items()
+               if old.get(p) != h or not (folder / p).exists() or not stored[p].exists()}
     if changed:
         _write_partitions(con, folder, view, keyed, changed, staging / view.folder, result)
     result.unchanged += len(hashes) - len(changed)
