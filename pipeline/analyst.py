@@ -240,10 +240,18 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
         made_of = _digest(json.dumps([shape, listed]))
         if manifest.get("catalog") != made_of or not catalog_path(db).exists():
             files = _files_sql(root, views, listed)
-            if manifest.get("catalog_shape") != shape or not (root / TEMPLATE).exists():
+
+            def new_template() -> None:
                 _write_catalog(con, root / TEMPLATE, files + ";\n" + _catalog_sql(con, root, views, comments))
                 manifest["catalog_shape"] = shape
-            _write_catalog(con, catalog_path(db), files, start_from=root / TEMPLATE)
+
+            if manifest.get("catalog_shape") != shape or not (root / TEMPLATE).exists():
+                new_template()
+            try:
+                _write_catalog(con, catalog_path(db), files, start_from=root / TEMPLATE)
+            except duckdb.Error:  # a template that does not open (a damaged disk, an edit): made anew
+                new_template()
+                _write_catalog(con, catalog_path(db), files, start_from=root / TEMPLATE)
             manifest["catalog"] = made_of
             result.catalog_written = True
         # only now that the catalog in place lists none of them: a publish that failed before

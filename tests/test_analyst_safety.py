@@ -434,3 +434,12 @@ def test_a_view_no_longer_published_keeps_its_stored_files_their_hour(tmp_path: 
     publish(con, db)
     con.close()
     assert not (root / ".store" / "old_mart").exists()
+
+
+def test_a_damaged_catalog_template_is_made_anew(tmp_path: Path) -> None:
+    db, con, root = _one_flag(tmp_path)
+    (root / ".catalog-template.duckdb").write_bytes(b"not a database" * 100)
+    assert publish(con, db).catalog_written
+    con.close()
+    with duckdb.connect(str(catalog_path(db)), read_only=True) as cat:
+        assert cat.execute("SELECT message FROM flags").fetchall() == [("one",)]
