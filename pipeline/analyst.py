@@ -230,14 +230,15 @@ def _publish(con: duckdb.DuckDBPyConnection, db: Path | str, root: Path, athlete
         for folder in gone:
             shutil.rmtree(root / folder, ignore_errors=True)  # its stored files are retired below
             del entries[folder]
-        # the catalog's shape is made of the views' columns (their Parquet types follow from them
-        # in a DuckDB version), the comments and the folder; the catalog, of its shape and the
-        # files it lists: when none changed, it is not rewritten
+        # the catalog's shape (its template) is made of the views' columns (their Parquet types
+        # follow from them in a DuckDB version) and the comments; the catalog, of its shape, the
+        # folder (its paths are absolute) and the files it lists: when none changed, it is not
+        # rewritten. A moved or copied folder rewrites the catalog, not the template.
         comments = _comments(con)
         listed = {v.folder: _listed(v, entries[v.folder]["partitions"]) for v in views}
-        shape = _digest(json.dumps([str(root), duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
+        shape = _digest(json.dumps([duckdb.__version__, [(v.schema, v.name, v.columns) for v in views],
                                     sorted((repr(k), c) for k, c in comments.items())]))
-        made_of = _digest(json.dumps([shape, listed]))
+        made_of = _digest(json.dumps([str(root), shape, listed]))
         if manifest.get("catalog") != made_of or not catalog_path(db).exists():
             files = _files_sql(root, views, listed)
 

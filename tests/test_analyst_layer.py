@@ -18,7 +18,7 @@ import pytest
 from gpxgen import gpx_run
 
 from pipeline import commands
-from pipeline.analyst import DATA_FILE, SCHEMA_FILE, STORE, analyst_dir, catalog_path, publish
+from pipeline.analyst import DATA_FILE, SCHEMA_FILE, STORE, TEMPLATE, analyst_dir, catalog_path, publish
 from pipeline.config import Config, load_config
 from pipeline.models import build_models
 
@@ -152,16 +152,20 @@ def test_runlift_sql_reads_the_catalog_with_the_live_counts_and_comments(club: t
 
 def test_a_moved_layer_gets_a_catalog_over_its_own_folder(club: tuple[Path, Config], tmp_path: Path) -> None:
     """The catalog's paths are absolute: a DB moved with its layer gets a new catalog at its next
-    publish (nothing else rewritten), and reads the moved files, not the old ones."""
+    publish (nothing else rewritten, not even the catalog's template: it names no folder), and
+    reads the moved files, not the old ones."""
     db, _ = club
     moved = tmp_path / "moved" / db.name
     moved.parent.mkdir()
     for path in (db, catalog_path(db)):
         shutil.copy(path, moved.parent / path.name)
     shutil.copytree(analyst_dir(db), analyst_dir(moved))
+    template = analyst_dir(moved) / TEMPLATE
+    made = template.stat()
     with duckdb.connect(str(moved)) as con:
         again = publish(con, moved, set(), set())  # an ingest that changed no model
     assert again.catalog_written and again.written == [] and again.removed == []
+    assert (template.stat().st_ino, template.stat().st_mtime_ns) == (made.st_ino, made.st_mtime_ns)
     with duckdb.connect(str(catalog_path(moved)), read_only=True) as cat:
         sql = cat.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'activities_files'").fetchone()
         rows = cat.execute("SELECT count(*) FROM activities").fetchone()
