@@ -13,7 +13,8 @@ largest process of its tree, from wait4), each on its own DB in a temporary fold
   re-sync       `ingest` of the unchanged archive again
   build         `build --full` (plain `build` where the CLI has no --full), first build of the DB
   flags/report  `flags`; `report` of the last complete week
-  new file      one run after the last day: `ingest` of it + `build` (incremental), on a copy of the DB
+  new file      one run after the last day: `ingest` of it + `build` (incremental), on a copy of the DB;
+                and the same run by `run` (ingest, then build, in one process), on another copy
   DB            the DuckDB file after the build
 
 With ``--vs PATH`` (another checkout's runlift), each step runs for both, A then B (B then A in
@@ -151,7 +152,7 @@ def measure(scenario: Scenario, checkouts: list[Checkout], rounds: int) -> None:
     def steps(c: Checkout, r: int) -> list[tuple[str, Callable[[], Run]]]:
         key = "".join(ch for ch in scenario.name if ch.isalnum())
         db, cfg = c.work / f"{key}-{r}.duckdb", scenario.config
-        new_db = c.work / f"{key}-{r}-new.duckdb"
+        new_db, run_db = c.work / f"{key}-{r}-new.duckdb", c.work / f"{key}-{r}-run.duckdb"
         build = ["build", *as_of] + (["--full"] if c.full else [])
         return [
             ("ingest", lambda: timed(c.cli(db, cfg, "ingest", *paths))),
@@ -165,6 +166,8 @@ def measure(scenario: Scenario, checkouts: list[Checkout], rounds: int) -> None:
             ("copy", lambda: _copy_db(db, new_db)),
             ("new_ingest", lambda: timed(c.cli(new_db, cfg, "ingest", *nxt))),
             ("new_build", lambda: timed(c.cli(new_db, cfg, "build", *as_of))),
+            ("copy", lambda: _copy_db(db, run_db)),
+            ("new_run", lambda: timed(c.cli(run_db, cfg, "run", *nxt, *as_of))),
             ("db_mb", lambda: _db_mb(db)),
             ("clean", lambda: _clean(c.work)),
         ]
@@ -281,9 +284,10 @@ def _sum(a: list[Run], b: list[Run]) -> list[Run]:
 
 def table(c: Checkout, scenarios: list[Scenario]) -> str:
     """The issue's table, and the other figures, for one checkout."""
-    head = ("| archive | ingest | peak RSS | DB (+ beside it) | one new file into it (peak RSS) | build (peak RSS) "
+    head = ("| archive | ingest | peak RSS | DB (+ beside it) | one new file into it (peak RSS) "
+            "| one new file by `run` (peak RSS) | build (peak RSS) "
             "| re-sync unchanged | ingest / parsers alone | flags | report (peak RSS) |")
-    lines = [f"**{c.label}** (`{c.runlift}`)", "", head, "|" + "---|" * 10]
+    lines = [f"**{c.label}** (`{c.runlift}`)", "", head, "|" + "---|" * 11]
     for s in scenarios:
         g = {k.split(":", 1)[1]: v for k, v in c.results.items() if k.split(":", 1)[0] == s.name}
         new = _sum(g["new_ingest"], g["new_build"])
@@ -293,6 +297,7 @@ def table(c: Checkout, scenarios: list[Scenario]) -> str:
         lines.append(
             f"| {s.name} | {_secs(g['ingest'])} | {_rss(g['ingest'])} | {db} "
             f"| {_secs(new)} ({_rss(new)}; ingest {_secs(g['new_ingest'])}, build {_secs(g['new_build'])}) "
+            f"| {_secs(g['new_run'])} ({_rss(g['new_run'])}) "
             f"| {_secs(g['build'])} ({_rss(g['build'])}{'' if c.full else ', ' + build}) | {_secs(g['resync'])} "
             f"| {ratio:.2f}× ({_secs(g['limit'])}) | {_secs(g['flags'])} "
             f"| {_secs(g['report'])} ({_rss(g['report'])}) |")
@@ -300,7 +305,8 @@ def table(c: Checkout, scenarios: list[Scenario]) -> str:
 
 
 RATIO_STEPS = [("ingest", "ingest"), ("ingest RSS", "ingest"), ("DB", "db_mb"), ("one new file", "new"),
-               ("one new file RSS", "new"), ("build", "build"), ("build RSS", "build"), ("re-sync", "resync"),
+               ("one new file RSS", "new"), ("one new file by run", "new_run"),
+               ("build", "build"), ("build RSS", "build"), ("re-sync", "resync"),
                ("flags", "flags"), ("report", "report"), ("report RSS", "report")]
 
 
