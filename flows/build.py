@@ -25,9 +25,10 @@ def build_markdown(result: BuildResult) -> str:
 
 
 @task(name="build models and rules", retries=3, retry_delay_seconds=[5, 15, 45], cache_policy=NO_CACHE)
-def build_task(db: Path, config: Config, as_of: date | None, full: bool = False) -> BuildResult:
+def build_task(db: Path, config: Config, as_of: date | None, full: bool = False,
+               fresh_process: bool = False) -> BuildResult:
     """Retried: the usual failure is the DuckDB file locked by another process."""
-    result = commands.build(db, config, as_of, full=full)
+    result = commands.build(db, config, as_of, full=full, fresh_process=fresh_process)
     logger = get_run_logger()
     logger.info("build as of %s: %d flag(s)", result.as_of, len(result.flags))
     for line in result.notices:
@@ -47,5 +48,5 @@ def run_flow(db: Path, config: Config, paths: list[Path], athlete: str | None = 
              as_of: date | None = None) -> tuple[Summary, BuildResult]:
     """Ingest files, then build, in one flow run."""
     summary = ingest_step(db, config, paths, athlete, refresh_models=False)  # the build runs the models
-    result = build_task(db, config, as_of)
+    result = build_task(db, config, as_of, fresh_process=commands.big(summary))
     return summary, result

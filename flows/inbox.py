@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger
 
 from flows.build import build_task
 from flows.ingest import ingest_step
+from pipeline import commands
 from pipeline.config import load_config
 from pipeline.ingest import Summary
 
@@ -30,7 +31,7 @@ def sync_inbox_flow(db: Path, config_path: Path | None) -> Summary:
     inbox.mkdir(parents=True, exist_ok=True)
     summary = ingest_step(db, config, [inbox], refresh_models=False)  # the build runs the models
     if summary.changed:
-        build_task(db, config, None)
+        build_task(db, config, None, fresh_process=commands.big(summary))
     else:
         get_run_logger().info("nothing new in %s", inbox)
     return summary

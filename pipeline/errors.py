@@ -48,3 +48,8 @@ class IngestInterrupted(UserError):
     def __init__(self, loaded: int) -> None:
         super().__init__(f"interrupted; {loaded} file{'' if loaded == 1 else 's'} loaded, the rest will load next run")
         self.loaded = loaded
+
+
+class ChildDied(UserError):
+    """A step runlift ran in a process of its own ended without a result (the out-of-memory killer,
+    a crash in C); DuckDB rolls back what it had not committed."""

@@ -37,10 +37,10 @@ from typing import ClassVar, Literal, Protocol, TypeVar
 
 import duckdb
 
+from pipeline import forkserver
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.errors import ConfigError, IngestInterrupted
-from pipeline.orphans import PARENT_ENV, exit_when_gone
 from pipeline.parsers import parse
 from pipeline.parsers.records import NotAnActivity, ParseContext, ParseResult, QuarantineError
 from pipeline.sources import (
@@ -717,47 +717,13 @@ def in_processes(workers: int | None = None, parse: ParseBatch = parse_batch) ->
     return run
 
 
-def _forkserver() -> BaseContext:
-    ctx = multiprocessing.get_context("forkserver")
-    # the forkserver and its workers end with runlift, even a SIGKILLed one (pipeline.orphans); it
-    # is told runlift's pid, since runlift may die while it still imports and re-parent it first
-    os.environ[PARENT_ENV] = str(os.getpid())
-    # the forkserver starts as `python -c`, whose sys.path begins with the working folder: a
-    # folder holding a `pipeline/` of its own would be imported instead of runlift's (-P: not so);
-    # left set, so every later child (Prefect's server, Dask's workers) imports only installed code
-    os.environ["PYTHONSAFEPATH"] = "1"
-    ctx.set_forkserver_preload(["pipeline.orphans_forkserver", "pipeline.parsers", "pipeline.parsers.fit", "pyarrow"])
-    return ctx
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to runlift, which stops them (a worker's KeyboardInterrupt is a traceback).
-
-    Each worker also ends with runlift on its own: one forked while the forkserver's watchdog
-    was killing its children would otherwise be missed by it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    exit_when_gone(int(os.environ[PARENT_ENV]) if os.environ.get(PARENT_ENV) else None)
-
-
-@contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Processes started in here (the forkserver, parse workers) inherit SIGINT blocked, so a
-    Ctrl-C while they still import is no traceback of theirs (the resource tracker does the same);
-    here it is delivered when the block ends."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]:
     """One job per task, up to :data:`MAX_IN_FLIGHT_PER_WORKER` per worker and
     :data:`MAX_IN_FLIGHT_BYTES` of input in flight, results in submission order. A worker that
     dies (a parser crashing in C) breaks the pool: which job killed it is unknown, so the
     unfinished jobs of the broken pool are parsed again one at a time (:class:`_Solo`), the
     crashing one is refused, and a new pool takes the rest."""
-    ctx = _forkserver()
+    ctx = forkserver.context()
     pool: ProcessPoolExecutor | None = None
     pending: deque[tuple[Job, Future[list[Parsed]]]] = deque()
 
@@ -788,8 +754,8 @@ def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]
     try:
         for job in jobs:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
-            with _sigint_blocked():  # a submit may start the forkserver or a worker
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=forkserver.init_child)
+            with forkserver.sigint_blocked():  # a submit may start the forkserver or a worker
                 pending.append((job, pool.submit(parse, [job])))
             while full():
                 yield from take()
@@ -801,7 +767,7 @@ def _in_pool(jobs: Iterator[Job], n: int, parse: ParseBatch) -> Iterator[Parsed]
 
 
 def _solo_worker(parse: ParseBatch, conn: Connection) -> None:
-    _ignore_sigint()
+    forkserver.init_child()
     while (job := conn.recv()) is not None:
         conn.send(parse([job]))
 
@@ -826,7 +792,7 @@ class _Solo:
             self.conn, child = self.ctx.Pipe()
             self.proc = self.ctx.Process(target=_solo_worker, args=(self.parse_batch, child),  # type: ignore[attr-defined]
                                          daemon=True)
-            with _sigint_blocked():
+            with forkserver.sigint_blocked():
                 self.proc.start()
             child.close()
         return self.conn

@@ -39,3 +39,21 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@pytest.fixture
+def fresh_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every ingest counts as big (pipeline.commands.FRESH_PROCESS_FILES); the names of the
+    functions then run in a fresh process, in order."""
+    from pipeline import commands, forkserver
+
+    calls: list[str] = []
+    real = forkserver.call_in_fresh_process
+
+    def spy(fn, *args):
+        calls.append(fn.__name__)
+        return real(fn, *args)
+
+    monkeypatch.setattr(commands, "FRESH_PROCESS_FILES", 1)
+    monkeypatch.setattr(forkserver, "call_in_fresh_process", spy)
+    return calls

@@ -46,6 +46,14 @@ def test_run_flow_ingests_and_builds(tmp_path: Path) -> None:
     assert rebuilt.touched_athletes is None and rebuilt.flags == result.flags
 
 
+def test_run_flow_builds_in_a_fresh_process_after_a_big_ingest(tmp_path: Path, fresh_calls: list[str]) -> None:
+    from flows.build import run_flow
+    from pipeline.app.demo import DEMO_AS_OF
+
+    summary, result = run_flow(str(tmp_path / "r.duckdb"), load_config(CONFIG), [str(SAMPLE)], None, DEMO_AS_OF)
+    assert fresh_calls == ["build"] and summary.new == 52 and len(result.flags) == 18
+
+
 def test_sync_inbox_picks_up_new_files_only(tmp_path: Path) -> None:
     import shutil
 

@@ -417,7 +417,7 @@ def run(
 
         # the build runs the models
         summary = _progress_ingest(paths, athlete, False, refresh_models=False, retry_quarantined=retry_quarantined)
-        result = commands.build(State.db, config, _as_of(as_of))
+        result = commands.build(State.db, config, _as_of(as_of), fresh_process=commands.big(summary))
     _print_summary(summary)
     _print_build(result)
 
