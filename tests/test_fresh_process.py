@@ -142,4 +142,5 @@ def test_run_after_a_big_ingest_builds_in_a_fresh_process(tmp_path: Path, fresh_
     result = CliRunner().invoke(app, ["--db", str(db), "--config", str(SAMPLE / "runlift.toml"), "run", str(SAMPLE),
                                       "--as-of", AS_OF.isoformat()], catch_exceptions=False)
     assert result.exit_code == 0 and fresh_calls == ["build"]  # the ingest left its refresh to the build
-    assert "ingest: 52 new" in result.output and "build: as of 2026-10-26: 6 errors, 8 warnings, 4 info" in result.output
+    assert "ingest: 52 new" in result.output
+    assert "build: as of 2026-10-26: 6 errors, 8 warnings, 4 info" in result.output
