@@ -99,6 +99,14 @@ def test_every_view_has_exactly_the_live_rows_and_types(club: tuple[Path, Config
         assert con.execute("SELECT count(*) FROM cat.main.samples").fetchone()[0] > 100_000  # type: ignore[index]
 
 
+def _codecs(db: Path) -> set[str]:
+    """The compression of every column chunk of every stored file."""
+    with duckdb.connect() as con:
+        files = f"{analyst_dir(db)}/{STORE}/**/*.parquet"
+        rows = con.execute(f"SELECT DISTINCT compression FROM parquet_metadata('{files}')").fetchall()
+    return {c for (c,) in rows}
+
+
 def test_partitions_are_per_athlete_and_year(club: tuple[Path, Config]) -> None:
     db, _ = club
     root = analyst_dir(db)
@@ -132,6 +140,7 @@ def test_partitions_are_per_athlete_and_year(club: tuple[Path, Config]) -> None:
 
     table = pq.read_table(root / "samples" / "athlete=you")  # any Parquet reader, no DuckDB
     assert table.num_rows == 3 * 300 and "heart_rate" in table.column_names
+    assert _codecs(db) == {"ZSTD"}  # a partition written by its own COPY
 
 
 def test_runlift_sql_reads_the_catalog_with_the_live_counts_and_comments(club: tuple[Path, Config]) -> None:
@@ -418,6 +427,7 @@ def test_many_changed_partitions_go_through_one_partitioned_copy(tmp_path: Path,
     assert len(first.written) >= 20 and first.catalog_written
     assert not (analyst_dir(db) / ".staging").exists()
     assert len({p.parent for p in first.written}) == len(first.written)  # one file per partition
+    assert _codecs(db) == {"ZSTD"}
     with _both(db) as both:
         for view in VIEWS:
             counts = _differ(both, view)
