@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError
+from pipeline.forkserver import sigint_blocked
 from pipeline.ingest import (
     MAX_IN_FLIGHT_BYTES,
     PARSE_TIMEOUT_S,
@@ -85,17 +85,6 @@ def shipped(job: Job) -> Job | Parsed:
 def parse_shipped(jobs: list[Job]) -> list[Parsed]:
     """Runs on a worker: parse, and send back the results without the files' bytes."""
     return [replace(p, job=replace(p.job, content=b"")) for p in parse_batch(jobs)]
-
-
-@contextmanager
-def sigint_blocked() -> Iterator[None]:
-    """Threads and processes started in here inherit SIGINT blocked: Ctrl-C is runlift's to handle
-    (it closes the cluster), not a traceback from every worker."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @contextmanager

@@ -47,9 +47,9 @@ def init_child() -> None:
 
 @contextmanager
 def sigint_blocked() -> Iterator[None]:
-    """Processes started in here (the forkserver, a child) inherit SIGINT blocked, so a Ctrl-C
-    while they still import is no traceback of theirs (the resource tracker does the same);
-    here it is delivered when the block ends."""
+    """Threads and processes started in here (the forkserver, a child, a Dask cluster's loop and
+    workers) inherit SIGINT blocked, so a Ctrl-C while they still import is no traceback of theirs
+    (the resource tracker does the same): it is runlift's to handle, delivered when the block ends."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
