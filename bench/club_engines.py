@@ -71,6 +71,8 @@ def main() -> None:
     ap.add_argument("--engines", default="processes,dask")
     ap.add_argument("--work", type=Path, default=None, help="folder for the engines' DBs (default: the temp dir)")
     args = ap.parse_args()
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
     runlift = Path(sys.executable).parent / "runlift"
     digests: dict[str, str] = {}
     print("| engine | ingest | ingest peak RSS | ingest, each process's own peak (MiB) | build --full "
